@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { compileProject, type CompiledProject } from '../graph/compile.js';
+import { resolveStateId } from '../graph/select.js';
+import { DagError, Diagnostics } from '../project/diagnostics.js';
+import { loadProject } from '../project/load.js';
+import { findRoot } from '../project/root.js';
+
+export interface GlobalOptions {
+  root?: string;
+  verbose?: boolean;
+}
+
+export function globalOptions(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+/** Finds, loads and compiles the project; any problem at all is a DagError listing every one. */
+export function openProject(opts: GlobalOptions, cwd = process.cwd()): CompiledProject {
+  const root = findRoot(cwd, opts.root);
+  const diags = new Diagnostics();
+  const project = loadProject(root, diags);
+  if (!project) {
+    diags.throwIfAny();
+    throw new Error('project could not be loaded');
+  }
+  const cp = compileProject(project, diags);
+  diags.throwIfAny();
+  return cp;
+}
+
+export function stateIdOrFail(cp: CompiledProject, text: string): string {
+  const r = resolveStateId(cp, text);
+  if ('error' in r) throw new DagError([{ code: 'unknown-state', file: '(command line)', message: r.error }]);
+  return r.id;
+}
+
+/** Writes a line to stdout. */
+export function out(text = ''): void {
+  process.stdout.write(text + '\n');
+}
+
+export function printJson(value: unknown): void {
+  out(JSON.stringify(value, null, 2));
+}
+
+/** A plain text table with left-aligned columns. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export function formatSeconds(s: number): string {
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(Math.round(s - m * 60)).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}

@@ -1,0 +1,49 @@
+import { Command, CommanderError } from 'commander';
+import { DagError, EXIT, formatDiagnostic } from '../project/diagnostics.js';
+import { registerGraph } from './graph.js';
+import { registerMatrix } from './matrix.js';
+import { registerPlan } from './plan.js';
+import { registerShow } from './show.js';
+import { registerValidate } from './validate.js';
+
+export function buildProgram(): Command {
+  const program = new Command('dag')
+    .description('A DAG orchestrator for declarative state manifests: validate, plan, run, prune.')
+    .option('--root <dir>', 'project root (default: the nearest folder upwards holding dag.yaml)')
+    .option('--verbose', 'print stack traces for errors')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerValidate(program);
+  registerGraph(program);
+  registerShow(program);
+  registerMatrix(program);
+  registerPlan(program);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+/** Runs the CLI and returns the exit code (ORCHESTRATOR.md §12). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const verbose = argv.includes('--verbose');
+  try {
+    await program.parseAsync(argv);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      return EXIT.invalid;
+    }
+    if (err instanceof DagError) {
+      const n = err.diagnostics.length;
+      process.stderr.write(err.diagnostics.map((d) => 'error: ' + formatDiagnostic(d)).join('\n') + '\n');
+      if (err.exitCode === EXIT.invalid && n > 1) process.stderr.write(`${n} problems\n`);
+      if (verbose) process.stderr.write((err.stack ?? '') + '\n');
+      return err.exitCode;
+    }
+    process.stderr.write(`internal error: ${(err as Error).message ?? String(err)}\n`);
+    process.stderr.write(verbose ? ((err as Error).stack ?? '') + '\n' : '(run with --verbose for the stack trace)\n');
+    return EXIT.failed;
+  }
+}

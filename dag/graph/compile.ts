@@ -1,0 +1,254 @@
+import { existsSync, statSync } from 'node:fs';
+import { posix } from 'node:path';
+import graphology from 'graphology';
+import type { ContractRegistry } from '../contracts/registry.js';
+import { Diagnostics, type Diagnostic } from '../project/diagnostics.js';
+import type { Manifest, Project } from '../project/load.js';
+import type { FileInput, OutputSpec, Scope, Trigger } from '../project/schema.js';
+
+const { DirectedGraph } = graphology;
+
+/** A state after compilation: its manifest with defaults filled in and names resolved. */
+export interface StateNode {
+  id: string;
+  segment: string;
+  manifest: Manifest;
+  scope: Scope;
+  /** Project-relative path of the kernel file. */
+  kernel: string;
+  datasetInputs: string[];
+  fileInputs: (FileInput & { as: string })[];
+  outputs: OutputSpec[];
+  gate?: { path: string; index: string };
+  requiresPass: string[];
+  rerun: { scope: 'downstream' | 'self'; triggers: Trigger[] };
+  budgetSeconds?: number;
+}
+
+export interface EdgeAttrs {
+  /** Datasets flowing along the edge; empty for a pure gate edge. */
+  datasets: string[];
+  /** Segments whose HashGate the edge stands for (`requires_pass`). */
+  gates: string[];
+}
+
+export type StateGraph = InstanceType<typeof DirectedGraph<{ state: StateNode }, EdgeAttrs>>;
+
+/** The compiled project: the DAG plus lookups. Built once; everything downstream reads it. */
+export interface CompiledProject {
+  project: Project;
+  graph: StateGraph;
+  states: Map<string, StateNode>;
+  /** Deterministic topological order (Kahn, ties by state id). */
+  order: string[];
+  /** dataset id -> producing state id */
+  producers: Map<string, string>;
+  /** segment -> its gate state id */
+  gates: Map<string, string>;
+}
+
+const placeholdersByScope: Record<Scope, string[]> = {
+  world: ['parameter_hash', 'manifest_fingerprint'],
+  seed: ['seed', 'parameter_hash', 'manifest_fingerprint'],
+  scenario: ['seed', 'scenario_id', 'parameter_hash', 'manifest_fingerprint'],
+};
+
+export function segmentOf(stateId: string): string {
+  return stateId.slice(0, stateId.indexOf('.'));
+}
+
+/** Compiles manifests into the DAG, running every compile-time check of ORCHESTRATOR.md §3. */
+export function compileProject(project: Project, diags: Diagnostics): CompiledProject {
+  const states = new Map<string, StateNode>();
+  const producers = new Map<string, string>();
+  const gates = new Map<string, string>();
+  const outputPathOwner = new Map<string, string>();
+  const { root, contracts } = project;
+
+  for (const m of project.manifests) {
+    const d = m.data;
+    const at = (path: (string | number)[]) => ({ file: m.file, line: m.source.lineOf(path), pointer: '/' + path.join('/') });
+    const prior = states.get(d.id);
+    if (prior) {
+      diags.add({ code: 'duplicate-state-id', ...at(['id']), message: `state id '${d.id}' is also declared in ${prior.manifest.file}`, fix: 'give each state a unique <segment>.<state> id' });
+      continue;
+    }
+    const node: StateNode = {
+      id: d.id,
+      segment: segmentOf(d.id),
+      manifest: m,
+      scope: d.scope,
+      kernel: posix.join(m.dir, d.kernel),
+      datasetInputs: [],
+      fileInputs: [],
+      outputs: d.outputs,
+      gate: d.gate,
+      requiresPass: d.requires_pass,
+      rerun: d.rerun,
+      budgetSeconds: d.budget_seconds,
+    };
+    states.set(d.id, node);
+
+    if (!isFile(root, node.kernel)) diags.add({ code: 'missing-kernel', ...at(['kernel']), message: `kernel file does not exist: ${node.kernel}`, fix: `create ${node.kernel} or correct 'kernel'` });
+
+    const names = new Map<string, number>();
+    d.inputs.forEach((input, i) => {
+      if ('dataset' in input) {
+        node.datasetInputs.push(input.dataset);
+        names.set(input.dataset, i);
+        return;
+      }
+      const as = input.as ?? posix.basename(input.file).replace(/\.[^.]*$/, '');
+      if (names.has(as)) diags.add({ code: 'duplicate-input-name', ...at(['inputs', i]), message: `input name '${as}' is used twice in this state`, fix: "set a distinct 'as'" });
+      names.set(as, i);
+      node.fileInputs.push({ ...input, as });
+      if (!isFile(root, input.file)) diags.add({ code: 'missing-file', ...at(['inputs', i, 'file']), message: `input file does not exist: ${input.file}` });
+      if (input.schema) diags.items.push(...refProblems(contracts, input.schema, at(['inputs', i, 'schema'])));
+    });
+
+    const allowed = placeholdersByScope[d.scope];
+    d.outputs.forEach((o, i) => {
+      const owner = producers.get(o.dataset);
+      if (owner) diags.add({ code: 'duplicate-output', ...at(['outputs', i, 'dataset']), message: `dataset '${o.dataset}' is also written by ${owner}`, fix: 'each dataset has exactly one producing state' });
+      else producers.set(o.dataset, d.id);
+      const pathOwner = outputPathOwner.get(o.path);
+      if (pathOwner && pathOwner !== d.id) diags.add({ code: 'shared-output-path', ...at(['outputs', i, 'path']), message: `output path is also used by ${pathOwner}; two states cannot publish into one folder` });
+      else outputPathOwner.set(o.path, d.id);
+      placeholderProblems(o.path, allowed, d.scope, at(['outputs', i, 'path'])).forEach((p) => diags.add(p));
+      const problems = refProblems(contracts, o.schema, at(['outputs', i, 'schema']));
+      diags.items.push(...problems);
+      if (problems.length === 0) {
+        const kind = contracts.kindOf(o.schema);
+        if (o.format === 'json' && kind === 'table') diags.add({ code: 'schema-kind', ...at(['outputs', i, 'schema']), message: `a json output needs a JSON Schema, but ${o.schema} is a table schema` });
+        if (o.format !== 'json' && kind !== 'table') diags.add({ code: 'schema-kind', ...at(['outputs', i, 'schema']), message: `a ${o.format} output needs a table schema (type: table), but ${o.schema} is a JSON Schema` });
+        if (kind === 'table' && o.order_by) {
+          const cols = contracts.table(o.schema).columns;
+          o.order_by.forEach((c, j) => {
+            if (!(c in cols)) diags.add({ code: 'order-by-column', ...at(['outputs', i, 'order_by', j]), message: `order_by column '${c}' is not in ${o.schema}` });
+          });
+        }
+      }
+    });
+
+    if (d.gate) {
+      placeholderProblems(d.gate.path, allowed, d.scope, at(['gate', 'path'])).forEach((p) => diags.add(p));
+      if (!d.outputs.some((o) => o.path === d.gate!.path)) diags.add({ code: 'gate-without-bundle', ...at(['gate', 'path']), message: 'no output of this state is published at gate.path, so the bundle would be empty', fix: 'publish the validation outputs at the gate path' });
+      const other = gates.get(node.segment);
+      if (other) diags.add({ code: 'duplicate-gate', ...at(['gate']), message: `segment ${node.segment} already has a gate state: ${other}`, fix: 'one state per segment seals it' });
+      else gates.set(node.segment, d.id);
+    }
+  }
+
+  const graph: StateGraph = new DirectedGraph();
+  for (const [id, node] of states) graph.addNode(id, { state: node });
+  const link = (from: string, to: string, dataset?: string, gate?: string) => {
+    if (graph.hasEdge(from, to)) {
+      const a = graph.getEdgeAttributes(from, to);
+      if (dataset) a.datasets.push(dataset);
+      if (gate) a.gates.push(gate);
+    } else graph.addEdge(from, to, { datasets: dataset ? [dataset] : [], gates: gate ? [gate] : [] });
+  };
+  for (const [id, node] of states) {
+    const m = node.manifest;
+    m.data.inputs.forEach((input, i) => {
+      if (!('dataset' in input)) return;
+      const producer = producers.get(input.dataset);
+      if (!producer) diags.add({ code: 'unknown-dataset', file: m.file, line: m.source.lineOf(['inputs', i, 'dataset']), pointer: `/inputs/${i}/dataset`, message: `input dataset '${input.dataset}' is written by no state`, fix: 'declare it as an output of some state, or correct the name' });
+      else if (producer === id) diags.add({ code: 'cycle', file: m.file, line: m.source.lineOf(['inputs', i, 'dataset']), pointer: `/inputs/${i}/dataset`, message: `cycle: ${id} reads its own output '${input.dataset}'` });
+      else link(producer, id, input.dataset);
+    });
+    node.requiresPass.forEach((seg, i) => {
+      const gateState = gates.get(seg);
+      if (!gateState) diags.add({ code: 'unknown-gate', file: m.file, line: m.source.lineOf(['requires_pass', i]), pointer: `/requires_pass/${i}`, message: `requires_pass names segment '${seg}', which has no state with a gate`, fix: `add a gate block to ${seg}'s sealing state, or correct the segment` });
+      else if (gateState === id) diags.add({ code: 'cycle', file: m.file, line: m.source.lineOf(['requires_pass', i]), pointer: `/requires_pass/${i}`, message: `cycle: ${id} requires its own segment's gate` });
+      else link(gateState, id, undefined, seg);
+    });
+  }
+
+  const order = topoOrder(graph, diags);
+  return { project, graph, states, order, producers, gates };
+}
+
+function isFile(root: string, rel: string): boolean {
+  const abs = posix.join(root, rel);
+  return existsSync(abs) && statSync(abs).isFile();
+}
+
+function refProblems(contracts: ContractRegistry, ref: string, site: { file: string; line?: number; pointer: string }): Diagnostic[] {
+  return contracts.check(ref, site).map((p) => (p.file === site.file || p.code !== 'schema-ref' ? p : { ...p, message: `${p.message} (schema used by ${site.file}${site.line ? ':' + site.line : ''})` }));
+}
+
+function placeholderProblems(template: string, allowed: string[], scope: Scope, site: { file: string; line?: number; pointer: string }): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const m of template.matchAll(/\{([^}]*)\}/g)) {
+    const name = m[1]!;
+    if (!allowed.includes(name)) {
+      out.push({ code: 'path-placeholder', ...site, message: `path uses {${name}}, which a ${scope}-scoped state does not define`, fix: `use only ${allowed.map((a) => `{${a}}`).join(', ')}, or change scope` });
+    }
+  }
+  return out;
+}
+
+/** Kahn's algorithm with ties broken by id; a cycle becomes a diagnostic that prints it. */
+function topoOrder(graph: StateGraph, diags: Diagnostics): string[] {
+  const indegree = new Map<string, number>();
+  graph.forEachNode((n) => indegree.set(n, graph.inDegree(n)));
+  const ready = [...indegree].filter(([, d]) => d === 0).map(([n]) => n).sort();
+  const order: string[] = [];
+  while (ready.length > 0) {
+    const n = ready.shift()!;
+    order.push(n);
+    const released: string[] = [];
+    graph.forEachOutNeighbor(n, (m) => {
+      const d = indegree.get(m)! - 1;
+      indegree.set(m, d);
+      if (d === 0) released.push(m);
+    });
+    for (const m of released) insertSorted(ready, m);
+  }
+  if (order.length < graph.order) {
+    const cycle = findCycle(graph, new Set(order));
+    const first = graph.getNodeAttributes(cycle[0]!).state.manifest;
+    const hops = cycle.map((n, i) => {
+      const next = cycle[(i + 1) % cycle.length]!;
+      const e = graph.getEdgeAttributes(n, next);
+      const via = [...e.datasets, ...e.gates.map((g) => `gate ${g}`)].join(', ');
+      return `${n} -(${via})->`;
+    });
+    diags.add({ code: 'cycle', file: first.file, line: first.source.lineOf(['inputs']), message: `cycle: ${hops.join(' ')} ${cycle[0]}`, fix: 'a state cannot depend, directly or through others, on its own outputs' });
+  }
+  return order;
+}
+
+function insertSorted(list: string[], item: string): void {
+  let i = 0;
+  while (i < list.length && list[i]! < item) i++;
+  list.splice(i, 0, item);
+}
+
+function findCycle(graph: StateGraph, done: Set<string>): string[] {
+  const color = new Map<string, 'grey' | 'black'>();
+  const stack: string[] = [];
+  const visit = (n: string): string[] | undefined => {
+    color.set(n, 'grey');
+    stack.push(n);
+    for (const m of graph.outNeighbors(n).sort()) {
+      if (done.has(m)) continue;
+      if (color.get(m) === 'grey') return stack.slice(stack.indexOf(m));
+      if (!color.has(m)) {
+        const c = visit(m);
+        if (c) return c;
+      }
+    }
+    stack.pop();
+    color.set(n, 'black');
+    return undefined;
+  };
+  for (const n of graph.nodes().filter((x) => !done.has(x)).sort()) {
+    if (!color.has(n)) {
+      const c = visit(n);
+      if (c) return c;
+    }
+  }
+  return [];
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+/** The file formats of ORCHESTRATOR.md §2-3, checked with zod: unknown keys are errors. */
+
+const relPath = z.string().min(1).refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+  message: 'must be a path inside the project (relative, no "..")',
+});
+
+export const stateIdPattern = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const stateId = z.string().regex(stateIdPattern, 'a state id is <segment>.<state>, e.g. 6A.S2');
+const datasetId = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a dataset id is a SQL identifier: letters, digits, _');
+
+export const scopes = ['world', 'seed', 'scenario'] as const;
+export type Scope = (typeof scopes)[number];
+export const triggerKinds = ['kernel', 'inputs', 'files', 'seed'] as const;
+export type Trigger = (typeof triggerKinds)[number];
+
+const datasetInput = z.strictObject({ dataset: datasetId });
+const fileInput = z.strictObject({
+  file: relPath,
+  as: datasetId.optional(),
+  schema: z.string().min(1).optional(),
+  role: z.enum(['parameter', 'reference']).default('parameter'),
+});
+
+export const outputFormats = ['parquet', 'json', 'jsonl'] as const;
+const output = z
+  .strictObject({
+    dataset: datasetId,
+    format: z.enum(outputFormats),
+    path: relPath,
+    schema: z.string().min(1),
+    order_by: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .superRefine((o, ctx) => {
+    if (o.format !== 'json' && !o.order_by) {
+      ctx.addIssue({ code: 'custom', path: ['order_by'], message: `order_by is required for ${o.format} outputs (it fixes row order, so bytes are stable)` });
+    }
+  });
+
+export const manifestSchema = z.strictObject({
+  id: stateId,
+  title: z.string().optional(),
+  scope: z.enum(scopes).default('seed'),
+  kernel: z.string().regex(/\.(sql|ts)$/, 'a kernel is a .sql or .ts file beside the manifest'),
+  requires_pass: z.array(z.string().min(1)).default([]),
+  inputs: z.array(z.union([datasetInput, fileInput])).default([]),
+  outputs: z.array(output).min(1, 'a state must declare at least one output'),
+  gate: z.strictObject({ path: relPath, index: z.string().regex(/^[^/]+\.json$/, 'the index is a .json file name') }).optional(),
+  rerun: z
+    .strictObject({
+      scope: z.enum(['downstream', 'self']).default('downstream'),
+      triggers: z.array(z.enum(triggerKinds)).min(1).default([...triggerKinds]),
+    })
+    .default({ scope: 'downstream', triggers: [...triggerKinds] }),
+  budget_seconds: z.number().positive().optional(),
+});
+export type ManifestData = z.infer<typeof manifestSchema>;
+export type DatasetInput = z.infer<typeof datasetInput>;
+export type FileInput = z.infer<typeof fileInput>;
+export type OutputSpec = z.infer<typeof output>;
+
+export const defaultKeepLabels = ['authority', 'candidate', 'last-good', 'witness'];
+
+export const projectSchema = z.strictObject({
+  name: z.string().min(1),
+  version: z.string().optional(),
+  runs_dir: relPath.default('runs'),
+  defaults: z
+    .strictObject({
+      seed: z.number().int().nonnegative().default(42),
+      scenarios: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).min(1).default(['baseline']),
+    })
+    .default({ seed: 42, scenarios: ['baseline'] }),
+  retention: z
+    .strictObject({
+      keep_labels: z.array(z.string().min(1)).default(defaultKeepLabels),
+      keep_last: z.number().int().nonnegative().default(2),
+    })
+    .default({ keep_labels: defaultKeepLabels, keep_last: 2 }),
+  duckdb: z
+    .strictObject({
+      threads: z.number().int().positive().default(2),
+      memory_limit: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/, 'a size like 4GB or 512MiB').default('4GB'),
+      temp_directory: z.string().optional(),
+    })
+    .default({ threads: 2, memory_limit: '4GB' }),
+  kernel_prelude: z.array(relPath).default([]),
+  profiles: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), z.record(relPath, relPath)).default({}),
+});
+export type ProjectConfig = z.infer<typeof projectSchema>;

@@ -1,0 +1,36 @@
+import type { z } from 'zod';
+import type { Diagnostic } from './diagnostics.js';
+import { toPointer, type PathSegment, type YamlSource } from './yamlsource.js';
+
+/** Turns zod issues into diagnostics that name the file, the line and the key. */
+export function zodDiagnostics(error: z.ZodError, source: YamlSource, code: string): Diagnostic[] {
+  return error.issues.flatMap((issue) => fromIssue(issue as Issue, [], source, code));
+}
+
+interface Issue {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  keys?: string[];
+  errors?: Issue[][];
+}
+
+function fromIssue(issue: Issue, prefix: PathSegment[], source: YamlSource, code: string): Diagnostic[] {
+  const path = [...prefix, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))];
+  if (issue.code === 'invalid_union' && issue.errors && issue.errors.length > 0) {
+    // Report the branch that came closest, not "Invalid input".
+    const best = [...issue.errors].sort((a, b) => a.length - b.length)[0]!;
+    return best.flatMap((i) => fromIssue(i, path, source, code));
+  }
+  if (issue.code === 'unrecognized_keys' && issue.keys) {
+    return issue.keys.map((key) => ({
+      code,
+      file: source.file,
+      line: source.lineOf([...path, key]),
+      pointer: toPointer([...path, key]),
+      message: `unknown key '${key}'`,
+      fix: 'remove it or correct its spelling',
+    }));
+  }
+  return [{ code, file: source.file, line: source.lineOf(path), pointer: toPointer(path), message: issue.message }];
+}
