@@ -3,6 +3,7 @@ import { DagError, EXIT, formatDiagnostic } from '../project/diagnostics.js';
 import { registerGraph } from './graph.js';
 import { registerMatrix } from './matrix.js';
 import { registerPlan } from './plan.js';
+import { registerRun } from './run.js';
 import { registerShow } from './show.js';
 import { registerValidate } from './validate.js';
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerShow(program);
   registerMatrix(program);
   registerPlan(program);
+  registerRun(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
@@ -28,8 +30,9 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   const verbose = argv.includes('--verbose');
   try {
+    process.exitCode = undefined;
     await program.parseAsync(argv);
-    return EXIT.ok;
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;

@@ -1,0 +1,67 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { duckdbTypeOf, type TableSchema } from './table.js';
+
+/** One broken rule of a table schema, with a few offending rows. */
+export interface TableViolation {
+  column?: string;
+  rule: 'missing-column' | 'extra-column' | 'type' | 'not-null' | 'enum' | 'minimum' | 'maximum' | 'pattern' | 'primary-key' | 'unique';
+  message: string;
+  sample: Record<string, unknown>[];
+}
+
+export const ident = (name: string): string => '"' + name.replace(/"/g, '""') + '"';
+export const sqlString = (s: string): string => "'" + s.replace(/'/g, "''") + "'";
+
+function sqlLiteral(v: string | number | boolean): string {
+  return typeof v === 'string' ? sqlString(v) : String(v);
+}
+
+/**
+ * Checks relation `rel` (a table or view) against a table schema in DuckDB: exact column set and
+ * types, nulls, enums, ranges, patterns, primary key and unique sets. Returns every violation.
+ */
+export async function checkTable(con: DuckDBConnection, rel: string, schema: TableSchema, sampleSize = 5): Promise<TableViolation[]> {
+  const described = await con.runAndReadAll(`DESCRIBE ${ident(rel)}`);
+  const actual = new Map(described.getRowObjectsJS().map((r) => [String(r.column_name), String(r.column_type)]));
+  const violations: TableViolation[] = [];
+  for (const [name, col] of Object.entries(schema.columns)) {
+    const type = actual.get(name);
+    if (type === undefined) violations.push({ column: name, rule: 'missing-column', message: `column '${name}' (${col.type}) is missing`, sample: [] });
+    else if (type !== duckdbTypeOf[col.type]) violations.push({ column: name, rule: 'type', message: `column '${name}' has type ${type}, the contract says ${col.type} (${duckdbTypeOf[col.type]})`, sample: [] });
+  }
+  for (const name of actual.keys()) {
+    if (!(name in schema.columns)) violations.push({ column: name, rule: 'extra-column', message: `column '${name}' is not in the contract`, sample: [] });
+  }
+  if (violations.length > 0) return violations;
+
+  const rules: { column?: string; rule: TableViolation['rule']; where: string; message: string }[] = [];
+  for (const [name, col] of Object.entries(schema.columns)) {
+    const c = ident(name);
+    if (!col.nullable) rules.push({ column: name, rule: 'not-null', where: `${c} IS NULL`, message: `null in non-nullable column '${name}'` });
+    if (col.enum) rules.push({ column: name, rule: 'enum', where: `${c} NOT IN (${col.enum.map(sqlLiteral).join(', ')})`, message: `column '${name}' holds values outside its enum [${col.enum.join(', ')}]` });
+    if (col.minimum !== undefined) rules.push({ column: name, rule: 'minimum', where: `${c} < ${col.minimum}`, message: `column '${name}' holds values below its minimum ${col.minimum}` });
+    if (col.maximum !== undefined) rules.push({ column: name, rule: 'maximum', where: `${c} > ${col.maximum}`, message: `column '${name}' holds values above its maximum ${col.maximum}` });
+    if (col.pattern !== undefined) rules.push({ column: name, rule: 'pattern', where: `NOT regexp_full_match(${c}::VARCHAR, ${sqlString(col.pattern)})`, message: `column '${name}' holds values not matching ${col.pattern}` });
+  }
+  if (rules.length > 0) {
+    const counts = await con.runAndReadAll(`SELECT ${rules.map((r, i) => `count(*) FILTER (WHERE ${r.where}) AS v${i}`).join(', ')} FROM ${ident(rel)}`);
+    const row = counts.getRowObjectsJS()[0] ?? {};
+    for (let i = 0; i < rules.length; i++) {
+      const n = Number(row[`v${i}`] ?? 0);
+      if (n === 0) continue;
+      const r = rules[i]!;
+      const sample = await con.runAndReadAll(`SELECT * FROM ${ident(rel)} WHERE ${r.where} LIMIT ${sampleSize}`);
+      violations.push({ column: r.column, rule: r.rule, message: `${r.message}: ${n} row(s)`, sample: sample.getRowObjectsJson() as Record<string, unknown>[] });
+    }
+  }
+  const keySets: { cols: string[]; rule: 'primary-key' | 'unique' }[] = [];
+  if (schema.primary_key) keySets.push({ cols: schema.primary_key, rule: 'primary-key' });
+  for (const u of schema.unique ?? []) keySets.push({ cols: u, rule: 'unique' });
+  for (const { cols, rule } of keySets) {
+    const list = cols.map(ident).join(', ');
+    const dup = await con.runAndReadAll(`SELECT ${list}, count(*) AS copies FROM ${ident(rel)} GROUP BY ALL HAVING count(*) > 1 ORDER BY copies DESC, ${list} LIMIT ${sampleSize}`);
+    const rows = dup.getRowObjectsJson() as Record<string, unknown>[];
+    if (rows.length > 0) violations.push({ column: cols.join(', '), rule, message: `${rule === 'primary-key' ? 'primary key' : 'unique key'} (${cols.join(', ')}) is duplicated`, sample: rows });
+  }
+  return violations;
+}

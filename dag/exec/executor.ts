@@ -1,0 +1,474 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import PQueue from 'p-queue';
+import { parse as parseYaml } from 'yaml';
+import { canonicalJson } from '../fingerprint/canonical.js';
+import { fileSha256, isStructuredFile } from '../fingerprint/digest.js';
+import { computeLineage, streamKey, type Lineage } from '../fingerprint/lineage.js';
+import type { CompiledProject } from '../graph/compile.js';
+import { selectWithAncestors } from '../graph/select.js';
+import { DagError, EXIT } from '../project/diagnostics.js';
+import { buildIndex, bundleDigest, FLAG, flagText, verifyBundle } from '../store/gate.js';
+import { acquireLock } from '../store/lock.js';
+import { appendLedger, latestOutcomes, newRunId, readLedger, readReceipt, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type RunReceipt } from '../store/runs.js';
+import type { EventBus, TaskAction } from './events.js';
+import type { JobOutput, KernelFailure, KernelJob, KernelResult, WorkerMessage } from './job.js';
+import { buildTasks, fillPath, outputFile, type Task } from './tasks.js';
+import { versions } from './versions.js';
+
+export interface RunOptions {
+  /** Full state ids; empty means every state. */
+  targets: string[];
+  seed?: number;
+  scenarios?: string[];
+  profile?: string;
+  jobs: number;
+  runId?: string;
+  /** Continue this run instead of starting a new one. */
+  resume?: string;
+  /** Last recorded seconds per state, for ETAs. */
+  timings?: ReadonlyMap<string, number>;
+}
+
+export interface RunSummary {
+  runId: string;
+  runDir: string;
+  status: 'succeeded' | 'failed' | 'interrupted';
+  counts: Record<TaskAction, number>;
+  seconds: number;
+  exitCode: number;
+}
+
+const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
+const TMP = '.tmp';
+
+/** A run in progress. `abort()` (Ctrl-C, SIGTERM) abandons running states and marks it interrupted. */
+export class Execution {
+  private readonly children = new Map<string, ChildProcess>();
+  private aborted = false;
+
+  constructor(
+    private readonly cp: CompiledProject,
+    private readonly opts: RunOptions,
+    private readonly bus: EventBus,
+  ) {}
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    for (const child of this.children.values()) child.kill('SIGKILL');
+  }
+
+  async run(): Promise<RunSummary> {
+    const t0 = performance.now();
+    const { cp, opts } = this;
+    const runsDir = runsDirOf(cp);
+    const prior = opts.resume !== undefined ? this.priorRun(runsDir, opts.resume) : undefined;
+    const profile = prior ? (prior.receipt.profile ?? undefined) : opts.profile;
+    const lineage = computeLineage(cp, profile);
+    const seed = prior ? prior.receipt.seed : (opts.seed ?? cp.project.config.defaults.seed);
+    const scenarios = prior ? prior.receipt.scenarios : (opts.scenarios ?? cp.project.config.defaults.scenarios);
+    const targets = prior ? prior.receipt.targets : opts.targets;
+    if (prior && (prior.receipt.parameter_hash !== lineage.parameterHash || prior.receipt.manifest_fingerprint !== lineage.manifestFingerprint)) {
+      throw new DagError([{ code: 'resume-changed', file: join(prior.dir, 'run_receipt.json'), message: `the project changed since run ${prior.receipt.run_id} started (its ${prior.receipt.parameter_hash !== lineage.parameterHash ? 'parameter_hash' : 'manifest_fingerprint'} differs), so resuming would mix two versions`, fix: 'start a new run (dag run), or restore the inputs the run started with' }]);
+    }
+
+    const runId = prior ? prior.receipt.run_id : (opts.runId ?? newRunId());
+    const runDir = join(runsDir, runId);
+    if (!prior) {
+      if (!RUN_ID.test(runId)) throw new DagError([{ code: 'bad-run-id', file: '(command line)', message: `--run-id must be 32 lowercase hex characters, got '${runId}'` }]);
+      if (existsSync(runDir)) throw new DagError([{ code: 'run-exists', file: runDir, message: `run ${runId} already exists; a run folder is never reused`, fix: `continue it with --resume ${runId}, or start a new run` }], EXIT.refused);
+      mkdirSync(join(runDir, 'logs'), { recursive: true });
+    }
+    const warnings: string[] = [];
+    const release = acquireLock(runDir, (stale) => warnings.push(`took over the stale lock of dead pid ${stale.pid} (since ${stale.since})`));
+    try {
+      return await this.execute({ runDir, runId, runsDir, lineage, seed, scenarios, targets, profile, prior: prior?.receipt, warnings, t0 });
+    } finally {
+      for (const child of this.children.values()) child.kill('SIGKILL');
+      rmSync(join(runDir, TMP), { recursive: true, force: true });
+      release();
+    }
+  }
+
+  private priorRun(runsDir: string, id: string): { dir: string; receipt: RunReceipt } {
+    const dir = join(runsDir, id);
+    const receipt = readReceipt(dir);
+    if (!receipt) throw new DagError([{ code: 'unknown-run', file: dir, message: `--resume ${id}: no run with a receipt there` }]);
+    if (receipt.status === 'succeeded') throw new DagError([{ code: 'resume-done', file: join(dir, 'run_receipt.json'), message: `run ${id} already succeeded; nothing to resume` }], EXIT.refused);
+    return { dir, receipt };
+  }
+
+  private async execute(ctx: {
+    runDir: string;
+    runId: string;
+    runsDir: string;
+    lineage: Lineage;
+    seed: number;
+    scenarios: string[];
+    targets: string[];
+    profile: string | undefined;
+    prior: RunReceipt | undefined;
+    warnings: string[];
+    t0: number;
+  }): Promise<RunSummary> {
+    const { cp, bus } = this;
+    const { runDir, runId, lineage } = ctx;
+    const v = versions(cp.project.root, cp.project.config.version);
+    const receipt: RunReceipt = ctx.prior
+      ? { ...ctx.prior, status: 'running', finished_utc: null }
+      : {
+          run_id: runId,
+          created_utc: new Date().toISOString(),
+          finished_utc: null,
+          status: 'running',
+          seed: ctx.seed,
+          scenarios: ctx.scenarios,
+          profile: ctx.profile ?? null,
+          targets: ctx.targets,
+          parameter_hash: lineage.parameterHash,
+          manifest_fingerprint: lineage.manifestFingerprint,
+          staged_from_run_id: null,
+          from_state: null,
+          group_id: null,
+          engine_version: v.engine,
+          dag_version: v.dag,
+          git_commit: v.git,
+          duckdb_version: v.duckdb,
+          project: cp.project.config.name,
+        };
+    writeReceipt(runDir, receipt);
+    rmSync(join(runDir, TMP), { recursive: true, force: true });
+    for (const w of ctx.warnings) bus.emit({ type: 'warning', message: w });
+
+    const selected = selectWithAncestors(cp, ctx.targets);
+    const tasks = buildTasks(cp, selected, { seed: ctx.seed, scenarios: ctx.scenarios, parameterHash: lineage.parameterHash, manifestFingerprint: lineage.manifestFingerprint });
+    const byKey = new Map(tasks.map((t) => [t.key, t]));
+    bus.emit({ type: 'run-start', runId, runDir, tasks: tasks.length, seed: ctx.seed, resumed: ctx.prior !== undefined, parameterHash: lineage.parameterHash, manifestFingerprint: lineage.manifestFingerprint });
+
+    const done = new Map<string, LedgerEntry>(); // succeeded tasks and what they published
+    const outcome = new Map<string, TaskAction>();
+    const counts: Record<TaskAction, number> = { ran: 0, cached: 0, staged: 0, failed: 0, skipped: 0, kept: 0 };
+    let gateFailed = false;
+    const finish = (task: Task, action: TaskAction, reason: string, seconds: number, error?: string, gatePassed?: boolean) => {
+      outcome.set(task.key, action);
+      counts[action]++;
+      bus.emit({ type: 'task-end', task: task.key, state: task.state.id, action, reason, seconds, error, gatePassed });
+    };
+
+    if (ctx.prior) {
+      const previous = latestOutcomes(readLedger(runDir));
+      for (const task of tasks) {
+        const e = previous.get(task.key);
+        if (e && (e.action === 'ran' || e.action === 'cached' || e.action === 'staged')) {
+          const bad = await firstMismatch(runDir, e);
+          if (!bad) {
+            done.set(task.key, e);
+            if (e.gate && !e.gate.passed) gateFailed = true;
+            finish(task, 'kept', 'published before the interruption; digests verified', 0);
+            continue;
+          }
+          bus.emit({ type: 'warning', message: `${task.key}: ${bad}; it reruns` });
+        }
+        removeUnpublished(runDir, task); // outputs a crash left behind without a ledger record
+      }
+    }
+
+    const queue = new PQueue({ concurrency: Math.max(1, this.opts.jobs) });
+    await new Promise<void>((resolveAll) => {
+      const pending = new Set(tasks.filter((t) => !outcome.has(t.key)).map((t) => t.key));
+      const settle = () => {
+        if (this.aborted) {
+          if (queue.pending === 0) resolveAll();
+          return;
+        }
+        let progressed = true;
+        while (progressed) {
+          progressed = false;
+          for (const key of [...pending]) {
+            const task = byKey.get(key)!;
+            const deps = task.deps.filter((d) => byKey.has(d));
+            const blocked = deps.find((d) => outcome.get(d) === 'failed' || outcome.get(d) === 'skipped');
+            if (blocked) {
+              pending.delete(key);
+              const reason = `upstream ${blocked} ${outcome.get(blocked)}`;
+              appendLedger(runDir, { ts: new Date().toISOString(), state: task.state.id, scenario: task.scenario, action: 'skipped', reason, seconds: 0 });
+              finish(task, 'skipped', reason, 0);
+              progressed = true;
+            } else if (deps.every((d) => done.has(d))) {
+              pending.delete(key);
+              void queue.add(async () => {
+                const r = await this.runTask(task, ctx, done);
+                if (r === 'interrupted') return;
+                if (r.action === 'ran') {
+                  done.set(task.key, r.entry);
+                  if (r.entry.gate && !r.entry.gate.passed) gateFailed = true;
+                }
+                finish(task, r.action, r.entry.reason, r.entry.seconds, r.entry.error?.message, r.entry.gate?.passed);
+              }).finally(settle);
+            }
+          }
+        }
+        if (pending.size === 0 && queue.size === 0 && queue.pending === 0) resolveAll();
+      };
+      settle();
+    });
+
+    const failed = counts.failed > 0 || counts.skipped > 0 || gateFailed;
+    const status = this.aborted ? 'interrupted' : failed ? 'failed' : 'succeeded';
+    writePerf(runDir, runId, readLedger(runDir), cp);
+    writeReceipt(runDir, { ...receipt, status, finished_utc: new Date().toISOString() });
+    const seconds = (performance.now() - ctx.t0) / 1000;
+    bus.emit({ type: 'run-end', runId, runDir, status, counts, seconds });
+    return { runId, runDir, status, counts, seconds, exitCode: status === 'succeeded' ? EXIT.ok : status === 'interrupted' ? 130 : EXIT.failed };
+  }
+
+  /** Runs one task: gates, kernel process, JSON checks, bundle, publish, ledger. */
+  private async runTask(
+    task: Task,
+    ctx: { runDir: string; lineage: Lineage; seed: number },
+    done: Map<string, LedgerEntry>,
+  ): Promise<{ action: 'ran' | 'failed'; entry: LedgerEntry } | 'interrupted'> {
+    const { runDir } = ctx;
+    const state = task.state;
+    const started = performance.now();
+    const tmp = join(runDir, TMP, task.key.replace(/[^A-Za-z0-9_.@-]/g, '_'));
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(join(tmp, 'spill'), { recursive: true });
+    this.bus.emit({ type: 'task-start', task: task.key, state: state.id, scenario: task.scenario, estimateSeconds: this.opts.timings?.get(state.id) });
+    const fail = (failure: KernelFailure, steps?: KernelResult['steps']) => {
+      rmSync(tmp, { recursive: true, force: true });
+      const entry: LedgerEntry = { ts: new Date().toISOString(), state: state.id, scenario: task.scenario, action: 'failed', reason: failure.message, seconds: (performance.now() - started) / 1000, steps, error: { message: `${state.id}: ${failure.message}`, step: failure.step, output: failure.output, column: failure.column, rule: failure.rule } };
+      appendLedger(runDir, entry);
+      return { action: 'failed' as const, entry };
+    };
+
+    // 1. Verify every required upstream bundle before the kernel runs.
+    const upstreamGates: Record<string, unknown> = {};
+    for (const seg of state.requiresPass) {
+      const gateState = this.cp.states.get(this.cp.gates.get(seg)!)!;
+      const gateTask = [...done.values()].find((e) => e.state === gateState.id && (e.scenario === undefined || e.scenario === task.scenario));
+      const bundleRel = gateTask?.gate?.path ?? fillPath(gateState.gate!.path, { ...task.vars, seed: gateState.scope === 'world' ? undefined : ctx.seed });
+      const check = await verifyBundle(join(runDir, bundleRel), gateState.gate!.index);
+      if (!check.ok) return fail({ message: `required segment ${seg} is not sealed: ${check.problem}`, rule: 'requires_pass' });
+      upstreamGates[seg] = { gate_state: gateState.id, bundle_path: bundleRel, flag_digest: check.digest, files: check.files };
+    }
+
+    // 2. The kernel, in its own process.
+    let job: KernelJob;
+    try {
+      job = this.buildJob(task, ctx, done, tmp, upstreamGates);
+    } catch (e) {
+      return fail({ message: (e as Error).message, step: 'inputs' });
+    }
+    const result = await this.spawnKernel(task, job);
+    if (result === 'interrupted') {
+      rmSync(tmp, { recursive: true, force: true });
+      return 'interrupted';
+    }
+    if ('failure' in result) return fail(result.failure);
+    const kernel = result.result;
+
+    // 3. JSON outputs: validate against their JSON Schema, write canonical bytes.
+    const outDir = join(tmp, 'out');
+    const files: { dataset: string; rel: string; abs: string; rows?: number; sha256?: string; bytes?: number }[] = [];
+    for (const o of state.outputs) {
+      const dir = fillPath(o.path, task.vars);
+      const rel = outputFile(dir, o.dataset, o.format);
+      if (o.format === 'json') {
+        let doc: unknown;
+        try {
+          doc = JSON.parse(kernel.docs[o.dataset]!);
+        } catch (e) {
+          return fail({ message: `output ${o.dataset}: doc is not valid JSON: ${(e as Error).message}`, output: o.dataset, rule: 'json' }, kernel.steps);
+        }
+        const validate = this.cp.project.contracts.validator(o.schema);
+        if (!validate(doc)) {
+          const errs = (validate.errors ?? []).slice(0, 5).map((x) => `${x.instancePath || '/'} ${x.message}`).join('; ');
+          return fail({ message: `output ${o.dataset} breaks its contract ${o.schema}: ${errs}`, output: o.dataset, rule: 'json-schema' }, kernel.steps);
+        }
+        const abs = join(outDir, rel);
+        mkdirSync(dirname(abs), { recursive: true });
+        writeFileSync(abs, JSON.stringify(JSON.parse(canonicalJson(doc)), null, 2) + '\n');
+        files.push({ dataset: o.dataset, rel, abs });
+      } else {
+        const w = kernel.files.find((f) => f.dataset === o.dataset)!;
+        files.push({ dataset: o.dataset, rel, abs: w.file, rows: w.rows, sha256: w.sha256, bytes: w.bytes });
+      }
+    }
+
+    // 4. A gate state seals its bundle: index always, flag only on a passing verdict.
+    let gate: LedgerEntry['gate'];
+    if (state.gate) {
+      const bundleRel = fillPath(state.gate.path, task.vars);
+      const bundleAbs = join(outDir, bundleRel);
+      const index = await buildIndex(bundleAbs, state.gate.index);
+      writeFileSync(join(bundleAbs, state.gate.index), JSON.stringify(index, null, 2) + '\n');
+      files.push({ dataset: '(gate index)', rel: `${bundleRel}/${state.gate.index}`, abs: join(bundleAbs, state.gate.index) });
+      let digest: string | undefined;
+      if (kernel.gatePassed) {
+        digest = await bundleDigest(bundleAbs);
+        writeFileSync(join(bundleAbs, FLAG), flagText(digest));
+        files.push({ dataset: '(gate flag)', rel: `${bundleRel}/${FLAG}`, abs: join(bundleAbs, FLAG) });
+      }
+      gate = { segment: state.segment, path: bundleRel, passed: kernel.gatePassed === true, digest };
+    }
+    for (const f of files) {
+      if (f.sha256 === undefined) {
+        f.sha256 = await fileSha256(f.abs);
+        f.bytes = statSync(f.abs).size;
+      }
+      chmodSync(f.abs, 0o444); // a published file may share its inode with the cache: never written again
+    }
+    if (this.aborted) {
+      rmSync(tmp, { recursive: true, force: true });
+      return 'interrupted';
+    }
+
+    // 5. Publish: one rename per output folder, then the ledger line that makes it count.
+    const dirs = [...new Set(state.outputs.map((o) => fillPath(o.path, task.vars)))].sort();
+    for (const dir of dirs) {
+      const final = join(runDir, dir);
+      if (existsSync(final)) rmSync(final, { recursive: true, force: true }); // unpublished leftovers of a crash
+      mkdirSync(dirname(final), { recursive: true });
+      renameSync(join(outDir, dir), final);
+    }
+    const rows: Record<string, number> = {};
+    for (const f of files) if (f.rows !== undefined) rows[f.dataset] = f.rows;
+    const entry: LedgerEntry = {
+      ts: new Date().toISOString(),
+      state: state.id,
+      scenario: task.scenario,
+      action: 'ran',
+      reason: 'new',
+      seconds: (performance.now() - started) / 1000,
+      steps: kernel.steps,
+      rows,
+      bytes: files.reduce((a, f) => a + (f.bytes ?? 0), 0),
+      outputs: files.map((f) => ({ dataset: f.dataset, path: f.rel, sha256: f.sha256!, bytes: f.bytes!, rows: f.rows })),
+      gate,
+    };
+    appendLedger(runDir, entry);
+    rmSync(tmp, { recursive: true, force: true });
+    return { action: 'ran', entry };
+  }
+
+  private buildJob(task: Task, ctx: { runDir: string; lineage: Lineage }, done: Map<string, LedgerEntry>, tmp: string, upstreamGates: Record<string, unknown>): KernelJob {
+    const { cp } = this;
+    const { runDir, lineage } = ctx;
+    const root = cp.project.root;
+    const state = task.state;
+    const variables: KernelJob['variables'] = [
+      { name: 'state_id', sqlType: 'VARCHAR', value: state.id },
+      { name: 'parameter_hash', sqlType: 'VARCHAR', value: lineage.parameterHash },
+      { name: 'manifest_fingerprint', sqlType: 'VARCHAR', value: lineage.manifestFingerprint },
+      { name: 'stream_key', sqlType: 'UBIGINT', value: streamKey(state.id, task.vars.seed, task.scenario).toString() },
+      { name: 'upstream_gates', sqlType: 'JSON', value: canonicalJson(upstreamGates) },
+    ];
+    if (task.vars.seed !== undefined) variables.push({ name: 'seed', sqlType: 'BIGINT', value: String(task.vars.seed) });
+    if (task.scenario !== undefined) variables.push({ name: 'scenario_id', sqlType: 'VARCHAR', value: task.scenario });
+    const csvTables: KernelJob['csvTables'] = [];
+    const views: KernelJob['views'] = [];
+    const manifest: unknown[] = [];
+    for (const f of state.fileInputs) {
+      const actual = lineage.resolved.get(f.file) ?? f.file;
+      const abs = posix.join(root, actual);
+      manifest.push({ kind: 'file', name: f.as, path: f.file, read: actual, role: f.role, schema: f.schema ?? null, sha256: lineage.digests.get(f.file) });
+      if (/\.csv$/i.test(actual)) csvTables.push({ name: f.as, path: abs });
+      else if (isStructuredFile(actual)) variables.push({ name: f.as, sqlType: 'JSON', value: canonicalJson(parseYaml(readFileSync(abs, 'utf8'))) });
+      else variables.push({ name: f.as, sqlType: 'VARCHAR', value: readFileSync(abs, 'utf8') });
+    }
+    for (const ds of state.datasetInputs) {
+      const producer = cp.states.get(cp.producers.get(ds)!)!;
+      const spec = producer.outputs.find((o) => o.dataset === ds)!;
+      const entry = [...done.values()].find((e) => e.state === producer.id && (e.scenario === undefined || e.scenario === task.scenario));
+      const published = entry?.outputs?.filter((o) => o.dataset === ds) ?? [];
+      if (published.length === 0) throw new Error(`input dataset ${ds} has no published files in this run`);
+      manifest.push({ kind: 'dataset', name: ds, path: posix.dirname(published[0]!.path), schema: spec.schema, files: published.map((p) => ({ path: p.path, sha256: p.sha256 })) });
+      if (spec.format === 'json') {
+        variables.push({ name: ds, sqlType: 'JSON', value: readFileSync(join(runDir, published[0]!.path), 'utf8') });
+      } else {
+        const columns = Object.keys(cp.project.contracts.table(spec.schema).columns);
+        views.push({ name: ds, format: spec.format, files: published.map((p) => join(runDir, p.path)), columns });
+      }
+    }
+    variables.push({ name: 'inputs_manifest', sqlType: 'JSON', value: canonicalJson(manifest) });
+    const outputs: JobOutput[] = state.outputs.map((o) => ({
+      dataset: o.dataset,
+      format: o.format,
+      table: o.format === 'json' ? undefined : cp.project.contracts.table(o.schema),
+      orderBy: o.order_by,
+      file: join(tmp, 'out', outputFile(fillPath(o.path, task.vars), o.dataset, o.format)),
+    }));
+    const d = cp.project.config.duckdb;
+    return {
+      stateId: state.id,
+      kernelFile: posix.join(root, state.kernel),
+      kernelKind: state.kernel.endsWith('.ts') ? 'ts' : 'sql',
+      preludeFiles: cp.project.config.kernel_prelude.map((f) => posix.join(root, f)),
+      duckdb: { threads: d.threads, memory_limit: d.memory_limit, temp_directory: d.temp_directory ? posix.join(root, d.temp_directory) : join(tmp, 'spill') },
+      scratchDir: join(tmp, 'scratch'),
+      variables,
+      csvTables,
+      views,
+      outputs,
+      gate: state.gate !== undefined,
+    };
+  }
+
+  private spawnKernel(task: Task, job: KernelJob): Promise<{ result: KernelResult } | { failure: KernelFailure } | 'interrupted'> {
+    return new Promise((resolve) => {
+      const child = fork(WORKER, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+      this.children.set(task.key, child);
+      let stderr = '';
+      let answer: { result: KernelResult } | { failure: KernelFailure } | undefined;
+      let step = 'setup';
+      child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-8000)));
+      child.stdout!.on('data', (b: Buffer) => this.bus.emit({ type: 'task-log', task: task.key, level: 'info', message: b.toString().trimEnd() }));
+      child.on('message', (m: WorkerMessage) => {
+        if (m.type === 'step') {
+          step = m.name;
+          this.bus.emit({ type: 'task-step', task: task.key, step: m.name, index: m.index, count: m.count });
+        } else if (m.type === 'progress') this.bus.emit({ type: 'task-progress', task: task.key, fraction: m.fraction, message: m.message });
+        else if (m.type === 'log') this.bus.emit({ type: 'task-log', task: task.key, level: m.level, message: m.message });
+        else if (m.type === 'done') answer = { result: m.result };
+        else if (m.type === 'failed') answer = { failure: m.failure };
+      });
+      child.on('exit', (code, signal) => {
+        this.children.delete(task.key);
+        if (this.aborted) return resolve('interrupted');
+        if (answer) return resolve(answer);
+        const tail = stderr.trim().split('\n').slice(-15).join('\n');
+        resolve({ failure: { message: `kernel process died in step '${step}' (${signal ? `signal ${signal}` : `exit code ${code}`})${tail ? `: ${tail}` : ''}`, step } });
+      });
+      child.send({ type: 'run', job });
+    });
+  }
+}
+
+/** The first published file of `entry` whose bytes no longer match the ledger, if any. */
+async function firstMismatch(runDir: string, entry: LedgerEntry): Promise<string | undefined> {
+  for (const o of entry.outputs ?? []) {
+    const abs = join(runDir, o.path);
+    if (!existsSync(abs)) return `${o.path} is missing`;
+    if ((await fileSha256(abs)) !== o.sha256) return `${o.path} changed after publishing`;
+  }
+  return undefined;
+}
+
+function removeUnpublished(runDir: string, task: Task): void {
+  for (const o of task.state.outputs) rmSync(join(runDir, fillPath(o.path, task.vars)), { recursive: true, force: true });
+}
+
+function writePerf(runDir: string, runId: string, ledger: LedgerEntry[], cp: CompiledProject): void {
+  const latest = latestOutcomes(ledger);
+  const states = [...latest.values()].map((e) => {
+    const budget = cp.states.get(e.state)?.budgetSeconds;
+    return { state: e.state, scenario: e.scenario, action: e.action, seconds: e.seconds, budget_seconds: budget ?? null, over_budget: budget !== undefined && e.action === 'ran' ? e.seconds > budget : false, steps: e.steps ?? [] };
+  });
+  mkdirSync(join(runDir, 'reports'), { recursive: true });
+  writeFileSync(join(runDir, 'reports', 'perf.json'), JSON.stringify({ run_id: runId, states }, null, 2) + '\n');
+}
+

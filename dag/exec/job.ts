@@ -1,0 +1,61 @@
+import type { TableSchema } from '../contracts/table.js';
+
+/** What the orchestrator hands a kernel process: everything resolved, nothing to look up. */
+export interface KernelJob {
+  stateId: string;
+  kernelFile: string;
+  kernelKind: 'sql' | 'ts';
+  preludeFiles: string[];
+  duckdb: { threads: number; memory_limit: string; temp_directory: string };
+  /** Scratch folder for this attempt (transpiled TS kernel, etc.). */
+  scratchDir: string;
+  variables: { name: string; sqlType: 'JSON' | 'UBIGINT' | 'BIGINT' | 'VARCHAR'; value: string }[];
+  csvTables: { name: string; path: string }[];
+  views: { name: string; format: 'parquet' | 'jsonl'; files: string[]; columns: string[] }[];
+  outputs: JobOutput[];
+  gate: boolean;
+}
+
+export interface JobOutput {
+  dataset: string;
+  format: 'parquet' | 'json' | 'jsonl';
+  /** The table schema (parquet, jsonl); JSON outputs are validated by the orchestrator. */
+  table?: TableSchema;
+  orderBy?: string[];
+  /** Absolute path the file is written to (parquet, jsonl); unused for json. */
+  file: string;
+}
+
+export interface WrittenFile {
+  dataset: string;
+  file: string;
+  rows: number;
+  sha256: string;
+  bytes: number;
+}
+
+export interface KernelResult {
+  steps: { name: string; seconds: number }[];
+  files: WrittenFile[];
+  /** dataset -> the JSON text of its `doc` (json outputs). */
+  docs: Record<string, string>;
+  /** The kernel's `gate_verdict.passed` (gate states only). */
+  gatePassed?: boolean;
+}
+
+/** Why a kernel failed, precisely enough to fix it. */
+export interface KernelFailure {
+  message: string;
+  step?: string;
+  output?: string;
+  column?: string;
+  rule?: string;
+  sample?: Record<string, unknown>[];
+}
+
+export type WorkerMessage =
+  | { type: 'step'; name: string; index: number; count: number }
+  | { type: 'progress'; fraction?: number; message?: string }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'done'; result: KernelResult }
+  | { type: 'failed'; failure: KernelFailure };

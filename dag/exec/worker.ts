@@ -1,0 +1,211 @@
+/**
+ * The kernel process: one per state attempt. It runs the kernel in its own DuckDB database,
+ * checks every table output against its contract and writes it to the attempt's temporary area.
+ * It never publishes: the orchestrator renames files into place only after it reports success,
+ * so a crash here (even a native one) can leave nothing at a published path.
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { checkTable, ident, sqlString } from '../contracts/tablecheck.js';
+import { fileSha256 } from '../fingerprint/digest.js';
+import type { JobOutput, KernelFailure, KernelJob, KernelResult, WorkerMessage, WrittenFile } from './job.js';
+import { splitSteps } from './steps.js';
+
+/** Fixed Parquet settings, so equal data gives equal bytes. */
+export const PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880";
+
+class KernelError extends Error {
+  constructor(readonly failure: KernelFailure) {
+    super(failure.message);
+  }
+}
+
+function send(msg: WorkerMessage): void {
+  process.send?.(msg);
+}
+
+async function runJob(job: KernelJob): Promise<KernelResult> {
+  const instance = await DuckDBInstance.create(':memory:', {
+    threads: String(job.duckdb.threads),
+    memory_limit: job.duckdb.memory_limit,
+    temp_directory: job.duckdb.temp_directory,
+    preserve_insertion_order: 'true',
+  });
+  const con = await instance.connect();
+  const steps: KernelResult['steps'] = [];
+  let currentStep = 'setup';
+  try {
+    await prepare(con, job);
+    if (job.kernelKind === 'sql') {
+      const script = readFileSync(job.kernelFile, 'utf8');
+      const parts = splitSteps(script);
+      for (let i = 0; i < parts.length; i++) {
+        const step = parts[i]!;
+        currentStep = step.name;
+        send({ type: 'step', name: step.name, index: i, count: parts.length });
+        const t0 = performance.now();
+        try {
+          await con.run(step.sql);
+        } catch (e) {
+          throw new KernelError({ message: `SQL error in step '${step.name}' (kernel line ${step.line}): ${(e as Error).message}`, step: step.name });
+        }
+        steps.push({ name: step.name, seconds: (performance.now() - t0) / 1000 });
+      }
+    } else {
+      await runTsKernel(con, job, steps, (s) => (currentStep = s));
+    }
+    currentStep = 'publish';
+    send({ type: 'step', name: 'write outputs', index: steps.length, count: steps.length + 1 });
+    const t0 = performance.now();
+    const result = await writeOutputs(con, job);
+    steps.push({ name: 'write outputs', seconds: (performance.now() - t0) / 1000 });
+    return { ...result, steps };
+  } catch (e) {
+    if (e instanceof KernelError) throw e;
+    throw new KernelError({ message: (e as Error).message, step: currentStep });
+  } finally {
+    con.closeSync();
+    instance.closeSync();
+  }
+}
+
+async function prepare(con: DuckDBConnection, job: KernelJob): Promise<void> {
+  for (const f of job.preludeFiles) {
+    try {
+      await con.run(readFileSync(f, 'utf8'));
+    } catch (e) {
+      throw new KernelError({ message: `kernel_prelude ${f} failed: ${(e as Error).message}`, step: 'prelude' });
+    }
+  }
+  for (const v of job.variables) {
+    await con.run(`SET VARIABLE ${ident(v.name)} = ${sqlString(v.value)}::${v.sqlType}`);
+  }
+  for (const t of job.csvTables) {
+    await con.run(`CREATE TABLE ${ident(t.name)} AS SELECT * FROM read_csv(${sqlString(t.path)}, header = true, auto_detect = true)`);
+  }
+  for (const v of job.views) {
+    const files = `[${v.files.map(sqlString).join(', ')}]`;
+    const reader = v.format === 'parquet' ? `read_parquet(${files})` : `read_json(${files}, format = 'newline_delimited')`;
+    await con.run(`CREATE VIEW ${ident(v.name)} AS SELECT ${v.columns.map(ident).join(', ')} FROM ${reader}`);
+  }
+}
+
+async function relationExists(con: DuckDBConnection, name: string): Promise<boolean> {
+  const r = await con.runAndReadAll(`SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ${sqlString(name)}`);
+  return Number(r.getRowObjectsJS()[0]?.n ?? 0) > 0;
+}
+
+async function writeOutputs(con: DuckDBConnection, job: KernelJob): Promise<Omit<KernelResult, 'steps'>> {
+  const files: WrittenFile[] = [];
+  const docs: Record<string, string> = {};
+  for (const out of job.outputs) {
+    if (!(await relationExists(con, out.dataset))) {
+      throw new KernelError({ message: `the kernel left no table '${out.dataset}' for output ${out.dataset}`, output: out.dataset, rule: 'missing-output' });
+    }
+    if (out.format === 'json') docs[out.dataset] = await readDoc(con, out);
+    else files.push(await writeTable(con, out));
+  }
+  let gatePassed: boolean | undefined;
+  if (job.gate) {
+    if (!(await relationExists(con, 'gate_verdict'))) throw new KernelError({ message: "a gate state must leave a one-row table 'gate_verdict' with a boolean column 'passed'", rule: 'gate-verdict' });
+    const r = (await con.runAndReadAll('SELECT passed FROM gate_verdict')).getRowObjectsJS();
+    if (r.length !== 1 || typeof r[0]!.passed !== 'boolean') throw new KernelError({ message: `gate_verdict must have exactly one row with a boolean 'passed' (found ${r.length} rows)`, rule: 'gate-verdict' });
+    gatePassed = r[0]!.passed as boolean;
+  }
+  return { files, docs, gatePassed };
+}
+
+async function readDoc(con: DuckDBConnection, out: JobOutput): Promise<string> {
+  let rows;
+  try {
+    rows = (await con.runAndReadAll(`SELECT doc::VARCHAR AS doc FROM ${ident(out.dataset)}`)).getRowObjectsJS();
+  } catch (e) {
+    throw new KernelError({ message: `json output ${out.dataset} must be a table with one column 'doc': ${(e as Error).message}`, output: out.dataset, rule: 'json-doc' });
+  }
+  if (rows.length !== 1 || typeof rows[0]!.doc !== 'string') throw new KernelError({ message: `json output ${out.dataset} must have exactly one non-null row in column 'doc' (found ${rows.length})`, output: out.dataset, rule: 'json-doc' });
+  return rows[0]!.doc as string;
+}
+
+async function writeTable(con: DuckDBConnection, out: JobOutput): Promise<WrittenFile> {
+  const table = out.table!;
+  const violations = await checkTable(con, out.dataset, table);
+  if (violations.length > 0) {
+    const v = violations[0]!;
+    const more = violations.length > 1 ? ` (and ${violations.length - 1} more: ${violations.slice(1).map((x) => x.rule + (x.column ? ` ${x.column}` : '')).join(', ')})` : '';
+    const sample = v.sample.length ? `; e.g. ${JSON.stringify(v.sample.slice(0, 3))}` : '';
+    throw new KernelError({ message: `output ${out.dataset} breaks its contract: ${v.message}${more}${sample}`, output: out.dataset, column: v.column, rule: v.rule, sample: v.sample });
+  }
+  const columns = Object.keys(table.columns);
+  const order = [...(out.orderBy ?? []), ...columns.filter((c) => !(out.orderBy ?? []).includes(c))];
+  const select = `SELECT ${columns.map(ident).join(', ')} FROM ${ident(out.dataset)} ORDER BY ${order.map((c) => `${ident(c)} NULLS LAST`).join(', ')}`;
+  mkdirSync(dirname(out.file), { recursive: true });
+  const options = out.format === 'parquet' ? PARQUET_OPTIONS : 'FORMAT json';
+  await con.run(`COPY (${select}) TO ${sqlString(out.file)} (${options})`);
+  const rows = Number((await con.runAndReadAll(`SELECT count(*) AS n FROM ${ident(out.dataset)}`)).getRowObjectsJS()[0]!.n);
+  return { dataset: out.dataset, file: out.file, rows, sha256: await fileSha256(out.file), bytes: statSync(out.file).size };
+}
+
+/** The context a TypeScript kernel receives (ORCHESTRATOR.md §5). */
+export interface TsKernelContext {
+  con: DuckDBConnection;
+  stateId: string;
+  variables: Record<string, unknown>;
+  log: (message: string) => void;
+  progress: (fraction: number, message?: string) => void;
+  step: <T>(name: string, body: () => Promise<T>) => Promise<T>;
+}
+
+async function runTsKernel(con: DuckDBConnection, job: KernelJob, steps: KernelResult['steps'], onStep: (s: string) => void): Promise<void> {
+  const ts = await import('typescript');
+  const source = readFileSync(job.kernelFile, 'utf8');
+  const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }, fileName: job.kernelFile }).outputText;
+  mkdirSync(job.scratchDir, { recursive: true });
+  const file = join(job.scratchDir, 'kernel.mjs');
+  writeFileSync(file, js);
+  const mod = (await import(pathToFileURL(file).href)) as { default?: (ctx: TsKernelContext) => Promise<void>; run?: (ctx: TsKernelContext) => Promise<void> };
+  const fn = mod.default ?? mod.run;
+  if (typeof fn !== 'function') throw new KernelError({ message: `TypeScript kernel ${job.kernelFile} must export a default function (or 'run')`, rule: 'ts-kernel' });
+  const variables: Record<string, unknown> = {};
+  for (const v of job.variables) variables[v.name] = v.sqlType === 'JSON' ? JSON.parse(v.value) : v.sqlType === 'VARCHAR' ? v.value : BigInt(v.value);
+  let index = 0;
+  const ctx: TsKernelContext = {
+    con,
+    stateId: job.stateId,
+    variables,
+    log: (message) => send({ type: 'log', level: 'info', message }),
+    progress: (fraction, message) => send({ type: 'progress', fraction, message }),
+    step: async (name, body) => {
+      onStep(name);
+      send({ type: 'step', name, index: index++, count: 0 });
+      const t0 = performance.now();
+      const r = await body();
+      steps.push({ name, seconds: (performance.now() - t0) / 1000 });
+      return r;
+    },
+  };
+  try {
+    await fn(ctx);
+  } catch (e) {
+    if (e instanceof KernelError) throw e;
+    throw new KernelError({ message: `TypeScript kernel failed: ${(e as Error).message}` });
+  }
+}
+
+// Entry point when forked by the orchestrator.
+if (process.send) {
+  let finished = false;
+  process.on('disconnect', () => process.exit(finished ? 0 : 1)); // orchestrator gone: stop, publish nothing
+  process.once('message', (msg: { type: 'run'; job: KernelJob }) => {
+    runJob(msg.job)
+      .then(
+        (result) => send({ type: 'done', result }),
+        (e: unknown) => send({ type: 'failed', failure: e instanceof KernelError ? e.failure : { message: String((e as Error)?.stack ?? e) } }),
+      )
+      .finally(() => {
+        finished = true;
+        process.disconnect();
+      });
+  });
+}

@@ -1,0 +1,25 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { canonicalJson, sha256Hex, type Sha256Hex } from './canonical.js';
+
+/** sha256 of a file's bytes, streamed. */
+export async function fileSha256(absPath: string): Promise<Sha256Hex> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(absPath, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex') as Sha256Hex;
+}
+
+export function isStructuredFile(file: string): boolean {
+  return /\.(ya?ml|json)$/i.test(file);
+}
+
+/**
+ * The content digest of a project file: YAML and JSON files are hashed over their canonical JSON
+ * form, so comments and formatting are not changes; every other file over its bytes.
+ */
+export function contentDigest(absPath: string, file: string): Sha256Hex {
+  const bytes = readFileSync(absPath);
+  if (!isStructuredFile(file)) return sha256Hex(bytes);
+  return sha256Hex(canonicalJson(parseYaml(bytes.toString('utf8'))));
+}

@@ -1,0 +1,66 @@
+import { posix } from 'node:path';
+import type { CompiledProject } from '../graph/compile.js';
+import { canonicalJson, sha256Hex, type Sha256Hex } from './canonical.js';
+import { contentDigest } from './digest.js';
+
+/** The lineage of a run: hashes that name its outputs' folders and go into its receipt. */
+export interface Lineage {
+  /** sha256 over the sorted (path, content digest) of every `role: parameter` file. */
+  parameterHash: Sha256Hex;
+  /** sha256 over parameterHash and the sorted (path, digest) of every other sealed file. */
+  manifestFingerprint: Sha256Hex;
+  /** Content digest of every project file the pipeline reads (logical path -> digest). */
+  digests: Map<string, Sha256Hex>;
+  /** Logical path -> the file actually read (differs under a profile). */
+  resolved: Map<string, string>;
+}
+
+/** Maps a logical project file to the file a profile substitutes for it. */
+export function profileResolver(cp: CompiledProject, profile: string | undefined): (file: string) => string {
+  if (profile === undefined) return (f) => f;
+  const map = cp.project.config.profiles[profile];
+  if (!map) throw new Error(`unknown profile '${profile}'`);
+  return (f) => map[f] ?? f;
+}
+
+/**
+ * Computes the lineage over the whole project (not only the selected states), so that a partial
+ * run and a full run of the same inputs publish into the same folders.
+ */
+export function computeLineage(cp: CompiledProject, profile?: string): Lineage {
+  const resolve = profileResolver(cp, profile);
+  const root = cp.project.root;
+  const digests = new Map<string, Sha256Hex>();
+  const resolved = new Map<string, string>();
+  const digestOf = (file: string): Sha256Hex => {
+    let d = digests.get(file);
+    if (!d) {
+      const actual = resolve(file);
+      d = contentDigest(posix.join(root, actual), actual);
+      digests.set(file, d);
+      resolved.set(file, actual);
+    }
+    return d;
+  };
+  const parameters = new Set<string>();
+  const sealed = new Set<string>();
+  for (const s of cp.states.values()) {
+    for (const f of s.fileInputs) (f.role === 'parameter' ? parameters : sealed).add(f.file);
+    sealed.add(s.kernel);
+  }
+  for (const f of cp.project.config.kernel_prelude) sealed.add(f);
+  for (const f of cp.project.contracts.files) sealed.add(f);
+  for (const f of parameters) sealed.delete(f);
+  const pairs = (files: Set<string>) => [...files].sort().map((f) => [f, digestOf(f)]);
+  const parameterHash = sha256Hex(canonicalJson(pairs(parameters)));
+  const manifestFingerprint = sha256Hex(canonicalJson({ parameter_hash: parameterHash, sealed: pairs(sealed) }));
+  return { parameterHash, manifestFingerprint, digests, resolved };
+}
+
+/** `stream_key`: first 8 bytes (big-endian) of sha256 of `state_id|seed|scenario_id`, seed left out for world scope. */
+export function streamKey(stateId: string, seed: number | undefined, scenarioId: string | undefined): bigint {
+  const parts = [stateId];
+  if (seed !== undefined) parts.push(String(seed));
+  if (scenarioId !== undefined) parts.push(scenarioId);
+  return BigInt('0x' + sha256Hex(parts.join('|')).slice(0, 16));
+}

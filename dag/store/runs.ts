@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CompiledProject } from '../graph/compile.js';
+import { DagError } from '../project/diagnostics.js';
+import { appendLineDurable, writeFileAtomic } from './atomic.js';
+
+export const RUN_ID = /^[0-9a-f]{32}$/;
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
+
+/** run_receipt.json (ORCHESTRATOR.md §6). */
+export interface RunReceipt {
+  run_id: string;
+  created_utc: string;
+  finished_utc: string | null;
+  status: RunStatus;
+  seed: number;
+  scenarios: string[];
+  profile: string | null;
+  targets: string[];
+  parameter_hash: string;
+  manifest_fingerprint: string;
+  staged_from_run_id: string | null;
+  from_state: string | null;
+  group_id: string | null;
+  engine_version: string | null;
+  dag_version: string;
+  git_commit: string | null;
+  duckdb_version: string;
+  project: string;
+}
+
+/** One line of ledger.jsonl: the outcome of one state (per scenario) in a run. */
+export interface LedgerEntry {
+  ts: string;
+  state: string;
+  scenario?: string;
+  action: 'ran' | 'cached' | 'staged' | 'failed' | 'skipped';
+  reason: string;
+  cache_key?: string;
+  seconds: number;
+  steps?: { name: string; seconds: number }[];
+  rows?: Record<string, number>;
+  bytes?: number;
+  /** Published files, run-relative, with their sha256 and rows. */
+  outputs?: { dataset: string; path: string; sha256: string; bytes: number; rows?: number }[];
+  gate?: { segment: string; path: string; passed: boolean; digest?: string };
+  error?: { message: string; step?: string; output?: string; column?: string; rule?: string };
+}
+
+export function runsDirOf(cp: CompiledProject): string {
+  return process.env.DAG_RUNS_DIR ?? join(cp.project.root, cp.project.config.runs_dir);
+}
+
+export function newRunId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export const RECEIPT = 'run_receipt.json';
+export const LEDGER = 'ledger.jsonl';
+
+export function readReceipt(runDir: string): RunReceipt | undefined {
+  try {
+    return JSON.parse(readFileSync(join(runDir, RECEIPT), 'utf8')) as RunReceipt;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeReceipt(runDir: string, receipt: RunReceipt): void {
+  writeFileAtomic(join(runDir, RECEIPT), JSON.stringify(receipt, null, 2) + '\n');
+}
+
+export function appendLedger(runDir: string, entry: LedgerEntry): void {
+  appendLineDurable(join(runDir, LEDGER), JSON.stringify(entry));
+}
+
+/** The ledger's lines; a torn last line (a crash mid-append) is ignored. */
+export function readLedger(runDir: string): LedgerEntry[] {
+  const path = join(runDir, LEDGER);
+  if (!existsSync(path)) return [];
+  const out: LedgerEntry[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      out.push(JSON.parse(line) as LedgerEntry);
+    } catch {
+      /* torn line */
+    }
+  }
+  return out;
+}
+
+/** The latest outcome per task key (`state` or `state@scenario`). */
+export function latestOutcomes(entries: LedgerEntry[]): Map<string, LedgerEntry> {
+  const m = new Map<string, LedgerEntry>();
+  for (const e of entries) m.set(taskKey(e.state, e.scenario), e);
+  return m;
+}
+
+export function taskKey(state: string, scenario: string | undefined): string {
+  return scenario === undefined ? state : `${state}@${scenario}`;
+}
+
+export interface RunInfo {
+  id: string;
+  dir: string;
+  receipt: RunReceipt;
+}
+
+/** Every run folder with a readable receipt, newest first. */
+export function listRuns(runsDir: string): RunInfo[] {
+  if (!existsSync(runsDir)) return [];
+  const runs: RunInfo[] = [];
+  for (const name of readdirSync(runsDir)) {
+    if (!RUN_ID.test(name)) continue;
+    const dir = join(runsDir, name);
+    const receipt = readReceipt(dir);
+    if (receipt) runs.push({ id: name, dir, receipt });
+  }
+  return runs.sort((a, b) => b.receipt.created_utc.localeCompare(a.receipt.created_utc) || a.id.localeCompare(b.id));
+}
+
+/** A run by full id or unique prefix (at least 4 characters). */
+export function resolveRun(runsDir: string, text: string): RunInfo {
+  const runs = listRuns(runsDir);
+  const exact = runs.find((r) => r.id === text);
+  if (exact) return exact;
+  const matches = text.length >= 4 ? runs.filter((r) => r.id.startsWith(text)) : [];
+  if (matches.length === 1) return matches[0]!;
+  const why = matches.length > 1 ? `'${text}' matches ${matches.length} runs: ${matches.map((r) => r.id).join(', ')}` : `no run '${text}' in ${runsDir}`;
+  throw new DagError([{ code: 'unknown-run', file: '(command line)', message: why, fix: 'give a run id or a unique prefix of at least 4 characters (see dag runs)' }]);
+}
