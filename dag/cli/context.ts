@@ -51,6 +51,7 @@ export function table(header: string[], rows: string[][]): string {
 }
 
 export function formatSeconds(s: number): string {
+  if (s < 10) return `${s.toFixed(2)}s`;
   if (s < 60) return `${s.toFixed(1)}s`;
   const m = Math.floor(s / 60);
   if (m < 60) return `${m}m${String(Math.round(s - m * 60)).padStart(2, '0')}s`;

@@ -3,7 +3,11 @@ import { DagError, EXIT, formatDiagnostic } from '../project/diagnostics.js';
 import { registerGraph } from './graph.js';
 import { registerMatrix } from './matrix.js';
 import { registerPlan } from './plan.js';
+import { registerPerf } from './perf.js';
+import { registerQuery } from './query.js';
 import { registerRun } from './run.js';
+import { registerRuns } from './runs.js';
+import { registerVerify } from './verify.js';
 import { registerShow } from './show.js';
 import { registerValidate } from './validate.js';
 
@@ -21,6 +25,10 @@ export function buildProgram(): Command {
   registerMatrix(program);
   registerPlan(program);
   registerRun(program);
+  registerRuns(program);
+  registerVerify(program);
+  registerPerf(program);
+  registerQuery(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

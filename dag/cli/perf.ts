@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { latestOutcomes, readLedger, resolveRun, runsDirOf, type LedgerEntry } from '../store/runs.js';
+import { formatSeconds, globalOptions, openProject, out, printJson, table } from './context.js';
+
+export function registerPerf(program: Command): void {
+  program
+    .command('perf')
+    .description('per state and step timings of a run, against budgets, optionally compared with another run')
+    .argument('<run>', 'run id or unique prefix')
+    .option('--vs <run2>', 'compare with this run (ratio = run / run2)')
+    .option('--json', 'print as JSON')
+    .action((text: string, opts: { vs?: string; json?: boolean }, cmd: Command) => {
+      const cp = openProject(globalOptions(cmd));
+      const runsDir = runsDirOf(cp);
+      const run = resolveRun(runsDir, text);
+      const ran = (dir: string) => new Map([...latestOutcomes(readLedger(dir))].filter(([, e]) => e.action === 'ran'));
+      const a = ran(run.dir);
+      const b = opts.vs ? ran(resolveRun(runsDir, opts.vs).dir) : undefined;
+      const rows: { state: string; step: string | null; seconds: number; vs: number | null; ratio: number | null; budget: number | null; over: boolean }[] = [];
+      const stepOf = (e: LedgerEntry | undefined, name: string) => e?.steps?.find((s) => s.name === name)?.seconds;
+      for (const [key, e] of a) {
+        const other = b?.get(key);
+        const budget = cp.states.get(e.state)?.budgetSeconds ?? null;
+        rows.push({ state: key, step: null, seconds: e.seconds, vs: other?.seconds ?? null, ratio: other ? e.seconds / other.seconds : null, budget, over: budget !== null && e.seconds > budget });
+        for (const s of e.steps ?? []) {
+          const o = stepOf(other, s.name);
+          rows.push({ state: key, step: s.name, seconds: s.seconds, vs: o ?? null, ratio: o ? s.seconds / o : null, budget: null, over: false });
+        }
+      }
+      if (opts.json) return printJson({ run: run.id, vs: opts.vs ?? null, rows });
+      out(table(['STATE', 'STEP', 'SECONDS', ...(b ? ['VS', 'RATIO'] : []), 'BUDGET'], rows.map((r) => [r.step ? '' : r.state, r.step ?? '(total)', formatSeconds(r.seconds), ...(b ? [r.vs === null ? '-' : formatSeconds(r.vs), r.ratio === null ? '-' : r.ratio.toFixed(2) + 'x'] : []), r.budget === null ? '' : `${formatSeconds(r.budget)}${r.over ? ' OVER' : ''}`])));
+    });
+}

@@ -1,0 +1,51 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { ident, sqlString } from '../contracts/tablecheck.js';
+import { DagError } from '../project/diagnostics.js';
+import { latestOutcomes, readLedger, resolveRun, runsDirOf } from '../store/runs.js';
+import { isPublished } from '../store/verify.js';
+import { globalOptions, openProject, out, printJson, table } from './context.js';
+
+export function registerQuery(program: Command): void {
+  program
+    .command('query')
+    .description("run SQL (DuckDB) over a run's published datasets, each a view named by its dataset id")
+    .argument('<run>', 'run id or unique prefix')
+    .argument('<sql>', 'the query')
+    .option('--json', 'print rows as JSON')
+    .option('--limit <n>', 'print at most n rows', (v) => Number(v), 50)
+    .action(async (text: string, sql: string, opts: { json?: boolean; limit: number }, cmd: Command) => {
+      const cp = openProject(globalOptions(cmd));
+      const run = resolveRun(runsDirOf(cp), text);
+      const db = await DuckDBInstance.create(':memory:', { threads: String(cp.project.config.duckdb.threads) });
+      const con = await db.connect();
+      try {
+        const byDataset = new Map<string, string[]>();
+        for (const e of latestOutcomes(readLedger(run.dir)).values()) {
+          if (!isPublished(e)) continue;
+          for (const o of e.outputs ?? []) if (!o.dataset.startsWith('(')) byDataset.set(o.dataset, [...(byDataset.get(o.dataset) ?? []), join(run.dir, o.path)]);
+        }
+        for (const [ds, files] of byDataset) {
+          const list = `[${files.map(sqlString).join(', ')}]`;
+          const reader = files[0]!.endsWith('.parquet') ? `read_parquet(${list})` : files[0]!.endsWith('.jsonl') ? `read_json(${list}, format = 'newline_delimited')` : `read_json(${list})`;
+          await con.run(`CREATE VIEW ${ident(ds)} AS SELECT * FROM ${reader}`);
+        }
+        let result;
+        try {
+          result = await con.runAndReadAll(sql);
+        } catch (e) {
+          throw new DagError([{ code: 'query', file: '(command line)', message: `${(e as Error).message}`, fix: `datasets of this run: ${[...byDataset.keys()].sort().join(', ')}` }]);
+        }
+        const rows = result.getRowObjectsJson() as Record<string, unknown>[];
+        if (opts.json) return printJson(rows);
+        const cols = result.columnNames();
+        const shown = rows.slice(0, opts.limit);
+        out(table(cols, shown.map((r) => cols.map((c) => (r[c] === null ? 'NULL' : typeof r[c] === 'object' ? JSON.stringify(r[c]) : String(r[c]))))));
+        if (rows.length > shown.length) out(`(${rows.length - shown.length} more rows; --limit to see more)`);
+      } finally {
+        con.closeSync();
+        db.closeSync();
+      }
+    });
+}

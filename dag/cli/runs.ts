@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { lockHolder } from '../store/lock.js';
+import { latestOutcomes, listRuns, readLedger, runsDirOf } from '../store/runs.js';
+import { diskUsage, formatBytes } from '../store/size.js';
+import { globalOptions, openProject, out, printJson, table } from './context.js';
+
+export function registerRuns(program: Command): void {
+  program
+    .command('runs')
+    .description('list run folders, newest first')
+    .option('--json', 'print as JSON')
+    .action((opts: { json?: boolean }, cmd: Command) => {
+      const cp = openProject(globalOptions(cmd));
+      const rows = listRuns(runsDirOf(cp)).map((r) => {
+        const outcomes = [...latestOutcomes(readLedger(r.dir)).values()];
+        const count = (a: string) => outcomes.filter((e) => e.action === a).length;
+        const holder = lockHolder(r.dir);
+        // a run whose receipt says running but whose process is gone was interrupted
+        const status = r.receipt.status === 'running' && holder === undefined ? 'interrupted' : r.receipt.status;
+        const end = r.receipt.finished_utc ? Date.parse(r.receipt.finished_utc) : undefined;
+        return {
+          id: r.id,
+          created: r.receipt.created_utc,
+          seed: r.receipt.seed,
+          status,
+          pid: holder ?? null,
+          labels: [] as string[],
+          bytes: diskUsage(r.dir),
+          ran: count('ran'),
+          cached: count('cached'),
+          staged: count('staged'),
+          failed: count('failed'),
+          seconds: end !== undefined ? (end - Date.parse(r.receipt.created_utc)) / 1000 : null,
+        };
+      });
+      if (opts.json) return printJson(rows);
+      if (rows.length === 0) return out('no runs');
+      out(table(['RUN', 'CREATED', 'SEED', 'STATUS', 'LABELS', 'SIZE', 'RAN', 'CACHED', 'STAGED', 'FAILED', 'SECONDS'], rows.map((r) => [r.id, r.created.replace('T', ' ').slice(0, 19), String(r.seed), r.status + (r.pid ? ` (pid ${r.pid})` : ''), r.labels.join(',') || '-', formatBytes(r.bytes), String(r.ran), String(r.cached), String(r.staged), String(r.failed), r.seconds === null ? '-' : r.seconds.toFixed(1)])));
+    });
+}

@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { EXIT } from '../project/diagnostics.js';
+import { verifyBundle } from '../store/gate.js';
+import { latestOutcomes, readLedger, resolveRun, runsDirOf } from '../store/runs.js';
+import { isPublished, verifyRun } from '../store/verify.js';
+import { globalOptions, openProject, out, printJson } from './context.js';
+import { join } from 'node:path';
+
+export function registerVerify(program: Command): void {
+  program
+    .command('verify')
+    .description("rehash every published output of a run against its ledger, and recheck its gates' bundles")
+    .argument('<run>', 'run id or unique prefix')
+    .option('--json', 'print as JSON')
+    .action(async (text: string, opts: { json?: boolean }, cmd: Command) => {
+      const cp = openProject(globalOptions(cmd));
+      const run = resolveRun(runsDirOf(cp), text);
+      const { files, problems } = await verifyRun(run.dir);
+      for (const e of latestOutcomes(readLedger(run.dir)).values()) {
+        if (!isPublished(e) || !e.gate?.passed) continue;
+        const index = cp.states.get(e.state)?.gate?.index;
+        if (!index) continue;
+        const g = await verifyBundle(join(run.dir, e.gate.path), index);
+        if (!g.ok) problems.push({ state: e.state, path: e.gate.path, problem: g.problem! });
+      }
+      if (opts.json) printJson({ run: run.id, files, ok: problems.length === 0, problems });
+      else {
+        for (const p of problems) out(`FAIL ${p.state}  ${p.path}: ${p.problem}`);
+        out(problems.length === 0 ? `ok: ${files} files in run ${run.id} match the ledger` : `${problems.length} problem(s) in ${files} files`);
+      }
+      process.exitCode = problems.length === 0 ? EXIT.ok : EXIT.failed;
+    });
+}
