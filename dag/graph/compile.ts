@@ -139,6 +139,19 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
     }
   }
 
+  const owners = [...outputPathOwner].sort(([a], [b]) => (a < b ? -1 : 1));
+  for (let i = 0; i < owners.length; i++) {
+    for (let j = i + 1; j < owners.length && owners[j]![0].startsWith(owners[i]![0]); j++) {
+      const [outer, outerState] = owners[i]!;
+      const [inner, innerState] = owners[j]!;
+      if (inner.startsWith(outer + '/') && outerState !== innerState) {
+        const m = states.get(innerState)!.manifest;
+        const k = m.data.outputs.findIndex((o) => o.path === inner);
+        diags.add({ code: 'nested-output-path', file: m.file, line: m.source.lineOf(['outputs', k, 'path']), pointer: `/outputs/${k}/path`, message: `output path lies inside ${outerState}'s output folder ${outer}; each state publishes whole folders of its own` });
+      }
+    }
+  }
+
   const graph: StateGraph = new DirectedGraph();
   for (const [id, node] of states) graph.addNode(id, { state: node });
   const link = (from: string, to: string, dataset?: string, gate?: string) => {
@@ -155,7 +168,13 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
       const producer = producers.get(input.dataset);
       if (!producer) diags.add({ code: 'unknown-dataset', file: m.file, line: m.source.lineOf(['inputs', i, 'dataset']), pointer: `/inputs/${i}/dataset`, message: `input dataset '${input.dataset}' is written by no state`, fix: 'declare it as an output of some state, or correct the name' });
       else if (producer === id) diags.add({ code: 'cycle', file: m.file, line: m.source.lineOf(['inputs', i, 'dataset']), pointer: `/inputs/${i}/dataset`, message: `cycle: ${id} reads its own output '${input.dataset}'` });
-      else link(producer, id, input.dataset);
+      else {
+        const from = states.get(producer)!.scope;
+        if (scopeRank[from] > scopeRank[node.scope]) {
+          diags.add({ code: 'scope-mismatch', file: m.file, line: m.source.lineOf(['inputs', i, 'dataset']), pointer: `/inputs/${i}/dataset`, message: `a ${node.scope}-scoped state cannot read '${input.dataset}', which is ${from}-scoped (its outputs would not vary with what they read)`, fix: `make ${id} ${from}-scoped` });
+        }
+        link(producer, id, input.dataset);
+      }
     });
     node.requiresPass.forEach((seg, i) => {
       const gateState = gates.get(seg);
@@ -168,6 +187,8 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
   const order = topoOrder(graph, diags);
   return { project, graph, states, order, producers, gates };
 }
+
+const scopeRank: Record<Scope, number> = { world: 0, seed: 1, scenario: 2 };
 
 function isFile(root: string, rel: string): boolean {
   const abs = posix.join(root, rel);

@@ -1,0 +1,81 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GraphView } from '../../dag/graph/render.js';
+import type { Plan } from '../../dag/plan/plan.js';
+import { DIAMOND, materialize } from '../fixtures/materialize.js';
+import { runDag, STACK_LINE } from './runDag.js';
+
+async function json<T>(args: string[]): Promise<T> {
+  const r = await runDag(args);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as T;
+}
+
+describe('dag plan', () => {
+  it('--json lists every state once, in an order where every edge goes forward', async () => {
+    const [plan, graph] = await Promise.all([json<Plan>(['--root', DIAMOND, 'plan', '--json']), json<GraphView>(['--root', DIAMOND, 'graph', '--format', 'json'])]);
+    const order = plan.states.map((s) => s.state);
+    expect([...order].sort()).toEqual(graph.nodes.map((n) => n.id).sort());
+    expect(new Set(order).size).toBe(order.length);
+    expect(graph.edges.length).toBeGreaterThan(0);
+    for (const e of graph.edges) expect(order.indexOf(e.from), `${e.from} -> ${e.to}`).toBeLessThan(order.indexOf(e.to));
+    expect(plan.counts).toEqual({ run: 5, cached: 0, stage: 0 });
+    expect(plan.states.every((s) => s.action === 'run' && s.reason === 'new')).toBe(true);
+  });
+
+  it('prints a table and a footer with the counts', async () => {
+    const r = await runDag(['--root', DIAMOND, 'plan']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^STATE\s+ACTION\s+REASON\s+ESTIMATE$/);
+    expect(lines.slice(1, 6).map((l) => l.split(/\s+/)[0])).toEqual(['fx.S0', 'fx.S1', 'fx.S2', 'fx.S3', 'fx.S4']);
+    expect(lines.at(-1)).toMatch(/^5 states: 5 run, 0 cached, 0 stage; estimated /);
+  });
+
+  it('a short id target brings only what it needs', async () => {
+    const plan = await json<Plan>(['--root', DIAMOND, 'plan', 'S3', '--json']);
+    expect(plan.states.map((s) => s.state)).toEqual(['fx.S0', 'fx.S1', 'fx.S2', 'fx.S3']);
+  });
+});
+
+describe('short ids on the command line', () => {
+  let twoSegments: string;
+  beforeAll(() => {
+    twoSegments = materialize('two-segments');
+  });
+  afterAll(() => rmSync(twoSegments, { recursive: true, force: true }));
+
+  it('`show S3` resolves to fx.S3', async () => {
+    const view = await json<{ id: string; upstream: string[]; downstream: string[]; rerun: { reruns: string[] } }>(['--root', DIAMOND, 'show', 'S3', '--json']);
+    expect(view.id).toBe('fx.S3');
+    expect(view.upstream).toEqual(['fx.S1', 'fx.S2']);
+    expect(view.downstream).toEqual(['fx.S4']);
+    expect(view.rerun.reruns).toEqual(['fx.S3', 'fx.S4']);
+  });
+
+  it('an ambiguous short id is an error (exit 2) listing every candidate', async () => {
+    for (const cmd of [['show', 'S0'], ['plan', 'S0']]) {
+      const r = await runDag(['--root', twoSegments, ...cmd]);
+      expect(r.code, cmd.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/'S0' is ambiguous/);
+      expect(r.stderr).toContain('fx.S0');
+      expect(r.stderr).toContain('gy.S0');
+      expect(r.stderr).not.toMatch(STACK_LINE);
+    }
+  });
+
+  it('the full id of an ambiguous short id works, and so does a short id only one segment has', async () => {
+    const [gy, s4] = await Promise.all([json<{ id: string }>(['--root', twoSegments, 'show', 'gy.S0', '--json']), json<{ id: string }>(['--root', twoSegments, 'show', 'S4', '--json'])]);
+    expect(gy.id).toBe('gy.S0');
+    expect(s4.id).toBe('fx.S4');
+  });
+
+  it('an unknown id is an error (exit 2)', async () => {
+    const r = await runDag(['--root', DIAMOND, 'show', 'S9']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("no state 'S9'");
+    expect(r.stderr).toContain('[unknown-state]');
+  });
+});
