@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { DagError, EXIT, formatDiagnostic } from '../project/diagnostics.js';
+import { registerDiff } from './diff.js';
 import { registerGraph } from './graph.js';
 import { registerMatrix } from './matrix.js';
 import { registerPlan } from './plan.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerPerf(program);
   registerQuery(program);
+  registerDiff(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

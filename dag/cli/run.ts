@@ -15,6 +15,9 @@ export const parseInteger = (name: string) => (v: string) => {
 };
 
 interface RunFlags {
+  from?: string;
+  base?: string;
+  cache?: boolean;
   seed?: number;
   scenarios?: string;
   profile?: string;
@@ -30,6 +33,9 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('run the pipeline (or the given states and what they need) into a fresh run folder')
     .argument('[states...]', 'target states (default: all); their upstream is included')
+    .option('--from <state>', 'stage everything not downstream of STATE from the base run (hard links, digests verified), rerun STATE and its dependants')
+    .option('--base <run>', 'base run for --from (default: the run labelled last-good, else the newest succeeded run)')
+    .option('--no-cache', 'run every state, serving nothing from the cache (results are still cached)')
     .option('--seed <n>', 'seed (default: dag.yaml defaults.seed)', parseInteger('--seed'))
     .option('--scenarios <list>', 'comma-separated scenario ids (default: dag.yaml defaults.scenarios)')
     .option('--profile <name>', 'read the alternates of a dag.yaml profile in place of the originals')
@@ -43,6 +49,10 @@ export function registerRun(program: Command): void {
       if (flags.profile !== undefined && !(flags.profile in cp.project.config.profiles)) {
         throw new DagError([{ code: 'unknown-profile', file: 'dag.yaml', message: `no profile '${flags.profile}' (known: ${Object.keys(cp.project.config.profiles).join(', ') || 'none'})` }]);
       }
+      if (flags.resume !== undefined) {
+        const clash = [flags.seed !== undefined && '--seed', flags.scenarios !== undefined && '--scenarios', flags.profile !== undefined && '--profile', flags.runId !== undefined && '--run-id', flags.from !== undefined && '--from', targets.length > 0 && 'target states'].filter(Boolean);
+        if (clash.length) throw new DagError([{ code: 'resume-flags', file: '(command line)', message: `--resume continues a run as it started; it cannot take ${clash.join(', ')}`, fix: 'drop them, or start a new run' }]);
+      }
       const diags = new Diagnostics();
       validateDocumentInputs(cp, diags); // bad input fails before a run folder exists
       diags.throwIfAny();
@@ -55,6 +65,9 @@ export function registerRun(program: Command): void {
         seed: flags.seed,
         scenarios: flags.scenarios?.split(',').map((s) => s.trim()).filter(Boolean),
         profile: flags.profile,
+        from: flags.from !== undefined ? stateIdOrFail(cp, flags.from) : undefined,
+        base: flags.base,
+        noCache: flags.cache === false,
         jobs: flags.jobs,
         runId: flags.runId,
         resume: flags.resume,

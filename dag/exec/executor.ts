@@ -1,33 +1,33 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { chmodSync, existsSync, linkSync as linkSyncSafe, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import PQueue from 'p-queue';
 import { parse as parseYaml } from 'yaml';
 import { canonicalJson } from '../fingerprint/canonical.js';
+import type { CacheKey, KeyComponents } from '../fingerprint/cachekey.js';
 import { fileSha256, isStructuredFile } from '../fingerprint/digest.js';
-import { computeLineage, streamKey, type Lineage } from '../fingerprint/lineage.js';
+import { streamKey } from '../fingerprint/lineage.js';
 import type { CompiledProject } from '../graph/compile.js';
-import { selectWithAncestors } from '../graph/select.js';
+import { decide, type Decision } from '../plan/decide.js';
+import { knownFromFiles, taskFacts, type Known } from '../plan/plan.js';
 import { DagError, EXIT } from '../project/diagnostics.js';
+import type { CachedFile } from '../store/cache.js';
 import { buildIndex, bundleDigest, FLAG, flagText, verifyBundle } from '../store/gate.js';
 import { acquireLock } from '../store/lock.js';
-import { appendLedger, latestOutcomes, newRunId, readLedger, readReceipt, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type RunReceipt } from '../store/runs.js';
+import { appendLedger, latestOutcomes, newRunId, readLedger, readReceipt, RUN_ID, runsDirOf, syncLedger, writeReceipt, type LedgerEntry, type LedgerOutput, type RunReceipt } from '../store/runs.js';
 import type { EventBus, TaskAction } from './events.js';
 import type { JobOutput, KernelFailure, KernelJob, KernelResult, WorkerMessage } from './job.js';
-import { buildTasks, fillPath, outputFile, type Task } from './tasks.js';
+import { prepareRun, type Prepared, type RunRequest } from './prepare.js';
+import { fillPath, outputFile, type Task } from './tasks.js';
 import { versions } from './versions.js';
 
-export interface RunOptions {
-  /** Full state ids; empty means every state. */
-  targets: string[];
-  seed?: number;
-  scenarios?: string[];
-  profile?: string;
+export interface RunOptions extends RunRequest {
   jobs: number;
   runId?: string;
   /** Continue this run instead of starting a new one. */
   resume?: string;
+  groupId?: string;
   /** Last recorded seconds per state, for ETAs. */
   timings?: ReadonlyMap<string, number>;
 }
@@ -43,6 +43,19 @@ export interface RunSummary {
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
 const TMP = '.tmp';
+
+type Outcome = { action: 'ran' | 'cached' | 'staged' | 'failed'; entry: LedgerEntry } | 'interrupted';
+
+/** A file about to be published: where it lands (run-relative) and where its bytes are now. */
+interface Staged {
+  dataset: string;
+  template: string;
+  rel: string;
+  abs: string;
+  sha256?: string;
+  bytes?: number;
+  rows?: number;
+}
 
 /** A run in progress. `abort()` (Ctrl-C, SIGTERM) abandons running states and marks it interrupted. */
 export class Execution {
@@ -65,16 +78,15 @@ export class Execution {
     const t0 = performance.now();
     const { cp, opts } = this;
     const runsDir = runsDirOf(cp);
-    const prior = opts.resume !== undefined ? this.priorRun(runsDir, opts.resume) : undefined;
-    const profile = prior ? (prior.receipt.profile ?? undefined) : opts.profile;
-    const lineage = computeLineage(cp, profile);
-    const seed = prior ? prior.receipt.seed : (opts.seed ?? cp.project.config.defaults.seed);
-    const scenarios = prior ? prior.receipt.scenarios : (opts.scenarios ?? cp.project.config.defaults.scenarios);
-    const targets = prior ? prior.receipt.targets : opts.targets;
+    const prior = opts.resume !== undefined ? priorRun(runsDir, opts.resume) : undefined;
+    const req: RunRequest = prior
+      ? { targets: prior.receipt.targets, seed: prior.receipt.seed, scenarios: prior.receipt.scenarios, profile: prior.receipt.profile ?? undefined, noCache: opts.noCache }
+      : opts;
+    const prep = prepareRun(cp, req);
+    const { lineage } = prep;
     if (prior && (prior.receipt.parameter_hash !== lineage.parameterHash || prior.receipt.manifest_fingerprint !== lineage.manifestFingerprint)) {
       throw new DagError([{ code: 'resume-changed', file: join(prior.dir, 'run_receipt.json'), message: `the project changed since run ${prior.receipt.run_id} started (its ${prior.receipt.parameter_hash !== lineage.parameterHash ? 'parameter_hash' : 'manifest_fingerprint'} differs), so resuming would mix two versions`, fix: 'start a new run (dag run), or restore the inputs the run started with' }]);
     }
-
     const runId = prior ? prior.receipt.run_id : (opts.runId ?? newRunId());
     const runDir = join(runsDir, runId);
     if (!prior) {
@@ -85,37 +97,19 @@ export class Execution {
     const warnings: string[] = [];
     const release = acquireLock(runDir, (stale) => warnings.push(`took over the stale lock of dead pid ${stale.pid} (since ${stale.since})`));
     try {
-      return await this.execute({ runDir, runId, runsDir, lineage, seed, scenarios, targets, profile, prior: prior?.receipt, warnings, t0 });
+      return await this.execute(prep, { runDir, runId, prior: prior?.receipt, warnings, t0 });
     } finally {
       for (const child of this.children.values()) child.kill('SIGKILL');
       rmSync(join(runDir, TMP), { recursive: true, force: true });
+      prep.cache.save();
       release();
     }
   }
 
-  private priorRun(runsDir: string, id: string): { dir: string; receipt: RunReceipt } {
-    const dir = join(runsDir, id);
-    const receipt = readReceipt(dir);
-    if (!receipt) throw new DagError([{ code: 'unknown-run', file: dir, message: `--resume ${id}: no run with a receipt there` }]);
-    if (receipt.status === 'succeeded') throw new DagError([{ code: 'resume-done', file: join(dir, 'run_receipt.json'), message: `run ${id} already succeeded; nothing to resume` }], EXIT.refused);
-    return { dir, receipt };
-  }
-
-  private async execute(ctx: {
-    runDir: string;
-    runId: string;
-    runsDir: string;
-    lineage: Lineage;
-    seed: number;
-    scenarios: string[];
-    targets: string[];
-    profile: string | undefined;
-    prior: RunReceipt | undefined;
-    warnings: string[];
-    t0: number;
-  }): Promise<RunSummary> {
+  private async execute(prep: Prepared, ctx: { runDir: string; runId: string; prior: RunReceipt | undefined; warnings: string[]; t0: number }): Promise<RunSummary> {
     const { cp, bus } = this;
-    const { runDir, runId, lineage } = ctx;
+    const { runDir, runId } = ctx;
+    const { lineage, tasks } = prep;
     const v = versions(cp.project.root, cp.project.config.version);
     const receipt: RunReceipt = ctx.prior
       ? { ...ctx.prior, status: 'running', finished_utc: null }
@@ -124,15 +118,15 @@ export class Execution {
           created_utc: new Date().toISOString(),
           finished_utc: null,
           status: 'running',
-          seed: ctx.seed,
-          scenarios: ctx.scenarios,
-          profile: ctx.profile ?? null,
-          targets: ctx.targets,
+          seed: prep.seed,
+          scenarios: prep.scenarios,
+          profile: this.opts.profile ?? null,
+          targets: this.opts.targets,
           parameter_hash: lineage.parameterHash,
           manifest_fingerprint: lineage.manifestFingerprint,
-          staged_from_run_id: null,
-          from_state: null,
-          group_id: null,
+          staged_from_run_id: prep.base?.id ?? null,
+          from_state: this.opts.from ?? null,
+          group_id: this.opts.groupId ?? null,
           engine_version: v.engine,
           dag_version: v.dag,
           git_commit: v.git,
@@ -142,20 +136,23 @@ export class Execution {
     writeReceipt(runDir, receipt);
     rmSync(join(runDir, TMP), { recursive: true, force: true });
     for (const w of ctx.warnings) bus.emit({ type: 'warning', message: w });
-
-    const selected = selectWithAncestors(cp, ctx.targets);
-    const tasks = buildTasks(cp, selected, { seed: ctx.seed, scenarios: ctx.scenarios, parameterHash: lineage.parameterHash, manifestFingerprint: lineage.manifestFingerprint });
     const byKey = new Map(tasks.map((t) => [t.key, t]));
-    bus.emit({ type: 'run-start', runId, runDir, tasks: tasks.length, seed: ctx.seed, resumed: ctx.prior !== undefined, parameterHash: lineage.parameterHash, manifestFingerprint: lineage.manifestFingerprint });
+    bus.emit({ type: 'run-start', runId, runDir, tasks: tasks.length, seed: prep.seed, resumed: ctx.prior !== undefined, parameterHash: lineage.parameterHash, manifestFingerprint: lineage.manifestFingerprint });
 
     const done = new Map<string, LedgerEntry>(); // succeeded tasks and what they published
+    const known = new Map<string, Known | 'pending'>();
     const outcome = new Map<string, TaskAction>();
     const counts: Record<TaskAction, number> = { ran: 0, cached: 0, staged: 0, failed: 0, skipped: 0, kept: 0 };
     let gateFailed = false;
-    const finish = (task: Task, action: TaskAction, reason: string, seconds: number, error?: string, gatePassed?: boolean) => {
+    const succeed = (task: Task, entry: LedgerEntry) => {
+      done.set(task.key, entry);
+      known.set(task.key, knownFromFiles(entry.outputs ?? [], entry.gate ? (entry.gate.digest ?? null) : undefined));
+      if (entry.gate && !entry.gate.passed) gateFailed = true;
+    };
+    const finish = (task: Task, action: TaskAction, entry: Pick<LedgerEntry, 'reason' | 'seconds' | 'error' | 'gate'>) => {
       outcome.set(task.key, action);
       counts[action]++;
-      bus.emit({ type: 'task-end', task: task.key, state: task.state.id, action, reason, seconds, error, gatePassed });
+      bus.emit({ type: 'task-end', task: task.key, state: task.state.id, action, reason: entry.reason, seconds: entry.seconds, error: entry.error?.message, gatePassed: entry.gate?.passed });
     };
 
     if (ctx.prior) {
@@ -163,11 +160,10 @@ export class Execution {
       for (const task of tasks) {
         const e = previous.get(task.key);
         if (e && (e.action === 'ran' || e.action === 'cached' || e.action === 'staged')) {
-          const bad = await firstMismatch(runDir, e);
+          const bad = await firstMismatch(runDir, e, prep);
           if (!bad) {
-            done.set(task.key, e);
-            if (e.gate && !e.gate.passed) gateFailed = true;
-            finish(task, 'kept', 'published before the interruption; digests verified', 0);
+            succeed(task, e);
+            finish(task, 'kept', { reason: 'published before the interruption; digests verified', seconds: 0, gate: e.gate });
             continue;
           }
           bus.emit({ type: 'warning', message: `${task.key}: ${bad}; it reruns` });
@@ -195,19 +191,23 @@ export class Execution {
               pending.delete(key);
               const reason = `upstream ${blocked} ${outcome.get(blocked)}`;
               appendLedger(runDir, { ts: new Date().toISOString(), state: task.state.id, scenario: task.scenario, action: 'skipped', reason, seconds: 0 });
-              finish(task, 'skipped', reason, 0);
+              finish(task, 'skipped', { reason, seconds: 0 });
               progressed = true;
             } else if (deps.every((d) => done.has(d))) {
               pending.delete(key);
-              void queue.add(async () => {
-                const r = await this.runTask(task, ctx, done);
-                if (r === 'interrupted') return;
-                if (r.action === 'ran') {
-                  done.set(task.key, r.entry);
-                  if (r.entry.gate && !r.entry.gate.passed) gateFailed = true;
-                }
-                finish(task, r.action, r.entry.reason, r.entry.seconds, r.entry.error?.message, r.entry.gate?.passed);
-              }).finally(settle);
+              void queue
+                .add(async () => {
+                  const r = await this.runTask(task, prep, runDir, done, known);
+                  if (r === 'interrupted') return;
+                  if (r.action !== 'failed') succeed(task, r.entry);
+                  finish(task, r.action, r.entry);
+                })
+                .catch((e: unknown) => {
+                  const entry: LedgerEntry = { ts: new Date().toISOString(), state: task.state.id, scenario: task.scenario, action: 'failed', reason: `internal error: ${(e as Error).message}`, seconds: 0, error: { message: `${task.state.id}: internal error: ${(e as Error).message}` } };
+                  appendLedger(runDir, entry);
+                  finish(task, 'failed', entry);
+                })
+                .finally(settle);
             }
           }
         }
@@ -216,6 +216,7 @@ export class Execution {
       settle();
     });
 
+    syncLedger(runDir);
     const failed = counts.failed > 0 || counts.skipped > 0 || gateFailed;
     const status = this.aborted ? 'interrupted' : failed ? 'failed' : 'succeeded';
     writePerf(runDir, runId, readLedger(runDir), cp);
@@ -225,32 +226,131 @@ export class Execution {
     return { runId, runDir, status, counts, seconds, exitCode: status === 'succeeded' ? EXIT.ok : status === 'interrupted' ? 130 : EXIT.failed };
   }
 
-  /** Runs one task: gates, kernel process, JSON checks, bundle, publish, ledger. */
-  private async runTask(
-    task: Task,
-    ctx: { runDir: string; lineage: Lineage; seed: number },
-    done: Map<string, LedgerEntry>,
-  ): Promise<{ action: 'ran' | 'failed'; entry: LedgerEntry } | 'interrupted'> {
-    const { runDir } = ctx;
-    const state = task.state;
+  /** Decides (the same rule as `dag plan`), then stages, restores from the cache, or runs. */
+  private async runTask(task: Task, prep: Prepared, runDir: string, done: Map<string, LedgerEntry>, known: Map<string, Known | 'pending'>): Promise<Outcome> {
     const started = performance.now();
+    const { facts, key, components } = taskFacts(prep.ctx, task, known);
+    let decision: Decision = decide(facts);
+    const remember = () => {
+      if (key && components) {
+        prep.cache.setLatest(task.key, { key, components });
+        if (task.vars.seed !== undefined) prep.cache.setLatest(`${task.key}#${task.vars.seed}`, { key, components });
+        for (const f of task.state.fileInputs) {
+          const d = prep.lineage.digests.get(f.file)!;
+          const doc = prep.documents.get(d);
+          if (doc) prep.cache.rememberDocument(d, doc);
+        }
+      }
+    };
     const tmp = join(runDir, TMP, task.key.replace(/[^A-Za-z0-9_.@-]/g, '_'));
+
+    if (decision.action === 'stage') {
+      const base = latestOutcomes(readLedger(prep.base!.dir)).get(task.key)!;
+      const files: Staged[] = [];
+      for (const o of base.outputs ?? []) {
+        const abs = join(prep.base!.dir, o.path);
+        const actual = await prep.cache.stat.sha256(abs);
+        if (actual !== o.sha256) {
+          return this.failTask(task, runDir, tmp, started, { message: `cannot stage from base run ${prep.base!.id}: ${o.path} ${actual === undefined ? 'is missing' : 'changed since it was published'}`, rule: 'stage' });
+        }
+        files.push({ dataset: o.dataset, template: o.template, rel: relocate(o, task), abs, sha256: o.sha256, bytes: o.bytes, rows: o.rows });
+      }
+      this.bus.emit({ type: 'task-start', task: task.key, state: task.state.id, scenario: task.scenario });
+      const entry = this.publishLinked(task, runDir, tmp, files, 'staged', decision.reason, started, base.gate, key);
+      remember();
+      return { action: 'staged', entry };
+    }
+
+    if (decision.action === 'cached') {
+      const entry = prep.cache.lookup(key!);
+      const bad = entry ? await prep.cache.firstBadObject(entry) : 'entry vanished';
+      if (!entry || bad) {
+        prep.cache.drop(key!);
+        this.bus.emit({ type: 'warning', message: `${task.key}: cache entry ${key!.slice(0, 12)} not served: ${bad}; the state reruns` });
+        decision = { action: 'run', reason: `cache entry not served: ${bad}` };
+      } else {
+        this.bus.emit({ type: 'task-start', task: task.key, state: task.state.id, scenario: task.scenario });
+        const files: Staged[] = entry.files.map((f) => ({ dataset: f.dataset, template: f.template, rel: `${fillPath(f.template, task.vars)}/${f.name}`, abs: prep.cache.objectPath(f.sha256), sha256: f.sha256, bytes: f.bytes, rows: f.rows }));
+        const gate = entry.gate && task.state.gate ? { segment: task.state.segment, path: fillPath(task.state.gate.path, task.vars), ...entry.gate } : undefined;
+        const le = this.publishLinked(task, runDir, tmp, files, 'cached', decision.reason, started, gate, key);
+        remember();
+        return { action: 'cached', entry: le };
+      }
+    }
+
+    const r = await this.runKernel(task, prep, runDir, tmp, done, decision.reason, started, key);
+    if (r !== 'interrupted' && r.action === 'ran') {
+      remember();
+      if (key && components) this.cacheResult(prep, task, r.entry, key, components, runDir);
+    }
+    return r;
+  }
+
+  private cacheResult(prep: Prepared, task: Task, entry: LedgerEntry, key: CacheKey, components: KeyComponents, runDir: string): void {
+    const files: CachedFile[] = (entry.outputs ?? []).map((o) => ({ dataset: o.dataset, template: o.template, name: basename(o.path), sha256: o.sha256, bytes: o.bytes, rows: o.rows }));
+    const abs = new Map((entry.outputs ?? []).map((o) => [`${o.template}/${basename(o.path)}`, join(runDir, o.path)]));
+    prep.cache.put({ key, state: task.state.id, scenario: task.scenario ?? null, created_utc: entry.ts, seconds: entry.seconds, components, files, gate: entry.gate ? { passed: entry.gate.passed, digest: entry.gate.digest } : undefined, run_id: basename(runDir) }, abs);
+  }
+
+  /** Publishes files that already exist elsewhere (cache objects, a base run) by hard link. */
+  private publishLinked(task: Task, runDir: string, tmp: string, files: Staged[], action: 'cached' | 'staged', reason: string, started: number, gate: LedgerEntry['gate'], key: CacheKey | undefined): LedgerEntry {
+    const outDir = join(tmp, 'out');
+    for (const f of files) {
+      const dest = join(outDir, f.rel);
+      mkdirSync(dirname(dest), { recursive: true });
+      linkOrCopy(f.abs, dest);
+    }
+    this.publishFolders(task, runDir, outDir);
+    rmSync(tmp, { recursive: true, force: true });
+    const entry: LedgerEntry = {
+      ts: new Date().toISOString(),
+      state: task.state.id,
+      scenario: task.scenario,
+      action,
+      reason,
+      cache_key: key,
+      seconds: (performance.now() - started) / 1000,
+      rows: Object.fromEntries(files.filter((f) => f.rows !== undefined).map((f) => [f.dataset, f.rows!])),
+      bytes: files.reduce((a, f) => a + (f.bytes ?? 0), 0),
+      outputs: files.map((f) => ({ dataset: f.dataset, path: f.rel, template: f.template, sha256: f.sha256!, bytes: f.bytes!, rows: f.rows })),
+      gate,
+    };
+    appendLedger(runDir, entry, false);
+    return entry;
+  }
+
+  /** One rename per output folder; a folder left by a crash without a ledger record is replaced. */
+  private publishFolders(task: Task, runDir: string, outDir: string): void {
+    const dirs = [...new Set(task.state.outputs.map((o) => fillPath(o.path, task.vars)))].sort();
+    for (const dir of dirs) {
+      const final = join(runDir, dir);
+      if (existsSync(final)) rmSync(final, { recursive: true, force: true });
+      mkdirSync(dirname(final), { recursive: true });
+      renameSync(join(outDir, dir), final);
+    }
+  }
+
+  private failTask(task: Task, runDir: string, tmp: string, started: number, failure: KernelFailure, steps?: KernelResult['steps']): Outcome {
+    rmSync(tmp, { recursive: true, force: true });
+    const entry: LedgerEntry = { ts: new Date().toISOString(), state: task.state.id, scenario: task.scenario, action: 'failed', reason: failure.message, seconds: (performance.now() - started) / 1000, steps, error: { message: `${task.state.id}: ${failure.message}`, step: failure.step, output: failure.output, column: failure.column, rule: failure.rule } };
+    appendLedger(runDir, entry);
+    return { action: 'failed', entry };
+  }
+
+  /** Runs the kernel: gates, kernel process, JSON checks, bundle, publish, ledger. */
+  private async runKernel(task: Task, prep: Prepared, runDir: string, tmp: string, done: Map<string, LedgerEntry>, reason: string, started: number, key: CacheKey | undefined): Promise<Outcome> {
+    const state = task.state;
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(join(tmp, 'spill'), { recursive: true });
     this.bus.emit({ type: 'task-start', task: task.key, state: state.id, scenario: task.scenario, estimateSeconds: this.opts.timings?.get(state.id) });
-    const fail = (failure: KernelFailure, steps?: KernelResult['steps']) => {
-      rmSync(tmp, { recursive: true, force: true });
-      const entry: LedgerEntry = { ts: new Date().toISOString(), state: state.id, scenario: task.scenario, action: 'failed', reason: failure.message, seconds: (performance.now() - started) / 1000, steps, error: { message: `${state.id}: ${failure.message}`, step: failure.step, output: failure.output, column: failure.column, rule: failure.rule } };
-      appendLedger(runDir, entry);
-      return { action: 'failed' as const, entry };
-    };
+    const fail = (failure: KernelFailure, steps?: KernelResult['steps']) => this.failTask(task, runDir, tmp, started, failure, steps);
 
     // 1. Verify every required upstream bundle before the kernel runs.
     const upstreamGates: Record<string, unknown> = {};
     for (const seg of state.requiresPass) {
       const gateState = this.cp.states.get(this.cp.gates.get(seg)!)!;
-      const gateTask = [...done.values()].find((e) => e.state === gateState.id && (e.scenario === undefined || e.scenario === task.scenario));
-      const bundleRel = gateTask?.gate?.path ?? fillPath(gateState.gate!.path, { ...task.vars, seed: gateState.scope === 'world' ? undefined : ctx.seed });
+      const gateEntry = [...done.values()].find((e) => e.state === gateState.id && (e.scenario === undefined || e.scenario === task.scenario));
+      const bundleRel = gateEntry?.gate?.path ?? fillPath(gateState.gate!.path, { ...task.vars, seed: gateState.scope === 'world' ? undefined : prep.seed });
       const check = await verifyBundle(join(runDir, bundleRel), gateState.gate!.index);
       if (!check.ok) return fail({ message: `required segment ${seg} is not sealed: ${check.problem}`, rule: 'requires_pass' });
       upstreamGates[seg] = { gate_state: gateState.id, bundle_path: bundleRel, flag_digest: check.digest, files: check.files };
@@ -259,7 +359,7 @@ export class Execution {
     // 2. The kernel, in its own process.
     let job: KernelJob;
     try {
-      job = this.buildJob(task, ctx, done, tmp, upstreamGates);
+      job = this.buildJob(task, prep, runDir, done, tmp, upstreamGates);
     } catch (e) {
       return fail({ message: (e as Error).message, step: 'inputs' });
     }
@@ -273,10 +373,9 @@ export class Execution {
 
     // 3. JSON outputs: validate against their JSON Schema, write canonical bytes.
     const outDir = join(tmp, 'out');
-    const files: { dataset: string; rel: string; abs: string; rows?: number; sha256?: string; bytes?: number }[] = [];
+    const files: Staged[] = [];
     for (const o of state.outputs) {
-      const dir = fillPath(o.path, task.vars);
-      const rel = outputFile(dir, o.dataset, o.format);
+      const rel = outputFile(fillPath(o.path, task.vars), o.dataset, o.format);
       if (o.format === 'json') {
         let doc: unknown;
         try {
@@ -292,10 +391,10 @@ export class Execution {
         const abs = join(outDir, rel);
         mkdirSync(dirname(abs), { recursive: true });
         writeFileSync(abs, JSON.stringify(JSON.parse(canonicalJson(doc)), null, 2) + '\n');
-        files.push({ dataset: o.dataset, rel, abs });
+        files.push({ dataset: o.dataset, template: o.path, rel, abs });
       } else {
         const w = kernel.files.find((f) => f.dataset === o.dataset)!;
-        files.push({ dataset: o.dataset, rel, abs: w.file, rows: w.rows, sha256: w.sha256, bytes: w.bytes });
+        files.push({ dataset: o.dataset, template: o.path, rel, abs: w.file, rows: w.rows, sha256: w.sha256, bytes: w.bytes });
       }
     }
 
@@ -306,12 +405,12 @@ export class Execution {
       const bundleAbs = join(outDir, bundleRel);
       const index = await buildIndex(bundleAbs, state.gate.index);
       writeFileSync(join(bundleAbs, state.gate.index), JSON.stringify(index, null, 2) + '\n');
-      files.push({ dataset: '(gate index)', rel: `${bundleRel}/${state.gate.index}`, abs: join(bundleAbs, state.gate.index) });
+      files.push({ dataset: '(gate index)', template: state.gate.path, rel: `${bundleRel}/${state.gate.index}`, abs: join(bundleAbs, state.gate.index) });
       let digest: string | undefined;
       if (kernel.gatePassed) {
         digest = await bundleDigest(bundleAbs);
         writeFileSync(join(bundleAbs, FLAG), flagText(digest));
-        files.push({ dataset: '(gate flag)', rel: `${bundleRel}/${FLAG}`, abs: join(bundleAbs, FLAG) });
+        files.push({ dataset: '(gate flag)', template: state.gate.path, rel: `${bundleRel}/${FLAG}`, abs: join(bundleAbs, FLAG) });
       }
       gate = { segment: state.segment, path: bundleRel, passed: kernel.gatePassed === true, digest };
     }
@@ -328,26 +427,20 @@ export class Execution {
     }
 
     // 5. Publish: one rename per output folder, then the ledger line that makes it count.
-    const dirs = [...new Set(state.outputs.map((o) => fillPath(o.path, task.vars)))].sort();
-    for (const dir of dirs) {
-      const final = join(runDir, dir);
-      if (existsSync(final)) rmSync(final, { recursive: true, force: true }); // unpublished leftovers of a crash
-      mkdirSync(dirname(final), { recursive: true });
-      renameSync(join(outDir, dir), final);
-    }
-    const rows: Record<string, number> = {};
-    for (const f of files) if (f.rows !== undefined) rows[f.dataset] = f.rows;
+    this.publishFolders(task, runDir, outDir);
+    for (const f of files) prep.cache.stat.remember(join(runDir, f.rel), f.sha256!);
     const entry: LedgerEntry = {
       ts: new Date().toISOString(),
       state: state.id,
       scenario: task.scenario,
       action: 'ran',
-      reason: 'new',
+      reason,
+      cache_key: key,
       seconds: (performance.now() - started) / 1000,
       steps: kernel.steps,
-      rows,
+      rows: Object.fromEntries(files.filter((f) => f.rows !== undefined).map((f) => [f.dataset, f.rows!])),
       bytes: files.reduce((a, f) => a + (f.bytes ?? 0), 0),
-      outputs: files.map((f) => ({ dataset: f.dataset, path: f.rel, sha256: f.sha256!, bytes: f.bytes!, rows: f.rows })),
+      outputs: files.map((f) => ({ dataset: f.dataset, path: f.rel, template: f.template, sha256: f.sha256!, bytes: f.bytes!, rows: f.rows })),
       gate,
     };
     appendLedger(runDir, entry);
@@ -355,9 +448,9 @@ export class Execution {
     return { action: 'ran', entry };
   }
 
-  private buildJob(task: Task, ctx: { runDir: string; lineage: Lineage }, done: Map<string, LedgerEntry>, tmp: string, upstreamGates: Record<string, unknown>): KernelJob {
+  private buildJob(task: Task, prep: Prepared, runDir: string, done: Map<string, LedgerEntry>, tmp: string, upstreamGates: Record<string, unknown>): KernelJob {
     const { cp } = this;
-    const { runDir, lineage } = ctx;
+    const { lineage } = prep;
     const root = cp.project.root;
     const state = task.state;
     const variables: KernelJob['variables'] = [
@@ -443,17 +536,43 @@ export class Execution {
         const tail = stderr.trim().split('\n').slice(-15).join('\n');
         resolve({ failure: { message: `kernel process died in step '${step}' (${signal ? `signal ${signal}` : `exit code ${code}`})${tail ? `: ${tail}` : ''}`, step } });
       });
-      child.send({ type: 'run', job });
+      if (this.aborted) child.kill('SIGKILL');
+      else child.send({ type: 'run', job });
     });
   }
 }
 
+function priorRun(runsDir: string, id: string): { dir: string; receipt: RunReceipt } {
+  const dir = join(runsDir, id);
+  const receipt = readReceipt(dir);
+  if (!receipt) throw new DagError([{ code: 'unknown-run', file: dir, message: `--resume ${id}: no run with a receipt there` }]);
+  if (receipt.status === 'succeeded') throw new DagError([{ code: 'resume-done', file: join(dir, 'run_receipt.json'), message: `run ${id} already succeeded; nothing to resume` }], EXIT.refused);
+  return { dir, receipt };
+}
+
+/** Where a base run's file lands in this run: its folder template filled with this run's values. */
+function relocate(o: LedgerOutput, task: Task): string {
+  return `${fillPath(o.template, task.vars)}/${basename(o.path)}`;
+}
+
+function linkOrCopy(src: string, dest: string): void {
+  try {
+    linkSyncSafe(src, dest);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    writeFileSync(dest, readFileSync(src));
+    chmodSync(dest, 0o444);
+  }
+}
+
+
+
 /** The first published file of `entry` whose bytes no longer match the ledger, if any. */
-async function firstMismatch(runDir: string, entry: LedgerEntry): Promise<string | undefined> {
+async function firstMismatch(runDir: string, entry: LedgerEntry, prep: Prepared): Promise<string | undefined> {
   for (const o of entry.outputs ?? []) {
-    const abs = join(runDir, o.path);
-    if (!existsSync(abs)) return `${o.path} is missing`;
-    if ((await fileSha256(abs)) !== o.sha256) return `${o.path} changed after publishing`;
+    const actual = await prep.cache.stat.sha256(join(runDir, o.path));
+    if (actual === undefined) return `${o.path} is missing`;
+    if (actual !== o.sha256) return `${o.path} changed after publishing`;
   }
   return undefined;
 }
@@ -471,4 +590,3 @@ function writePerf(runDir: string, runId: string, ledger: LedgerEntry[], cp: Com
   mkdirSync(join(runDir, 'reports'), { recursive: true });
   writeFileSync(join(runDir, 'reports', 'perf.json'), JSON.stringify({ run_id: runId, states }, null, 2) + '\n');
 }
-

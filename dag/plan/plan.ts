@@ -1,52 +1,165 @@
+import { cacheKeyOf, datasetDigest, type CacheKey, type KeyComponents, type KeyParts } from '../fingerprint/cachekey.js';
+import type { Sha256Hex } from '../fingerprint/canonical.js';
 import type { CompiledProject } from '../graph/compile.js';
-import { selectWithAncestors } from '../graph/select.js';
+import { descendantsOf, selectWithAncestors } from '../graph/select.js';
+import type { Task } from '../exec/tasks.js';
+import { decide, type Action, type Decision } from './decide.js';
 
 /**
- * `plan` decides, `exec` acts: this module is pure (no disk, no clock), so that `dag plan` and
- * `dag run` share one staleness rule and it can be tested without touching a disk.
+ * `plan` decides, `exec` acts. `planRun` walks the tasks in order and, for each, asks `decide`
+ * (the one staleness rule) what a run would do, simulating what each decision makes known:
+ * a cached or staged task's output digests are known in advance, a rerun task's are not.
+ * The executor calls `taskFacts` + `decide` with real digests at the moment a task is ready.
  */
-export type Action = 'run' | 'cached' | 'stage';
+export type { Action } from './decide.js';
 
 export interface PlannedState {
   state: string;
+  task: string;
+  scenario?: string;
   action: Action;
-  /** Why: `new`, `kernel changed: …`, `forced: --from …`, … */
   reason: string;
-  /** Seconds, from the last recorded timing of this state; undefined when never timed. */
+  provisional?: boolean;
+  /** Seconds from the last recorded timing (runs only; cached and staged cost ~0). */
   estimateSeconds?: number;
+  key?: string;
 }
 
 export interface Plan {
   states: PlannedState[];
   counts: Record<Action, number>;
-  /** Sum of the estimates of the states that will run (cached and staged cost ~0). */
   estimateSeconds: number;
-  /** States with no recorded timing among those that will run. */
   unestimated: number;
+  /** Runs that may turn out cached (their inputs come from states that rerun). */
+  provisional: number;
+  baseRunId?: string;
 }
 
-export interface PlanRequest {
-  /** Target states (full ids); empty means every state. */
-  targets: string[];
-  /** Last recorded seconds per state id. */
-  timings?: ReadonlyMap<string, number>;
+/** What is known of a task's published outputs once it is done (or decided, in a plan). */
+export interface Known {
+  /** dataset -> digest over its files */
+  datasets: Map<string, Sha256Hex>;
+  /** Flag digest of a gate state's bundle; null when its verdict failed. */
+  gateDigest?: string | null;
 }
 
-export function planRun(cp: CompiledProject, req: PlanRequest): Plan {
-  const selected = selectWithAncestors(cp, req.targets);
-  const states: PlannedState[] = selected.map((state) => ({ state, action: 'run', reason: 'new', estimateSeconds: req.timings?.get(state) }));
-  return summarize(states);
+/** Read-only view of the cache and of past decisions. */
+export interface CacheView {
+  has(key: CacheKey): boolean;
+  /** Output digests of a cache entry (for simulating a hit in a plan). */
+  known(key: CacheKey): Known | undefined;
+  previous(taskId: string, seed: number | undefined): { key: CacheKey; components: KeyComponents } | undefined;
+  pointersChanged(file: string, before: string, after: string): string[];
+}
+
+/** How `--from` splits the tasks. */
+export interface FromSplit {
+  state: string;
+  forced: Set<string>;
+  baseRunId: string;
+  /** Output digests of the base run's tasks. */
+  base: Map<string, Known>;
+}
+
+export interface PlanContext {
+  cp: CompiledProject;
+  parts: KeyParts;
+  cache: CacheView;
+  noCache: boolean;
+  from?: FromSplit;
+  seed: number;
+}
+
+export function fromSplit(cp: CompiledProject, state: string, baseRunId: string, base: Map<string, Known>): FromSplit {
+  return { state, forced: new Set([state, ...descendantsOf(cp, state)]), baseRunId, base };
+}
+
+/** The facts `decide` needs about `task`, given what is known of the tasks it reads. */
+export function taskFacts(ctx: PlanContext, task: Task, known: ReadonlyMap<string, Known | 'pending'>): { facts: Parameters<typeof decide>[0]; key?: CacheKey; components?: KeyComponents } {
+  const { cp } = ctx;
+  const state = task.state;
+  const datasets: Record<string, Sha256Hex> = {};
+  const gates: Record<string, string> = {};
+  const pendingInputs: { dataset: string; producer: string }[] = [];
+  const producerTask = (stateId: string) => task.deps.find((d) => d === stateId || d === `${stateId}@${task.scenario}`) ?? stateId;
+  for (const ds of state.datasetInputs) {
+    const producer = producerTask(cp.producers.get(ds)!);
+    const k = known.get(producer);
+    if (k === undefined || k === 'pending') pendingInputs.push({ dataset: ds, producer });
+    else datasets[ds] = k.datasets.get(ds)!;
+  }
+  for (const seg of state.requiresPass) {
+    const producer = producerTask(cp.gates.get(seg)!);
+    const k = known.get(producer);
+    if (k === undefined || k === 'pending') pendingInputs.push({ dataset: `gate ${seg}`, producer });
+    else gates[seg] = k.gateDigest ?? 'not passed';
+  }
+  let stageReason: string | undefined;
+  let forcedReason: string | undefined;
+  if (ctx.from) {
+    if (!ctx.from.forced.has(state.id)) stageReason = `upstream of --from ${ctx.from.state}: staged from ${ctx.from.baseRunId}`;
+    else forcedReason = state.id === ctx.from.state ? `forced: --from ${state.id}` : `downstream of ${ctx.from.state}`;
+  }
+  let key: CacheKey | undefined;
+  let components: KeyComponents | undefined;
+  if (pendingInputs.length === 0) {
+    components = ctx.parts.components(state, task.vars.seed, task.scenario, datasets, gates);
+    key = cacheKeyOf(components);
+  }
+  return {
+    key,
+    components,
+    facts: {
+      stageReason,
+      forcedReason,
+      noCache: ctx.noCache,
+      pendingInputs,
+      key,
+      components,
+      cached: key !== undefined && ctx.cache.has(key),
+      previous: ctx.cache.previous(task.key, task.vars.seed),
+      kernelPath: state.kernel,
+      pointersChanged: ctx.cache.pointersChanged,
+    },
+  };
+}
+
+/** Digests of a task's outputs from its published files (path-free, in path order). */
+export function knownFromFiles(files: { dataset: string; path: string; sha256: string }[], gateDigest?: string | null): Known {
+  const by = new Map<string, { path: string; sha256: string }[]>();
+  for (const f of files) by.set(f.dataset, [...(by.get(f.dataset) ?? []), f]);
+  const datasets = new Map<string, Sha256Hex>();
+  for (const [ds, list] of by) datasets.set(ds, datasetDigest(list.sort((a, b) => (a.path < b.path ? -1 : 1)).map((f) => f.sha256)));
+  return { datasets, gateDigest };
+}
+
+export function planRun(ctx: PlanContext, tasks: Task[], timings?: ReadonlyMap<string, number>): Plan {
+  const known = new Map<string, Known | 'pending'>();
+  const states: PlannedState[] = [];
+  for (const task of tasks) {
+    const { facts, key } = taskFacts(ctx, task, known);
+    const d: Decision = decide(facts);
+    if (d.action === 'stage') known.set(task.key, ctx.from!.base.get(task.key) ?? 'pending');
+    else if (d.action === 'cached') known.set(task.key, ctx.cache.known(key!) ?? 'pending');
+    else known.set(task.key, 'pending');
+    states.push({ state: task.state.id, task: task.key, scenario: task.scenario, action: d.action, reason: d.reason, provisional: d.provisional, estimateSeconds: d.action === 'run' ? timings?.get(task.state.id) : 0, key });
+  }
+  return { ...summarize(states), baseRunId: ctx.from?.baseRunId };
 }
 
 export function summarize(states: PlannedState[]): Plan {
   const counts: Record<Action, number> = { run: 0, cached: 0, stage: 0 };
   let estimateSeconds = 0;
   let unestimated = 0;
+  let provisional = 0;
   for (const s of states) {
     counts[s.action]++;
+    if (s.provisional) provisional++;
     if (s.action !== 'run') continue;
     if (s.estimateSeconds === undefined) unestimated++;
     else estimateSeconds += s.estimateSeconds;
   }
-  return { states, counts, estimateSeconds, unestimated };
+  return { states, counts, estimateSeconds, unestimated, provisional };
 }
+
+export { selectWithAncestors };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompiledProject } from '../graph/compile.js';
 import { DagError } from '../project/diagnostics.js';
@@ -43,9 +43,19 @@ export interface LedgerEntry {
   rows?: Record<string, number>;
   bytes?: number;
   /** Published files, run-relative, with their sha256 and rows. */
-  outputs?: { dataset: string; path: string; sha256: string; bytes: number; rows?: number }[];
+  outputs?: LedgerOutput[];
   gate?: { segment: string; path: string; passed: boolean; digest?: string };
   error?: { message: string; step?: string; output?: string; column?: string; rule?: string };
+}
+
+/** A published file: run-relative path, the output folder's path template, digest, size, rows. */
+export interface LedgerOutput {
+  dataset: string;
+  path: string;
+  template: string;
+  sha256: string;
+  bytes: number;
+  rows?: number;
 }
 
 export function runsDirOf(cp: CompiledProject): string {
@@ -71,8 +81,21 @@ export function writeReceipt(runDir: string, receipt: RunReceipt): void {
   writeFileAtomic(join(runDir, RECEIPT), JSON.stringify(receipt, null, 2) + '\n');
 }
 
-export function appendLedger(runDir: string, entry: LedgerEntry): void {
-  appendLineDurable(join(runDir, LEDGER), JSON.stringify(entry));
+/**
+ * Appends a ledger line. `durable` lines (states that ran) are fsynced at once; lines of cached
+ * and staged states are cheap to redo, so they are fsynced together by `syncLedger` at the end.
+ */
+export function appendLedger(runDir: string, entry: LedgerEntry, durable = true): void {
+  if (durable) appendLineDurable(join(runDir, LEDGER), JSON.stringify(entry));
+  else appendFileSync(join(runDir, LEDGER), JSON.stringify(entry) + '\n');
+}
+
+export function syncLedger(runDir: string): void {
+  const path = join(runDir, LEDGER);
+  if (!existsSync(path)) return;
+  const fd = openSync(path, 'r');
+  fsyncSync(fd);
+  closeSync(fd);
 }
 
 /** The ledger's lines; a torn last line (a crash mid-append) is ignored. */

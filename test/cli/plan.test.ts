@@ -1,9 +1,13 @@
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, rmSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { GraphView } from '../../dag/graph/render.js';
 import type { Plan } from '../../dag/plan/plan.js';
 import { DIAMOND, materialize } from '../fixtures/materialize.js';
 import { runDag, STACK_LINE } from './runDag.js';
+
+function listTree(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).sort();
+}
 
 async function json<T>(args: string[]): Promise<T> {
   const r = await runDag(args);
@@ -13,19 +17,27 @@ async function json<T>(args: string[]): Promise<T> {
 }
 
 describe('dag plan', () => {
+  // a fresh copy per test: plan reads (and may create) the project's runs/ and cache
+  let dir: string;
+  beforeEach(() => {
+    dir = materialize();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
   it('--json lists every state once, in an order where every edge goes forward', async () => {
-    const [plan, graph] = await Promise.all([json<Plan>(['--root', DIAMOND, 'plan', '--json']), json<GraphView>(['--root', DIAMOND, 'graph', '--format', 'json'])]);
+    const [plan, graph] = await Promise.all([json<Plan>(['--root', dir, 'plan', '--json']), json<GraphView>(['--root', dir, 'graph', '--format', 'json'])]);
     const order = plan.states.map((s) => s.state);
     expect([...order].sort()).toEqual(graph.nodes.map((n) => n.id).sort());
     expect(new Set(order).size).toBe(order.length);
     expect(graph.edges.length).toBeGreaterThan(0);
     for (const e of graph.edges) expect(order.indexOf(e.from), `${e.from} -> ${e.to}`).toBeLessThan(order.indexOf(e.to));
     expect(plan.counts).toEqual({ run: 5, cached: 0, stage: 0 });
-    expect(plan.states.every((s) => s.action === 'run' && s.reason === 'new')).toBe(true);
+    expect(plan.states.every((s) => s.action === 'run')).toBe(true);
+    expect(plan.states[0]).toMatchObject({ state: 'fx.S0', reason: 'new' });
   });
 
   it('prints a table and a footer with the counts', async () => {
-    const r = await runDag(['--root', DIAMOND, 'plan']);
+    const r = await runDag(['--root', dir, 'plan']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^STATE\s+ACTION\s+REASON\s+ESTIMATE$/);
@@ -33,8 +45,15 @@ describe('dag plan', () => {
     expect(lines.at(-1)).toMatch(/^5 states: 5 run, 0 cached, 0 stage; estimated /);
   });
 
+  // KNOWN BUG (see the test report): `dag plan` creates runs/.cache/{latest,objects,keys,documents}.
+  it.fails('writes nothing into the project', async () => {
+    const before = listTree(dir);
+    await json<Plan>(['--root', dir, 'plan', '--json']);
+    expect(listTree(dir)).toEqual(before);
+  });
+
   it('a short id target brings only what it needs', async () => {
-    const plan = await json<Plan>(['--root', DIAMOND, 'plan', 'S3', '--json']);
+    const plan = await json<Plan>(['--root', dir, 'plan', 'S3', '--json']);
     expect(plan.states.map((s) => s.state)).toEqual(['fx.S0', 'fx.S1', 'fx.S2', 'fx.S3']);
   });
 });

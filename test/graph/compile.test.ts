@@ -72,12 +72,12 @@ describe('compile-time checks, through the library', () => {
     expect(cp!.order).toEqual(['fx.S0', 'fx.S2']);
   });
 
-  it('prints a 3-state cycle', () => {
+  it('prints a 3-state cycle, gate edges included', () => {
     const { cp, items } = diagnose(copy('cycle-3'));
     const cycle = items.find((d) => d.code === 'cycle')!;
-    expect(cycle.message).toBe('cycle: fx.S0 -(regions_fx)-> fx.S1 -(customers_fx)-> fx.S3 -(pairs_fx)-> fx.S0');
+    expect(cycle.message).toBe('cycle: fx.S1 -(customers_fx)-> fx.S3 -(pairs_fx, gate fx)-> fx.S4 -(summary_fx)-> fx.S1');
     expectHopsAreEdges(cycle.message, cp!);
-    expect(cp!.order).toEqual([]);
+    expect(cp!.order).toEqual(['fx.S0', 'fx.S2']);
   });
 
   it('reports every problem of a project at once', () => {
@@ -109,13 +109,14 @@ describe('compile-time checks, through the library', () => {
   });
 });
 
-/** Every hop `A -(x, y)-> B` of a printed cycle is an edge of the graph carrying exactly those datasets. */
+/** Every hop `A -(x, gate s)-> B` of a printed cycle is an edge of the graph carrying exactly those datasets and gates. */
 function expectHopsAreEdges(message: string, cp: CompiledProject): void {
   const hops = [...message.matchAll(/(\S+) -\(([^)]*)\)-> (?=(\S+))/g)];
   expect(hops.length).toBeGreaterThan(1);
   for (const [, from, via, to] of hops) {
     expect(cp.graph.hasEdge(from!, to!), `${from} -> ${to}`).toBe(true);
-    expect(cp.graph.getEdgeAttributes(from!, to!).datasets.join(', ')).toBe(via);
+    const e = cp.graph.getEdgeAttributes(from!, to!);
+    expect([...e.datasets, ...e.gates.map((g) => `gate ${g}`)].join(', ')).toBe(via);
   }
   expect(hops.at(-1)![3]).toBe(hops[0]![1]);
 }

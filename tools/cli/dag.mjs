@@ -10,5 +10,10 @@ if (!existsSync(entry)) {
   process.stderr.write(`dag: ${entry} is missing; build it with \`npm run build\` (npm ci does this)\n`);
   process.exit(2);
 }
+// A closed pipe (`dag plan | head`) is the reader's choice, not an error.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 const { main } = await import(pathToFileURL(entry).href);
 process.exitCode = await main(process.argv);

@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { canonicalJson } from '../fingerprint/canonical.js';
+import { KeyParts } from '../fingerprint/cachekey.js';
+import { isStructuredFile } from '../fingerprint/digest.js';
+import { changedPointers } from '../fingerprint/jsondiff.js';
+import { computeLineage, type Lineage } from '../fingerprint/lineage.js';
+import type { CompiledProject } from '../graph/compile.js';
+import { selectWithAncestors } from '../graph/select.js';
+import { fromSplit, knownFromFiles, type CacheView, type FromSplit, type Known, type PlanContext } from '../plan/plan.js';
+import { DagError } from '../project/diagnostics.js';
+import { CacheStore } from '../store/cache.js';
+import { latestOutcomes, listRuns, readLedger, resolveRun, runsDirOf, type RunInfo } from '../store/runs.js';
+import { isPublished } from '../store/verify.js';
+import { buildTasks, type Task } from './tasks.js';
+import { versions } from './versions.js';
+
+export interface RunRequest {
+  targets: string[];
+  seed?: number;
+  scenarios?: string[];
+  profile?: string;
+  from?: string;
+  base?: string;
+  noCache?: boolean;
+}
+
+/** Everything `dag plan` and `dag run` need to decide, computed the same way for both. */
+export interface Prepared {
+  runsDir: string;
+  lineage: Lineage;
+  cache: CacheStore;
+  ctx: PlanContext;
+  tasks: Task[];
+  seed: number;
+  scenarios: string[];
+  /** Current canonical JSON of each structured input file, by content digest. */
+  documents: Map<string, string>;
+  base?: RunInfo;
+}
+
+export function prepareRun(cp: CompiledProject, req: RunRequest): Prepared {
+  const runsDir = runsDirOf(cp);
+  const lineage = computeLineage(cp, req.profile);
+  const v = versions(cp.project.root, cp.project.config.version);
+  const parts = new KeyParts(cp, lineage, { dag: v.dag, duckdb: v.duckdb });
+  const cache = new CacheStore(runsDir);
+  const seed = req.seed ?? cp.project.config.defaults.seed;
+  const scenarios = req.scenarios ?? cp.project.config.defaults.scenarios;
+  const documents = new Map<string, string>();
+  for (const [file, actual] of lineage.resolved) {
+    if (!isStructuredFile(actual)) continue;
+    documents.set(lineage.digests.get(file)!, canonicalJson(parseYaml(readFileSync(posix.join(cp.project.root, actual), 'utf8'))));
+  }
+  const view: CacheView = {
+    has: (key) => cache.has(key),
+    known: (key) => {
+      const e = cache.lookup(key);
+      return e ? knownFromFiles(e.files.map((f) => ({ dataset: f.dataset, path: `${f.template}/${f.name}`, sha256: f.sha256 })), e.gate?.digest ?? null) : undefined;
+    },
+    previous: (taskId, s) => cache.latest(`${taskId}#${s}`) ?? cache.latest(taskId),
+    pointersChanged: (_file, before, after) => {
+      const a = cache.document(before);
+      const b = documents.has(after) ? JSON.parse(documents.get(after)!) : cache.document(after);
+      return a === undefined || b === undefined ? [] : changedPointers(a, b);
+    },
+  };
+  const selected = selectWithAncestors(cp, req.targets);
+  const tasks = buildTasks(cp, selected, { seed, scenarios, parameterHash: lineage.parameterHash, manifestFingerprint: lineage.manifestFingerprint });
+  let from: FromSplit | undefined;
+  let base: RunInfo | undefined;
+  if (req.from !== undefined) {
+    base = req.base !== undefined ? resolveRun(runsDir, req.base) : defaultBase(runsDir);
+    const outcomes = latestOutcomes(readLedger(base.dir));
+    const known = new Map<string, Known>();
+    for (const [k, e] of outcomes) if (isPublished(e)) known.set(k, knownFromFiles(e.outputs ?? [], e.gate?.digest ?? null));
+    from = fromSplit(cp, req.from, base.id, known);
+    const missing = tasks.filter((t) => !from!.forced.has(t.state.id) && !known.has(t.key)).map((t) => t.key);
+    if (missing.length) {
+      throw new DagError([{ code: 'base-incomplete', file: base.dir, message: `base run ${base.id} has no published outputs for ${missing.join(', ')}, which --from ${req.from} would stage`, fix: 'choose another --base, or --from an earlier state' }]);
+    }
+  }
+  return { runsDir, lineage, cache, ctx: { cp, parts, cache: view, noCache: req.noCache ?? false, from, seed }, tasks, seed, scenarios, documents, base };
+}
+
+/** The base of `--from` without `--base`: the run labelled last-good, else the newest succeeded run. */
+export function defaultBase(runsDir: string): RunInfo {
+  const runs = listRuns(runsDir);
+  const good = runs.find((r) => (r.receipt as { labels?: string[] }).labels?.includes('last-good')) ?? runs.find((r) => r.receipt.status === 'succeeded');
+  if (!good) throw new DagError([{ code: 'no-base', file: runsDir, message: '--from needs a base run, and there is no succeeded run', fix: 'run the pipeline once (dag run), or name one with --base RUN' }]);
+  return good;
+}

@@ -1,0 +1,154 @@
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CacheKey, KeyComponents } from '../fingerprint/cachekey.js';
+import { writeFileAtomic } from './atomic.js';
+import { StatCache } from './statcache.js';
+
+/** One file a state produced, located by its output's path template so it can land in any run. */
+export interface CachedFile {
+  dataset: string;
+  /** The output folder's path template (the manifest's `path`, or `gate.path`). */
+  template: string;
+  /** File name inside that folder. */
+  name: string;
+  sha256: string;
+  bytes: number;
+  rows?: number;
+}
+
+/** runs/.cache/keys/<key>.json: what a state produced for a key. */
+export interface CacheEntry {
+  key: CacheKey;
+  state: string;
+  scenario: string | null;
+  created_utc: string;
+  /** Seconds the state took when it ran. */
+  seconds: number;
+  components: KeyComponents;
+  files: CachedFile[];
+  gate?: { passed: boolean; digest?: string };
+  /** Run that produced it. */
+  run_id: string;
+}
+
+/** The last key a state was computed or served with, for change reasons. */
+export interface LatestRecord {
+  key: CacheKey;
+  components: KeyComponents;
+}
+
+/**
+ * The content-addressed cache in `runs/.cache/`: each published file once, by sha256 (a hard link
+ * to the run's file), and per cache key the list of files a state produced.
+ */
+export class CacheStore {
+  readonly dir: string;
+  readonly stat: StatCache;
+
+  constructor(runsDir: string) {
+    this.dir = join(runsDir, '.cache');
+    mkdirSync(join(this.dir, 'keys'), { recursive: true });
+    mkdirSync(join(this.dir, 'objects'), { recursive: true });
+    mkdirSync(join(this.dir, 'latest'), { recursive: true });
+    mkdirSync(join(this.dir, 'documents'), { recursive: true });
+    this.stat = new StatCache(join(this.dir, 'stat.json'));
+  }
+
+  objectPath(sha256: string): string {
+    return join(this.dir, 'objects', sha256.slice(0, 2), sha256);
+  }
+
+  private keyPath(key: CacheKey): string {
+    return join(this.dir, 'keys', `${key}.json`);
+  }
+
+  lookup(key: CacheKey): CacheEntry | undefined {
+    try {
+      return JSON.parse(readFileSync(this.keyPath(key), 'utf8')) as CacheEntry;
+    } catch {
+      return undefined;
+    }
+  }
+
+  has(key: CacheKey): boolean {
+    return existsSync(this.keyPath(key));
+  }
+
+  drop(key: CacheKey): void {
+    rmSync(this.keyPath(key), { force: true });
+  }
+
+  /** Adds a state's published files (absolute paths in the run) and records the entry. */
+  put(entry: CacheEntry, absFiles: Map<string, string>): void {
+    for (const f of entry.files) {
+      const obj = this.objectPath(f.sha256);
+      if (existsSync(obj)) continue;
+      mkdirSync(join(obj, '..'), { recursive: true });
+      const src = absFiles.get(`${f.template}/${f.name}`)!;
+      try {
+        linkSync(src, obj);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        copyFileSync(src, obj); // another file system
+      }
+      this.stat.remember(obj, f.sha256);
+    }
+    writeFileAtomic(this.keyPath(entry.key), JSON.stringify(entry));
+  }
+
+  /** The first object of `entry` that is missing or no longer matches its digest. */
+  async firstBadObject(entry: CacheEntry): Promise<string | undefined> {
+    for (const f of entry.files) {
+      const obj = this.objectPath(f.sha256);
+      const actual = await this.stat.sha256(obj);
+      if (actual === undefined) return `object ${f.sha256.slice(0, 12)} (${f.name}) is missing`;
+      if (actual !== f.sha256) return `object ${f.sha256.slice(0, 12)} (${f.name}) is corrupt (its bytes hash to ${actual.slice(0, 12)})`;
+    }
+    return undefined;
+  }
+
+  /** Hard-links (or copies across file systems) an object to `dest`. */
+  materialize(sha256: string, dest: string): void {
+    mkdirSync(join(dest, '..'), { recursive: true });
+    try {
+      linkSync(this.objectPath(sha256), dest);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+      copyFileSync(this.objectPath(sha256), dest);
+    }
+  }
+
+  latest(taskId: string): LatestRecord | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.dir, 'latest', safe(taskId) + '.json'), 'utf8')) as LatestRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  setLatest(taskId: string, rec: LatestRecord): void {
+    writeFileSync(join(this.dir, 'latest', safe(taskId) + '.json'), JSON.stringify(rec));
+  }
+
+  /** Keeps the canonical JSON of an input document, so a later change can name its JSON pointers. */
+  rememberDocument(digest: string, canonical: string): void {
+    const p = join(this.dir, 'documents', digest + '.json');
+    if (!existsSync(p)) writeFileSync(p, canonical);
+  }
+
+  document(digest: string): unknown {
+    try {
+      return JSON.parse(readFileSync(join(this.dir, 'documents', digest + '.json'), 'utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+
+  save(): void {
+    this.stat.save();
+  }
+}
+
+function safe(id: string): string {
+  return id.replace(/[^A-Za-z0-9_.@-]/g, '_');
+}

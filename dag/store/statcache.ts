@@ -1,0 +1,65 @@
+import { readFileSync, statSync } from 'node:fs';
+import { fileSha256 } from '../fingerprint/digest.js';
+import { writeFileAtomic } from './atomic.js';
+
+interface StatRecord {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  sha256: string;
+}
+
+/**
+ * Remembers the sha256 of files by (size, mtime, ctime, inode), so an unchanged big file is not
+ * rehashed. ctime moves on any write or chmod and cannot be set back, so a flipped byte is seen.
+ */
+export class StatCache {
+  private records: Record<string, StatRecord> = {};
+  private dirty = false;
+
+  constructor(private readonly file: string) {
+    try {
+      this.records = JSON.parse(readFileSync(file, 'utf8')) as Record<string, StatRecord>;
+    } catch {
+      this.records = {};
+    }
+  }
+
+  /** The file's sha256, from the cache when its stat is unchanged, else by hashing it. */
+  async sha256(path: string): Promise<string | undefined> {
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      return undefined;
+    }
+    const r = this.records[path];
+    if (r && r.size === st.size && r.mtimeMs === st.mtimeMs && r.ctimeMs === st.ctimeMs && r.ino === st.ino) return r.sha256;
+    const sha256 = await fileSha256(path);
+    this.records[path] = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha256 };
+    this.dirty = true;
+    return sha256;
+  }
+
+  /** Records a digest the caller just computed for `path`. */
+  remember(path: string, sha256: string): void {
+    try {
+      const st = statSync(path);
+      this.records[path] = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha256 };
+      this.dirty = true;
+    } catch {
+      /* gone: nothing to remember */
+    }
+  }
+
+  forget(prefix: string): void {
+    for (const p of Object.keys(this.records)) if (p.startsWith(prefix)) delete this.records[p];
+    this.dirty = true;
+  }
+
+  save(): void {
+    if (this.dirty) writeFileAtomic(this.file, JSON.stringify(this.records));
+    this.dirty = false;
+  }
+}

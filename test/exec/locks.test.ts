@@ -1,0 +1,123 @@
+// Run locks (ORCHESTRATOR.md §6, §12): a second `dag run` on a run that is running is refused
+// (exit 3, naming the holder's pid); the lock of a dead process is taken over, and that is said.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { actionsOf, dag, deadPid, diamondCopy, ledgerOf, onlyRun, receiptOf, slowKernel, spawnDag, tempDir, waitFor, type Project } from './harness.js';
+
+const T = 60_000;
+
+/** A copy whose fx.S2 fails until `allow` exists: a failure the project's own files do not cause, so the run can be resumed. */
+function flakyCopy(): Project & { allow: string } {
+  const allow = join(tempDir('allow'), 'allow.txt');
+  const p = diamondCopy(({ read, write }) => write('states/fx/S2_merchants.sql', `-- step: precondition\ncreate table allowed as select * from read_csv('${allow}', header = false);\n` + read('states/fx/S2_merchants.sql')));
+  return { ...p, allow };
+}
+
+function writeLock(runDir: string, pid: number): void {
+  writeFileSync(join(runDir, '.lock'), JSON.stringify({ pid, host: hostname(), since: '2020-01-01T00:00:00.000Z' }));
+}
+
+describe('a run that is running', () => {
+  it('refuses `dag run --resume RUN` with exit 3, naming the pid, and finishes undisturbed', async () => {
+    const p = diamondCopy((e) => slowKernel(e, 'states/fx/S2_merchants.sql', 200_000_000));
+    const first = spawnDag(p, ['run']);
+    const { id, dir } = await waitFor('the run folder with its lock and receipt', () => {
+      if (!existsSync(p.runsDir)) return undefined;
+      try {
+        const run = onlyRun(p);
+        return existsSync(join(run.dir, '.lock')) && existsSync(join(run.dir, 'run_receipt.json')) ? run : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    expect(JSON.parse(readFileSync(join(dir, '.lock'), 'utf8'))).toMatchObject({ pid: first.pid });
+
+    const second = await dag(p, ['run', '--resume', id]);
+    expect(second.code, second.stdout + second.stderr).toBe(3);
+    expect(second.stderr).toMatch(new RegExp(`locked by pid ${first.pid}\\b`));
+    expect(second.stderr).not.toMatch(/^\s+at \S/m);
+
+    // a new run cannot reuse the folder either
+    const reuse = await dag(p, ['run', '--run-id', id]);
+    expect(reuse.code, reuse.stdout + reuse.stderr).toBe(3);
+    expect(reuse.stderr).toContain(`run ${id} already exists`);
+
+    // `dag runs` shows it running, with the holder
+    const runs = await dag(p, ['runs', '--json']);
+    expect(JSON.parse(runs.stdout)).toEqual([expect.objectContaining({ id, status: 'running', pid: first.pid })]);
+
+    const r = await first.result;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(receiptOf(dir).status).toBe('succeeded');
+    expect(ledgerOf(dir).map((e) => e.state).sort()).toEqual(['fx.S0', 'fx.S1', 'fx.S2', 'fx.S3', 'fx.S4']);
+    expect(existsSync(join(dir, '.lock'))).toBe(false);
+  }, T);
+});
+
+describe('a failed run', () => {
+  it('whose lock names a live process (not dag) is refused with exit 3 naming that pid, and left as it was', async () => {
+    const p = flakyCopy();
+    const failed = await dag(p, ['run']);
+    expect(failed.code, failed.stdout + failed.stderr).toBe(1);
+    const { id, dir } = onlyRun(p);
+    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      writeLock(dir, sleeper.pid!);
+      const ledgerBefore = readFileSync(join(dir, 'ledger.jsonl'), 'utf8');
+      writeFileSync(p.allow, 'ok\n');
+      const r = await dag(p, ['run', '--resume', id]);
+      expect(r.code, r.stdout + r.stderr).toBe(3);
+      expect(r.stderr).toContain(`locked by pid ${sleeper.pid}`);
+      expect(readFileSync(join(dir, 'ledger.jsonl'), 'utf8')).toBe(ledgerBefore);
+      expect(receiptOf(dir).status).toBe('failed');
+      expect(JSON.parse(readFileSync(join(dir, '.lock'), 'utf8'))).toMatchObject({ pid: sleeper.pid });
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  }, T);
+
+  it('whose lock names a dead pid is taken over by --resume (exit 0), with a warning; published states are kept', async () => {
+    const p = flakyCopy();
+    const failed = await dag(p, ['run']);
+    expect(failed.code, failed.stdout + failed.stderr).toBe(1);
+    const { id, dir } = onlyRun(p);
+    expect(actionsOf(ledgerOf(dir))).toEqual({ 'fx.S0': 'ran', 'fx.S1': 'ran', 'fx.S2': 'failed', 'fx.S3': 'skipped', 'fx.S4': 'skipped' });
+    expect(ledgerOf(dir).find((e) => e.state === 'fx.S2')!.error!.step).toBe('precondition');
+    expect(existsSync(join(dir, '.lock'))).toBe(false); // released when the run ended
+
+    const dead = await deadPid();
+    writeLock(dir, dead);
+    writeFileSync(p.allow, 'ok\n');
+    const r = await dag(p, ['run', '--resume', id]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`resuming ${id}`);
+    expect(r.stdout).toContain(`took over the stale lock of dead pid ${dead}`);
+    expect(receiptOf(dir).status).toBe('succeeded');
+    expect(existsSync(join(dir, '.lock'))).toBe(false);
+    // fx.S0 and fx.S1 were kept (ran once), the rest ran now
+    const ran = ledgerOf(dir).filter((e) => e.action === 'ran').map((e) => e.state);
+    expect(ran).toEqual(['fx.S0', 'fx.S1', 'fx.S2', 'fx.S3', 'fx.S4']);
+    expect(r.stdout).toMatch(/^kept\s+fx\.S0\b/m);
+    expect(r.stdout).toMatch(/^kept\s+fx\.S1\b/m);
+    const v = await dag(p, ['verify', id]);
+    expect(v.code, v.stdout).toBe(0);
+  }, T);
+
+  it('records the stale-lock takeover in logs/run.log (§6: "taken over, and that is logged"), also with --json', async () => {
+    const p = flakyCopy();
+    expect((await dag(p, ['run'])).code).toBe(1);
+    const { id, dir } = onlyRun(p);
+    const dead = await deadPid();
+    writeLock(dir, dead);
+    writeFileSync(p.allow, 'ok\n');
+    const r = await dag(p, ['run', '--resume', id, '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ runId: id, status: 'succeeded' });
+    // with --json the terminal says nothing, so the run log is the only place the takeover can be seen
+    const log = readFileSync(join(dir, 'logs', 'run.log'), 'utf8');
+    expect(log).toContain(`took over the stale lock of dead pid ${dead}`);
+  }, T);
+});
