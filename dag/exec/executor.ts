@@ -281,15 +281,15 @@ export class Execution {
     const r = await this.runKernel(task, prep, runDir, tmp, done, decision.reason, started, key);
     if (r !== 'interrupted' && r.action === 'ran') {
       remember();
-      if (key && components) this.cacheResult(prep, task, r.entry, key, components, runDir);
+      if (key && components) await this.cacheResult(prep, task, r.entry, key, components, runDir);
     }
     return r;
   }
 
-  private cacheResult(prep: Prepared, task: Task, entry: LedgerEntry, key: CacheKey, components: KeyComponents, runDir: string): void {
+  private async cacheResult(prep: Prepared, task: Task, entry: LedgerEntry, key: CacheKey, components: KeyComponents, runDir: string): Promise<void> {
     const files: CachedFile[] = (entry.outputs ?? []).map((o) => ({ dataset: o.dataset, template: o.template, name: basename(o.path), sha256: o.sha256, bytes: o.bytes, rows: o.rows }));
     const abs = new Map((entry.outputs ?? []).map((o) => [`${o.template}/${basename(o.path)}`, join(runDir, o.path)]));
-    prep.cache.put({ key, state: task.state.id, scenario: task.scenario ?? null, created_utc: entry.ts, seconds: entry.seconds, components, files, gate: entry.gate ? { passed: entry.gate.passed, digest: entry.gate.digest } : undefined, run_id: basename(runDir) }, abs);
+    await prep.cache.put({ key, state: task.state.id, scenario: task.scenario ?? null, created_utc: entry.ts, seconds: entry.seconds, components, files, gate: entry.gate ? { passed: entry.gate.passed, digest: entry.gate.digest } : undefined, run_id: basename(runDir) }, abs);
   }
 
   /** Publishes files that already exist elsewhere (cache objects, a base run) by hard link. */

@@ -79,10 +79,13 @@ export class CacheStore {
   }
 
   /** Adds a state's published files (absolute paths in the run) and records the entry. */
-  put(entry: CacheEntry, absFiles: Map<string, string>): void {
+  async put(entry: CacheEntry, absFiles: Map<string, string>): Promise<void> {
     for (const f of entry.files) {
       const obj = this.objectPath(f.sha256);
-      if (existsSync(obj)) continue;
+      if (existsSync(obj)) {
+        if ((await this.stat.sha256(obj)) === f.sha256) continue;
+        rmSync(obj, { force: true }); // a corrupt object is replaced by the good bytes
+      }
       mkdirSync(join(obj, '..'), { recursive: true });
       const src = absFiles.get(`${f.template}/${f.name}`)!;
       try {
@@ -102,7 +105,10 @@ export class CacheStore {
       const obj = this.objectPath(f.sha256);
       const actual = await this.stat.sha256(obj);
       if (actual === undefined) return `object ${f.sha256.slice(0, 12)} (${f.name}) is missing`;
-      if (actual !== f.sha256) return `object ${f.sha256.slice(0, 12)} (${f.name}) is corrupt (its bytes hash to ${actual.slice(0, 12)})`;
+      if (actual !== f.sha256) {
+        rmSync(obj, { force: true }); // never served again; the rerun puts good bytes back
+        return `object ${f.sha256.slice(0, 12)} (${f.name}) is corrupt (its bytes hash to ${actual.slice(0, 12)})`;
+      }
     }
     return undefined;
   }

@@ -16,7 +16,7 @@ export interface DagResult {
 export function runDag(args: string[], opts: { cwd?: string } = {}): Promise<DagResult> {
   if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npx tsc -p .\` (npm test does it in pretest)`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? REPO, env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? REPO, env: { ...process.env, NO_COLOR: '1', DAG_RUNS_DIR: undefined } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
