@@ -1,4 +1,3 @@
-import { DuckDBInstance } from '@duckdb/node-api';
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { ident, sqlString } from '../contracts/tablecheck.js';
@@ -18,6 +17,7 @@ export function registerQuery(program: Command): void {
     .action(async (text: string, sql: string, opts: { json?: boolean; limit: number }, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
       const run = resolveRun(runsDirOf(cp), text);
+      const { DuckDBInstance } = await import('@duckdb/node-api');
       const db = await DuckDBInstance.create(':memory:', { threads: String(cp.project.config.duckdb.threads) });
       const con = await db.connect();
       try {

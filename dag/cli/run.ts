@@ -1,9 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { validateDocumentInputs } from '../contracts/inputs.js';
-import { EventBus } from '../exec/events.js';
-import { Execution } from '../exec/executor.js';
-import { attachRunLog } from '../log/runlog.js';
-import { attachView, type ViewMode } from '../log/view.js';
+import type { ViewMode } from '../log/view.js';
 import { DagError, Diagnostics } from '../project/diagnostics.js';
 import { lastTimings } from '../store/history.js';
 import { runsDirOf } from '../store/runs.js';
@@ -56,6 +53,7 @@ export function registerRun(program: Command): void {
       const diags = new Diagnostics();
       validateDocumentInputs(cp, diags); // bad input fails before a run folder exists
       diags.throwIfAny();
+      const [{ EventBus }, { Execution }, { attachRunLog }, { attachView }] = await Promise.all([import('../exec/events.js'), import('../exec/executor.js'), import('../log/runlog.js'), import('../log/view.js')]);
       const bus = new EventBus();
       const mode: ViewMode = flags.json ? 'json' : flags.quiet ? 'quiet' : process.stdout.isTTY ? 'live' : 'plain';
       const view = attachView(bus, mode);

@@ -1,23 +1,23 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, linkSync as linkSyncSafe, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import PQueue from 'p-queue';
 import { parse as parseYaml } from 'yaml';
 import { canonicalJson } from '../fingerprint/canonical.js';
 import type { CacheKey, KeyComponents } from '../fingerprint/cachekey.js';
 import { fileSha256, isStructuredFile } from '../fingerprint/digest.js';
 import { streamKey } from '../fingerprint/lineage.js';
-import type { CompiledProject } from '../graph/compile.js';
+import type { CompiledProject, StateNode } from '../graph/compile.js';
 import { decide, type Decision } from '../plan/decide.js';
 import { knownFromFiles, taskFacts, type Known } from '../plan/plan.js';
 import { DagError, EXIT } from '../project/diagnostics.js';
 import type { CachedFile } from '../store/cache.js';
 import { buildIndex, bundleDigest, FLAG, flagText, verifyBundle } from '../store/gate.js';
+import { recordTimings } from '../store/history.js';
 import { acquireLock } from '../store/lock.js';
 import { appendLedger, latestOutcomes, newRunId, readLedger, readReceipt, RUN_ID, runsDirOf, syncLedger, writeReceipt, type LedgerEntry, type LedgerOutput, type RunReceipt } from '../store/runs.js';
 import type { EventBus, TaskAction } from './events.js';
-import type { JobOutput, KernelFailure, KernelJob, KernelResult, WorkerMessage } from './job.js';
+import type { JobOutput, KernelFailure, KernelJob, KernelResult } from './job.js';
+import { KernelPool, type KernelAnswer } from './pool.js';
 import { prepareRun, type Prepared, type RunRequest } from './prepare.js';
 import { fillPath, outputFile, type Task } from './tasks.js';
 import { versions } from './versions.js';
@@ -41,7 +41,6 @@ export interface RunSummary {
   exitCode: number;
 }
 
-const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
 const TMP = '.tmp';
 
 type Outcome = { action: 'ran' | 'cached' | 'staged' | 'failed'; entry: LedgerEntry } | 'interrupted';
@@ -59,7 +58,7 @@ interface Staged {
 
 /** A run in progress. `abort()` (Ctrl-C, SIGTERM) abandons running states and marks it interrupted. */
 export class Execution {
-  private readonly children = new Map<string, ChildProcess>();
+  private readonly pool = new KernelPool();
   private aborted = false;
 
   constructor(
@@ -71,7 +70,7 @@ export class Execution {
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    for (const child of this.children.values()) child.kill('SIGKILL');
+    this.pool.close();
   }
 
   async run(): Promise<RunSummary> {
@@ -99,7 +98,7 @@ export class Execution {
     try {
       return await this.execute(prep, { runDir, runId, prior: prior?.receipt, warnings, t0 });
     } finally {
-      for (const child of this.children.values()) child.kill('SIGKILL');
+      this.pool.close();
       rmSync(join(runDir, TMP), { recursive: true, force: true });
       prep.cache.save();
       release();
@@ -135,9 +134,9 @@ export class Execution {
         };
     writeReceipt(runDir, receipt);
     rmSync(join(runDir, TMP), { recursive: true, force: true });
-    for (const w of ctx.warnings) bus.emit({ type: 'warning', message: w });
     const byKey = new Map(tasks.map((t) => [t.key, t]));
     bus.emit({ type: 'run-start', runId, runDir, tasks: tasks.length, seed: prep.seed, resumed: ctx.prior !== undefined, parameterHash: lineage.parameterHash, manifestFingerprint: lineage.manifestFingerprint });
+    for (const w of ctx.warnings) bus.emit({ type: 'warning', message: w });
 
     const done = new Map<string, LedgerEntry>(); // succeeded tasks and what they published
     const known = new Map<string, Known | 'pending'>();
@@ -219,7 +218,9 @@ export class Execution {
     syncLedger(runDir);
     const failed = counts.failed > 0 || counts.skipped > 0 || gateFailed;
     const status = this.aborted ? 'interrupted' : failed ? 'failed' : 'succeeded';
-    writePerf(runDir, runId, readLedger(runDir), cp);
+    const ledger = readLedger(runDir);
+    writePerf(runDir, runId, ledger, cp);
+    recordTimings(prep.runsDir, ledger);
     writeReceipt(runDir, { ...receipt, status, finished_utc: new Date().toISOString() });
     const seconds = (performance.now() - ctx.t0) / 1000;
     bus.emit({ type: 'run-end', runId, runDir, status, counts, seconds });
@@ -296,7 +297,7 @@ export class Execution {
   private publishLinked(task: Task, runDir: string, tmp: string, files: Staged[], action: 'cached' | 'staged', reason: string, started: number, gate: LedgerEntry['gate'], key: CacheKey | undefined): LedgerEntry {
     const outDir = join(tmp, 'out');
     for (const f of files) {
-      const dest = join(outDir, f.rel);
+      const dest = stagedPath(outDir, task, f.rel);
       mkdirSync(dirname(dest), { recursive: true });
       linkOrCopy(f.abs, dest);
     }
@@ -321,13 +322,12 @@ export class Execution {
 
   /** One rename per output folder; a folder left by a crash without a ledger record is replaced. */
   private publishFolders(task: Task, runDir: string, outDir: string): void {
-    const dirs = [...new Set(task.state.outputs.map((o) => fillPath(o.path, task.vars)))].sort();
-    for (const dir of dirs) {
+    outputFolders(task).forEach((dir, i) => {
       const final = join(runDir, dir);
       if (existsSync(final)) rmSync(final, { recursive: true, force: true });
       mkdirSync(dirname(final), { recursive: true });
-      renameSync(join(outDir, dir), final);
-    }
+      renameSync(join(outDir, String(i)), final);
+    });
   }
 
   private failTask(task: Task, runDir: string, tmp: string, started: number, failure: KernelFailure, steps?: KernelResult['steps']): Outcome {
@@ -349,7 +349,7 @@ export class Execution {
     const upstreamGates: Record<string, unknown> = {};
     for (const seg of state.requiresPass) {
       const gateState = this.cp.states.get(this.cp.gates.get(seg)!)!;
-      const gateEntry = [...done.values()].find((e) => e.state === gateState.id && (e.scenario === undefined || e.scenario === task.scenario));
+      const gateEntry = done.get(producerKey(gateState, task));
       const bundleRel = gateEntry?.gate?.path ?? fillPath(gateState.gate!.path, { ...task.vars, seed: gateState.scope === 'world' ? undefined : prep.seed });
       const check = await verifyBundle(join(runDir, bundleRel), gateState.gate!.index);
       if (!check.ok) return fail({ message: `required segment ${seg} is not sealed: ${check.problem}`, rule: 'requires_pass' });
@@ -388,7 +388,7 @@ export class Execution {
           const errs = (validate.errors ?? []).slice(0, 5).map((x) => `${x.instancePath || '/'} ${x.message}`).join('; ');
           return fail({ message: `output ${o.dataset} breaks its contract ${o.schema}: ${errs}`, output: o.dataset, rule: 'json-schema' }, kernel.steps);
         }
-        const abs = join(outDir, rel);
+        const abs = stagedPath(outDir, task, rel);
         mkdirSync(dirname(abs), { recursive: true });
         writeFileSync(abs, JSON.stringify(JSON.parse(canonicalJson(doc)), null, 2) + '\n');
         files.push({ dataset: o.dataset, template: o.path, rel, abs });
@@ -402,7 +402,7 @@ export class Execution {
     let gate: LedgerEntry['gate'];
     if (state.gate) {
       const bundleRel = fillPath(state.gate.path, task.vars);
-      const bundleAbs = join(outDir, bundleRel);
+      const bundleAbs = dirname(stagedPath(outDir, task, `${bundleRel}/${state.gate.index}`));
       const index = await buildIndex(bundleAbs, state.gate.index);
       writeFileSync(join(bundleAbs, state.gate.index), JSON.stringify(index, null, 2) + '\n');
       files.push({ dataset: '(gate index)', template: state.gate.path, rel: `${bundleRel}/${state.gate.index}`, abs: join(bundleAbs, state.gate.index) });
@@ -476,7 +476,7 @@ export class Execution {
     for (const ds of state.datasetInputs) {
       const producer = cp.states.get(cp.producers.get(ds)!)!;
       const spec = producer.outputs.find((o) => o.dataset === ds)!;
-      const entry = [...done.values()].find((e) => e.state === producer.id && (e.scenario === undefined || e.scenario === task.scenario));
+      const entry = done.get(producerKey(producer, task));
       const published = entry?.outputs?.filter((o) => o.dataset === ds) ?? [];
       if (published.length === 0) throw new Error(`input dataset ${ds} has no published files in this run`);
       manifest.push({ kind: 'dataset', name: ds, path: posix.dirname(published[0]!.path), schema: spec.schema, files: published.map((p) => ({ path: p.path, sha256: p.sha256 })) });
@@ -493,7 +493,7 @@ export class Execution {
       format: o.format,
       table: o.format === 'json' ? undefined : cp.project.contracts.table(o.schema),
       orderBy: o.order_by,
-      file: join(tmp, 'out', outputFile(fillPath(o.path, task.vars), o.dataset, o.format)),
+      file: stagedPath(join(tmp, 'out'), task, outputFile(fillPath(o.path, task.vars), o.dataset, o.format)),
     }));
     const d = cp.project.config.duckdb;
     return {
@@ -511,35 +511,31 @@ export class Execution {
     };
   }
 
-  private spawnKernel(task: Task, job: KernelJob): Promise<{ result: KernelResult } | { failure: KernelFailure } | 'interrupted'> {
-    return new Promise((resolve) => {
-      const child = fork(WORKER, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
-      this.children.set(task.key, child);
-      let stderr = '';
-      let answer: { result: KernelResult } | { failure: KernelFailure } | undefined;
-      let step = 'setup';
-      child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-8000)));
-      child.stdout!.on('data', (b: Buffer) => this.bus.emit({ type: 'task-log', task: task.key, level: 'info', message: b.toString().trimEnd() }));
-      child.on('message', (m: WorkerMessage) => {
-        if (m.type === 'step') {
-          step = m.name;
-          this.bus.emit({ type: 'task-step', task: task.key, step: m.name, index: m.index, count: m.count });
-        } else if (m.type === 'progress') this.bus.emit({ type: 'task-progress', task: task.key, fraction: m.fraction, message: m.message });
-        else if (m.type === 'log') this.bus.emit({ type: 'task-log', task: task.key, level: m.level, message: m.message });
-        else if (m.type === 'done') answer = { result: m.result };
-        else if (m.type === 'failed') answer = { failure: m.failure };
-      });
-      child.on('exit', (code, signal) => {
-        this.children.delete(task.key);
-        if (this.aborted) return resolve('interrupted');
-        if (answer) return resolve(answer);
-        const tail = stderr.trim().split('\n').slice(-15).join('\n');
-        resolve({ failure: { message: `kernel process died in step '${step}' (${signal ? `signal ${signal}` : `exit code ${code}`})${tail ? `: ${tail}` : ''}`, step } });
-      });
-      if (this.aborted) child.kill('SIGKILL');
-      else child.send({ type: 'run', job });
+  private spawnKernel(task: Task, job: KernelJob): Promise<KernelAnswer> {
+    return this.pool.run(job, (m) => {
+      if (m.type === 'step') this.bus.emit({ type: 'task-step', task: task.key, step: m.name, index: m.index, count: m.count });
+      else if (m.type === 'progress') this.bus.emit({ type: 'task-progress', task: task.key, fraction: m.fraction, message: m.message });
+      else if (m.type === 'log') this.bus.emit({ type: 'task-log', task: task.key, level: m.level, message: m.message });
     });
   }
+}
+
+/** Task key of the instance of `producer` that `task` reads (its own scenario's, if scenario-scoped). */
+function producerKey(producer: StateNode, task: Task): string {
+  return producer.scope === 'scenario' ? `${producer.id}@${task.scenario}` : producer.id;
+}
+
+/** The run-relative folders a task publishes, in a fixed order. */
+function outputFolders(task: Task): string[] {
+  return [...new Set(task.state.outputs.map((o) => fillPath(o.path, task.vars)))].sort();
+}
+
+/** Where a file bound for run-relative `rel` is built: `out/<i>/<name>`, i its folder's index. */
+function stagedPath(outDir: string, task: Task, rel: string): string {
+  const folders = outputFolders(task);
+  const i = folders.findIndex((f) => rel.startsWith(f + '/'));
+  if (i < 0) throw new Error(`${rel} is outside the output folders of ${task.key}`);
+  return join(outDir, String(i), rel.slice(folders[i]!.length + 1));
 }
 
 function priorRun(runsDir: string, id: string): { dir: string; receipt: RunReceipt } {

@@ -193,19 +193,14 @@ async function runTsKernel(con: DuckDBConnection, job: KernelJob, steps: KernelR
   }
 }
 
-// Entry point when forked by the orchestrator.
+// Entry point when forked by the orchestrator: one job at a time, for as long as it is kept.
 if (process.send) {
-  let finished = false;
-  process.on('disconnect', () => process.exit(finished ? 0 : 1)); // orchestrator gone: stop, publish nothing
-  process.once('message', (msg: { type: 'run'; job: KernelJob }) => {
-    runJob(msg.job)
-      .then(
-        (result) => send({ type: 'done', result }),
-        (e: unknown) => send({ type: 'failed', failure: e instanceof KernelError ? e.failure : { message: String((e as Error)?.stack ?? e) } }),
-      )
-      .finally(() => {
-        finished = true;
-        process.disconnect();
-      });
+  process.on('disconnect', () => process.exit(0)); // orchestrator gone: stop, publish nothing
+  process.on('message', (msg: { type: 'run'; job: KernelJob }) => {
+    if (msg.type !== 'run') return;
+    runJob(msg.job).then(
+      (result) => send({ type: 'done', result }),
+      (e: unknown) => send({ type: 'failed', failure: e instanceof KernelError ? e.failure : { message: String((e as Error)?.stack ?? e) } }),
+    );
   });
 }

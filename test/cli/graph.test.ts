@@ -1,7 +1,6 @@
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { GraphView } from '../../dag/graph/render.js';
-import { DIAMOND, materialize } from '../fixtures/materialize.js';
+import { DIAMOND, TempCopies } from '../fixtures/materialize.js';
 import { runDag } from './runDag.js';
 
 async function ok(args: string[]): Promise<string> {
@@ -57,11 +56,9 @@ function shapeOfDot(text: string): Shape {
 }
 
 describe('dag graph', () => {
-  let twoSegments: string;
-  beforeAll(() => {
-    twoSegments = materialize('two-segments');
-  });
-  afterAll(() => rmSync(twoSegments, { recursive: true, force: true }));
+  const temp = new TempCopies();
+  const twoSegments = temp.copy('two-segments');
+  afterAll(temp.removeAll);
 
   it('json, mermaid and dot render the same nodes and edges', async () => {
     const [json, mermaid, dot, dflt] = await Promise.all(['json', 'mermaid', 'dot', undefined].map((f) => ok(['--root', DIAMOND, 'graph', ...(f ? ['--format', f] : [])])));

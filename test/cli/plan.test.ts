@@ -1,8 +1,8 @@
-import { readdirSync, rmSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GraphView } from '../../dag/graph/render.js';
 import type { Plan } from '../../dag/plan/plan.js';
-import { DIAMOND, materialize } from '../fixtures/materialize.js';
+import { DIAMOND, TempCopies } from '../fixtures/materialize.js';
 import { runDag, STACK_LINE } from './runDag.js';
 
 function listTree(dir: string): string[] {
@@ -18,11 +18,12 @@ async function json<T>(args: string[]): Promise<T> {
 
 describe('dag plan', () => {
   // a fresh copy per test: plan reads (and may create) the project's runs/ and cache
+  const temp = new TempCopies();
   let dir: string;
   beforeEach(() => {
-    dir = materialize();
+    dir = temp.copy();
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(temp.removeAll);
 
   it('--json lists every state once, in an order where every edge goes forward', async () => {
     const [plan, graph] = await Promise.all([json<Plan>(['--root', dir, 'plan', '--json']), json<GraphView>(['--root', dir, 'graph', '--format', 'json'])]);
@@ -45,7 +46,8 @@ describe('dag plan', () => {
     expect(lines.at(-1)).toMatch(/^5 states: 5 run, 0 cached, 0 stage; estimated /);
   });
 
-  // KNOWN BUG (see the test report): `dag plan` creates runs/.cache/{latest,objects,keys,documents}.
+  // KNOWN BUG, pinned with it.fails: `dag plan`, a preview, creates runs/.cache/{latest,objects,
+  // keys,documents} in the project. Once fixed this test fails: make it a plain `it`.
   it.fails('writes nothing into the project', async () => {
     const before = listTree(dir);
     await json<Plan>(['--root', dir, 'plan', '--json']);
@@ -58,12 +60,27 @@ describe('dag plan', () => {
   });
 });
 
-describe('short ids on the command line', () => {
-  let twoSegments: string;
-  beforeAll(() => {
-    twoSegments = materialize('two-segments');
+describe('dag plan --changed', () => {
+  it('prints the rerun scope of a state (short or full id) or of a file', async () => {
+    const temp = new TempCopies();
+    try {
+      const dir = temp.copy();
+      const scopes = await Promise.all(['S1', 'fx.S4', 'config/params.yaml'].map((c) => json<{ changed: string; reruns: string[] }>(['--root', dir, 'plan', '--changed', c, '--json'])));
+      expect(scopes).toEqual([
+        { changed: 'S1', reruns: ['fx.S1', 'fx.S3', 'fx.S4'] },
+        { changed: 'fx.S4', reruns: ['fx.S4'] },
+        { changed: 'config/params.yaml', reruns: ['fx.S1', 'fx.S2', 'fx.S3', 'fx.S4'] },
+      ]);
+    } finally {
+      temp.removeAll();
+    }
   });
-  afterAll(() => rmSync(twoSegments, { recursive: true, force: true }));
+});
+
+describe('short ids on the command line', () => {
+  const temp = new TempCopies();
+  const twoSegments = temp.copy('two-segments');
+  afterAll(temp.removeAll);
 
   it('`show S3` resolves to fx.S3', async () => {
     const view = await json<{ id: string; upstream: string[]; downstream: string[]; rerun: { reruns: string[] } }>(['--root', DIAMOND, 'show', 'S3', '--json']);

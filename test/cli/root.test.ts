@@ -2,11 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { materialize } from '../fixtures/materialize.js';
+import { TempCopies } from '../fixtures/materialize.js';
 import { runDag, STACK_LINE } from './runDag.js';
 
 // outer/ is the diamond; outer/vendor/inner/ is a second, smaller project nested inside it.
-const outer = materialize();
+const temp = new TempCopies();
+const outer = temp.copy();
 const inner = join(outer, 'vendor', 'inner');
 mkdirSync(join(outer, 'states', 'fx', 'deep'), { recursive: true });
 mkdirSync(join(inner, 'states', 'gy'), { recursive: true });
@@ -16,7 +17,10 @@ writeFileSync(join(inner, 'states/gy/S0_one.yaml'), 'id: gy.S0\nkernel: S0_one.s
 mkdirSync(join(inner, 'contracts'));
 writeFileSync(join(inner, 'contracts/one.yaml'), 'one: { type: object }\n');
 const empty = mkdtempSync(join(tmpdir(), 'dag-no-project-'));
-afterAll(() => [outer, empty].forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  temp.removeAll();
+  rmSync(empty, { recursive: true, force: true });
+});
 
 async function rootSeen(cwd: string, extra: string[] = []): Promise<{ root: string; states: number }> {
   const r = await runDag([...extra, 'validate', '--json'], { cwd });

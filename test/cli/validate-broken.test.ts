@@ -1,20 +1,17 @@
-import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyOverlay, brokenNames, DIAMOND, expectationOf, materialize, type Expectation } from '../fixtures/materialize.js';
+import { applyOverlay, brokenNames, DIAMOND, expectationOf, TempCopies, type Expectation } from '../fixtures/materialize.js';
 import { runDag, STACK_LINE } from './runDag.js';
 
-const made: string[] = [];
-function copy(name: string): string {
-  const dir = materialize(name);
-  made.push(dir);
-  return dir;
-}
-afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const temp = new TempCopies();
+const copy = temp.copy;
+afterAll(temp.removeAll);
 
 /** The `error: ` line of stderr that reports `e`, checked piece by piece so a failure says which piece is off. */
 function expectReported(stderr: string, e: Expectation): void {
   const where = e.line === null ? e.file : `${e.file}:${e.line}`;
-  const lines = stderr.split('\n').filter((l) => /^[ :]/.test(l.slice(`error: ${where}`.length)) && l.startsWith(`error: ${where}`) && l.includes(`[${e.code}]`));
+  const prefix = `error: ${where}`;
+  // the location ends at ':' or ' at /pointer', so `file:1` does not match `file:14`
+  const lines = stderr.split('\n').filter((l) => l.startsWith(prefix) && /^[ :]/.test(l.slice(prefix.length)) && l.includes(`[${e.code}]`));
   expect(lines, `no 'error: ${where} … [${e.code}]' line in:\n${stderr}`).toHaveLength(1);
   expect(lines[0]).toContain(e.message);
   if (e.pointer) expect(lines[0]).toContain(` at ${e.pointer}: `);
@@ -80,8 +77,9 @@ describe('dag validate on the broken copies of the diamond', () => {
     expect(r.stderr).toContain('3 problems');
   });
 
-  // KNOWN BUG (see the test report): `validate` checks schema-bound input files only after the
+  // KNOWN BUG, pinned with it.fails: `validate` checks schema-bound input files only after the
   // project compiled cleanly, so a bad config/params.yaml is hidden behind any compile error.
+  // Once fixed this test fails: make it a plain `it`.
   it.fails('reports a bad input file together with a compile error', async () => {
     const dir = applyOverlay(copy('missing-kernel'), 'input-schema');
     const r = await runDag(['--root', dir, 'validate']);
@@ -90,8 +88,8 @@ describe('dag validate on the broken copies of the diamond', () => {
     expectReported(r.stderr, expectationOf('input-schema'));
   });
 
-  // KNOWN BUG (see the test report): a dag.yaml that fails its schema stops before compiling, so
-  // the manifests' graph problems are not listed with it.
+  // KNOWN BUG, pinned with it.fails: a dag.yaml that fails its schema stops loadProject before
+  // compiling, so the manifests' graph problems are not listed with it. Once fixed: a plain `it`.
   it.fails('reports a dag.yaml problem together with a compile error', async () => {
     const dir = applyOverlay(copy('missing-kernel'), 'project-file');
     const r = await runDag(['--root', dir, 'validate']);

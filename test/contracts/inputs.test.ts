@@ -1,14 +1,15 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateDocument, validateDocumentInputs, variantsOf } from '../../dag/contracts/inputs.js';
 import { Diagnostics } from '../../dag/project/diagnostics.js';
-import { materialize } from '../fixtures/materialize.js';
+import { TempCopies } from '../fixtures/materialize.js';
 import { compileClean } from '../graph/diagnose.js';
 
 const PARAMS = 'contracts/fx.yaml#/params';
-const dir = materialize();
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const temp = new TempCopies();
+const dir = temp.copy();
+afterAll(temp.removeAll);
 const cp = compileClean(dir);
 
 function check(text: string) {

@@ -41,6 +41,11 @@ export function diamondCopy(edit?: (p: { root: string; write: (rel: string, text
   return { root, runsDir };
 }
 
+/** The same project with an empty runs folder (and so an empty cache): every state really runs. */
+export function freshRuns(p: Project): Project {
+  return { root: p.root, runsDir: tempDir('runs') };
+}
+
 export interface DagResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -120,11 +125,14 @@ export function digestsByDataset(ledger: LedgerEntry[]): Record<string, string> 
   for (const e of ledger) latest.set(`${e.state}@${e.scenario ?? ''}`, e);
   const out: Record<string, string> = {};
   for (const e of latest.values()) {
-    if (e.action !== 'ran' && e.action !== 'cached' && e.action !== 'staged') continue;
+    if (!PUBLISHED.includes(e.action)) continue;
     for (const o of e.outputs ?? []) out[o.dataset] = o.sha256;
   }
   return out;
 }
+
+/** Ledger actions that publish files. */
+export const PUBLISHED: string[] = ['ran', 'cached', 'staged'];
 
 /** The latest ledger action per state. */
 export function actionsOf(ledger: LedgerEntry[]): Record<string, string> {

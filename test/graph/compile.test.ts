@@ -1,18 +1,13 @@
-import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileProject, type CompiledProject } from '../../dag/graph/compile.js';
 import { Diagnostics } from '../../dag/project/diagnostics.js';
 import { loadProject } from '../../dag/project/load.js';
-import { applyOverlay, brokenNames, DIAMOND, expectationOf, materialize } from '../fixtures/materialize.js';
+import { applyOverlay, brokenNames, DIAMOND, expectationOf, TempCopies } from '../fixtures/materialize.js';
 import { compileClean, diagnose } from './diagnose.js';
 
-const made: string[] = [];
-function copy(name: string): string {
-  const dir = materialize(name);
-  made.push(dir);
-  return dir;
-}
-afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const temp = new TempCopies();
+const copy = temp.copy;
+afterAll(temp.removeAll);
 
 describe('compileProject on the diamond', () => {
   const cp = compileClean(DIAMOND);

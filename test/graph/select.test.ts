@@ -1,11 +1,11 @@
-import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ancestorsOf, descendantsOf, rerunScope, rerunScopeOfFile, resolveStateId, selectWithAncestors, statesOfSegment } from '../../dag/graph/select.js';
-import { DIAMOND, materialize } from '../fixtures/materialize.js';
+import { DIAMOND, TempCopies } from '../fixtures/materialize.js';
 import { compileClean } from './diagnose.js';
 
-const twoSegmentsDir = materialize('two-segments');
-afterAll(() => rmSync(twoSegmentsDir, { recursive: true, force: true }));
+const temp = new TempCopies();
+const twoSegmentsDir = temp.copy('two-segments');
+afterAll(temp.removeAll);
 
 describe('rerun scope', () => {
   const cp = compileClean(DIAMOND);

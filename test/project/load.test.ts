@@ -1,17 +1,13 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Diagnostics } from '../../dag/project/diagnostics.js';
 import { loadProject } from '../../dag/project/load.js';
-import { DIAMOND, materialize } from '../fixtures/materialize.js';
+import { DIAMOND, TempCopies } from '../fixtures/materialize.js';
 
-const made: string[] = [];
-function copy(name?: string): string {
-  const dir = materialize(name);
-  made.push(dir);
-  return dir;
-}
-afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const temp = new TempCopies();
+const copy = temp.copy;
+afterAll(temp.removeAll);
 
 describe('loadProject', () => {
   it('reads dag.yaml with its defaults, every manifest and every contract file', () => {

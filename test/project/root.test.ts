@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DagError } from '../../dag/project/diagnostics.js';
 import { findRoot } from '../../dag/project/root.js';
-import { materialize } from '../fixtures/materialize.js';
+import { TempCopies } from '../fixtures/materialize.js';
 
 // outer/ is the diamond; outer/vendor/inner/ is a second project nested inside it.
-const outer = materialize();
+const temp = new TempCopies();
+const outer = temp.copy();
 const deep = join(outer, 'states', 'fx', 'deep', 'er');
 const inner = join(outer, 'vendor', 'inner');
 const innerDeep = join(inner, 'states', 'x');
@@ -15,7 +16,10 @@ mkdirSync(deep, { recursive: true });
 mkdirSync(innerDeep, { recursive: true });
 writeFileSync(join(inner, 'dag.yaml'), 'name: inner\n');
 const empty = mkdtempSync(join(tmpdir(), 'dag-no-project-'));
-afterAll(() => [outer, empty].forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  temp.removeAll();
+  rmSync(empty, { recursive: true, force: true });
+});
 
 function noProject(fn: () => unknown): DagError {
   try {

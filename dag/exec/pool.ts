@@ -1,0 +1,67 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { KernelFailure, KernelJob, KernelResult, WorkerMessage } from './job.js';
+
+const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
+
+export type KernelAnswer = { result: KernelResult } | { failure: KernelFailure } | 'interrupted';
+
+/**
+ * Kernel processes, reused from state to state (each job gets a fresh DuckDB database), so a
+ * small state does not pay a process start. A process that dies is never reused, and a crash
+ * fails only the job it was running, with its last stderr lines as the error text.
+ */
+export class KernelPool {
+  private readonly idle: ChildProcess[] = [];
+  private readonly busy = new Set<ChildProcess>();
+  private closed = false;
+
+  async run(job: KernelJob, onMessage: (m: WorkerMessage) => void): Promise<KernelAnswer> {
+    if (this.closed) return 'interrupted';
+    const child = this.idle.pop() ?? fork(WORKER, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+    this.busy.add(child);
+    let stderr = '';
+    let step = 'setup';
+    const onErr = (b: Buffer) => (stderr = (stderr + b.toString()).slice(-8000));
+    const onOut = (b: Buffer) => onMessage({ type: 'log', level: 'info', message: b.toString().trimEnd() });
+    child.stderr!.on('data', onErr);
+    child.stdout!.on('data', onOut);
+    return new Promise<KernelAnswer>((resolve) => {
+      const cleanup = () => {
+        child.off('message', onMsg);
+        child.off('exit', onExit);
+        child.stderr!.off('data', onErr);
+        child.stdout!.off('data', onOut);
+        this.busy.delete(child);
+      };
+      const onMsg = (m: WorkerMessage) => {
+        if (m.type === 'done' || m.type === 'failed') {
+          cleanup();
+          if (this.closed) child.kill('SIGKILL');
+          else this.idle.push(child);
+          resolve(m.type === 'done' ? { result: m.result } : { failure: m.failure });
+          return;
+        }
+        if (m.type === 'step') step = m.name;
+        onMessage(m);
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+        cleanup();
+        if (this.closed) return resolve('interrupted');
+        const tail = stderr.trim().split('\n').slice(-15).join('\n');
+        resolve({ failure: { message: `kernel process died in step '${step}' (${signal ? `signal ${signal}` : `exit code ${code}`})${tail ? `: ${tail}` : ''}`, step } });
+      };
+      child.on('message', onMsg);
+      child.on('exit', onExit);
+      child.send({ type: 'run', job });
+    });
+  }
+
+  /** Kills every kernel process; running jobs answer 'interrupted'. */
+  close(): void {
+    this.closed = true;
+    for (const c of [...this.idle, ...this.busy]) c.kill('SIGKILL');
+    this.idle.length = 0;
+  }
+}
