@@ -16,16 +16,17 @@ export function globalOptions(cmd: Command): GlobalOptions {
 
 /** Finds, loads and compiles the project; any problem at all is a DagError listing every one. */
 export function openProject(opts: GlobalOptions, cwd = process.cwd()): CompiledProject {
-  const root = findRoot(cwd, opts.root);
   const diags = new Diagnostics();
-  const project = loadProject(root, diags);
-  if (!project) {
-    diags.throwIfAny();
-    throw new Error('project could not be loaded');
-  }
-  const cp = compileProject(project, diags);
+  const cp = compileInto(opts, diags, cwd);
   diags.throwIfAny();
-  return cp;
+  return cp!;
+}
+
+/** Loads and compiles as far as possible, collecting every problem into `diags`. */
+export function compileInto(opts: GlobalOptions, diags: Diagnostics, cwd = process.cwd()): CompiledProject | undefined {
+  const root = findRoot(cwd, opts.root);
+  const project = loadProject(root, diags);
+  return project ? compileProject(project, diags) : undefined;
 }
 
 export function stateIdOrFail(cp: CompiledProject, text: string): string {

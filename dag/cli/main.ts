@@ -50,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof DagError) {
       const n = err.diagnostics.length;
+      if (argv.includes('--json')) process.stdout.write(JSON.stringify({ ok: false, exit_code: err.exitCode, errors: err.diagnostics }, null, 2) + '\n');
       process.stderr.write(err.diagnostics.map((d) => 'error: ' + formatDiagnostic(d)).join('\n') + '\n');
       if (err.exitCode === EXIT.invalid && n > 1) process.stderr.write(`${n} problems\n`);
       if (verbose) process.stderr.write((err.stack ?? '') + '\n');

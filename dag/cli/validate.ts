@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { validateDocumentInputs } from '../contracts/inputs.js';
 import { Diagnostics } from '../project/diagnostics.js';
-import { globalOptions, openProject, out, printJson } from './context.js';
+import { compileInto, globalOptions, out, printJson } from './context.js';
 
 export function registerValidate(program: Command): void {
   program
@@ -9,10 +9,11 @@ export function registerValidate(program: Command): void {
     .description('compile the project and check everything: manifests, contracts, the graph, schema-bound input files')
     .option('--json', 'print the result as JSON')
     .action((opts: { json?: boolean }, cmd: Command) => {
-      const cp = openProject(globalOptions(cmd));
       const diags = new Diagnostics();
-      validateDocumentInputs(cp, diags);
+      const cp = compileInto(globalOptions(cmd), diags);
+      if (cp) validateDocumentInputs(cp, diags); // input files too, even when the graph has problems
       diags.throwIfAny();
+      if (!cp) return;
       const summary = { ok: true, root: cp.project.root, states: cp.states.size, datasets: cp.producers.size, segments: new Set([...cp.states.values()].map((s) => s.segment)).size, contracts: cp.project.contracts.files.length };
       if (opts.json) printJson(summary);
       else out(`ok: ${summary.states} states in ${summary.segments} segments, ${summary.datasets} datasets, ${summary.contracts} contract files`);

@@ -30,6 +30,7 @@ export function validateDocumentInputs(cp: CompiledProject, diags: Diagnostics):
   for (const id of cp.order) {
     for (const input of cp.states.get(id)!.fileInputs) {
       if (!input.schema || !isDocumentFile(input.file)) continue;
+      if ('error' in cp.project.contracts.resolve(input.schema, undefined)) continue; // reported by the compiler
       if (cp.project.contracts.kindOf(input.schema) !== 'json') continue;
       for (const file of variantsOf(cp, input.file)) {
         const key = `${file}|${input.schema}`;
@@ -44,7 +45,12 @@ export function validateDocumentInputs(cp: CompiledProject, diags: Diagnostics):
 export function validateDocument(cp: CompiledProject, file: string, schemaRef: string): Diagnostic[] {
   const { source, errors } = YamlSource.read(posix.join(cp.project.root, file), file);
   if (!source) return errors;
-  const validate = cp.project.contracts.validator(schemaRef);
+  let validate;
+  try {
+    validate = cp.project.contracts.validator(schemaRef);
+  } catch (e) {
+    return [{ code: 'schema-ref', file: schemaRef.split('#')[0]!, message: `schema ${schemaRef} cannot be compiled: ${(e as Error).message}` }];
+  }
   if (validate(source.data)) return [];
   return (validate.errors ?? []).map((e) => {
     const pointer = e.keyword === 'required' ? `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}` : e.instancePath;
@@ -55,7 +61,7 @@ export function validateDocument(cp: CompiledProject, file: string, schemaRef: s
       file,
       line: source.lineOf(fromPointer(where)),
       pointer: pointer || '/',
-      message: `${detail} (rule ${e.schemaPath} of ${schemaRef})`,
+      message: `${detail} (rule ${e.schemaPath.replace(/^https:\/\/contracts\.dag\.invalid\//, '')}, schema ${schemaRef})`,
     };
   });
 }

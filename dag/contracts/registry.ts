@@ -35,6 +35,7 @@ export class ContractRegistry {
   private readonly ajv: InstanceType<typeof Ajv2020>;
   private readonly validators = new Map<string, ValidateFunction>();
   private readonly tables = new Map<string, TableSchema>();
+  private readonly checked = new Map<string, Diagnostic[]>();
 
   private constructor(readonly root: string) {
     this.ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false, logger: false });
@@ -62,9 +63,19 @@ export class ContractRegistry {
 
   /** Checks that `ref` and every `$ref` reachable from it resolve; returns the problems. */
   check(ref: string, site: RefSite): Diagnostic[] {
-    const problems: Diagnostic[] = [];
     const first = this.resolve(ref, undefined);
     if ('error' in first) return [{ code: 'schema-ref', ...site, message: `schema ref '${ref}' does not resolve: ${first.error}`, fix: `add the schema under ${CONTRACTS_DIR}/ or correct the ref` }];
+    let memo = this.checked.get(ref);
+    if (!memo) {
+      memo = this.checkResolved(ref, first);
+      this.checked.set(ref, memo);
+    }
+    return memo;
+  }
+
+  /** Problems inside the schema `ref` resolves to: its $refs, $ref loops, the table dialect. */
+  private checkResolved(ref: string, first: Resolved): Diagnostic[] {
+    const problems: Diagnostic[] = [];
     const seen = new Set<string>();
     const walk = (r: Resolved) => {
       const key = `${r.file}#${r.pointer}`;
@@ -86,8 +97,17 @@ export class ContractRegistry {
       });
     };
     walk(first);
+    const loop = this.refOnlyLoop(first);
+    if (loop) problems.push({ code: 'schema-ref', file: first.file, line: this.sources.get(first.file)!.lineOf(fromPointer(first.pointer)), pointer: first.pointer, message: `schema ref '${ref}' is a $ref cycle with no schema in it: ${loop}`, fix: 'make one of the $refs point at a real schema' });
     if (problems.length === 0 && isTableSchema(first.value)) {
-      const parsed = tableSchemaSchema.safeParse(this.deref(first.value, first.file));
+      let expanded: unknown;
+      try {
+        expanded = this.deref(first.value, first.file);
+      } catch (e) {
+        const src = this.sources.get(first.file)!;
+        return [{ code: 'schema-ref', file: first.file, line: src.lineOf(fromPointer(first.pointer)), pointer: first.pointer, message: `table schema '${ref}' cannot be expanded: ${(e as Error).message}` }];
+      }
+      const parsed = tableSchemaSchema.safeParse(expanded);
       if (!parsed.success) {
         const src = this.sources.get(first.file)!;
         const base = fromPointer(first.pointer);
@@ -100,6 +120,21 @@ export class ContractRegistry {
       }
     }
     return problems;
+  }
+
+  /** `a -> b -> a` when following `$ref`s from `start` (through objects that are only a $ref) loops. */
+  private refOnlyLoop(start: Resolved): string | undefined {
+    const seen: string[] = [];
+    let cur: Resolved | { error: string } = start;
+    while (!('error' in cur)) {
+      const here = `${cur.file}#${cur.pointer}`;
+      if (seen.includes(here)) return [...seen.slice(seen.indexOf(here)), here].join(' -> ');
+      seen.push(here);
+      const v = cur.value as Record<string, unknown> | null;
+      if (v === null || typeof v !== 'object' || typeof v.$ref !== 'string') return undefined;
+      cur = this.resolve(v.$ref, cur.file);
+    }
+    return undefined;
   }
 
   kindOf(ref: string): ContractKind {
@@ -170,7 +205,7 @@ export class ContractRegistry {
 
   /** A copy of `value` with every `$ref` replaced by its target (for table schemas). */
   private deref(value: unknown, file: string, depth = 0): unknown {
-    if (depth > 50) throw new Error(`$ref nesting deeper than 50 in ${file} (a $ref cycle?)`);
+    if (depth > 50) throw new Error(`$refs nest deeper than 50 levels in ${file}: a $ref cycle`);
     if (Array.isArray(value)) return value.map((v) => this.deref(v, file, depth));
     if (value === null || typeof value !== 'object') return value;
     const obj = value as Record<string, unknown>;

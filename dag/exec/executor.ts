@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, linkSync as linkSyncSafe, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync as linkSyncSafe, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import PQueue from 'p-queue';
 import { parse as parseYaml } from 'yaml';
@@ -14,7 +14,7 @@ import type { CachedFile } from '../store/cache.js';
 import { buildIndex, bundleDigest, FLAG, flagText, verifyBundle } from '../store/gate.js';
 import { recordTimings } from '../store/history.js';
 import { acquireLock } from '../store/lock.js';
-import { appendLedger, latestOutcomes, newRunId, readLedger, readReceipt, RUN_ID, runsDirOf, syncLedger, writeReceipt, type LedgerEntry, type LedgerOutput, type RunReceipt } from '../store/runs.js';
+import { LedgerWriter, latestOutcomes, newRunId, readLedger, readReceipt, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type LedgerOutput, type RunReceipt } from '../store/runs.js';
 import type { EventBus, TaskAction } from './events.js';
 import type { JobOutput, KernelFailure, KernelJob, KernelResult } from './job.js';
 import { KernelPool, type KernelAnswer } from './pool.js';
@@ -60,6 +60,7 @@ interface Staged {
 export class Execution {
   private readonly pool = new KernelPool();
   private aborted = false;
+  private ledger!: LedgerWriter;
 
   constructor(
     private readonly cp: CompiledProject,
@@ -95,10 +96,12 @@ export class Execution {
     }
     const warnings: string[] = [];
     const release = acquireLock(runDir, (stale) => warnings.push(`took over the stale lock of dead pid ${stale.pid} (since ${stale.since})`));
+    this.ledger = new LedgerWriter(runDir);
     try {
       return await this.execute(prep, { runDir, runId, prior: prior?.receipt, warnings, t0 });
     } finally {
       this.pool.close();
+      this.ledger.close();
       rmSync(join(runDir, TMP), { recursive: true, force: true });
       prep.cache.save();
       release();
@@ -171,51 +174,67 @@ export class Execution {
       }
     }
 
+    // Scheduling: a task is queued when its last dependency succeeds, skipped when one fails.
     const queue = new PQueue({ concurrency: Math.max(1, this.opts.jobs) });
+    const dependents = new Map<string, string[]>();
+    const waiting = new Map<string, number>();
+    for (const t of tasks) {
+      if (outcome.has(t.key)) continue;
+      const deps = t.deps.filter((d) => byKey.has(d) && !done.has(d));
+      waiting.set(t.key, deps.length);
+      for (const d of deps) dependents.set(d, [...(dependents.get(d) ?? []), t.key]);
+    }
     await new Promise<void>((resolveAll) => {
-      const pending = new Set(tasks.filter((t) => !outcome.has(t.key)).map((t) => t.key));
-      const settle = () => {
-        if (this.aborted) {
-          if (queue.pending === 0) resolveAll();
-          return;
-        }
-        let progressed = true;
-        while (progressed) {
-          progressed = false;
-          for (const key of [...pending]) {
-            const task = byKey.get(key)!;
-            const deps = task.deps.filter((d) => byKey.has(d));
-            const blocked = deps.find((d) => outcome.get(d) === 'failed' || outcome.get(d) === 'skipped');
-            if (blocked) {
-              pending.delete(key);
-              const reason = `upstream ${blocked} ${outcome.get(blocked)}`;
-              appendLedger(runDir, { ts: new Date().toISOString(), state: task.state.id, scenario: task.scenario, action: 'skipped', reason, seconds: 0 });
-              finish(task, 'skipped', { reason, seconds: 0 });
-              progressed = true;
-            } else if (deps.every((d) => done.has(d))) {
-              pending.delete(key);
-              void queue
-                .add(async () => {
-                  const r = await this.runTask(task, prep, runDir, done, known);
-                  if (r === 'interrupted') return;
-                  if (r.action !== 'failed') succeed(task, r.entry);
-                  finish(task, r.action, r.entry);
-                })
-                .catch((e: unknown) => {
-                  const entry: LedgerEntry = { ts: new Date().toISOString(), state: task.state.id, scenario: task.scenario, action: 'failed', reason: `internal error: ${(e as Error).message}`, seconds: 0, error: { message: `${task.state.id}: internal error: ${(e as Error).message}` } };
-                  appendLedger(runDir, entry);
-                  finish(task, 'failed', entry);
-                })
-                .finally(settle);
-            }
-          }
-        }
-        if (pending.size === 0 && queue.size === 0 && queue.pending === 0) resolveAll();
+      let open = waiting.size;
+      const closeOne = () => {
+        if (--open === 0) resolveAll();
       };
-      settle();
+      const skip = (key: string, reason: string) => {
+        if (outcome.has(key)) return;
+        const task = byKey.get(key)!;
+        this.ledger.append({ ts: new Date().toISOString(), state: task.state.id, scenario: task.scenario, action: 'skipped', reason, seconds: 0 });
+        finish(task, 'skipped', { reason, seconds: 0 });
+        for (const d of dependents.get(key) ?? []) skip(d, `upstream ${key} skipped`);
+        closeOne();
+      };
+      const start = (task: Task) => {
+        void queue
+          .add(async () => {
+            if (this.aborted) return;
+            const r = await this.runTask(task, prep, runDir, done, known);
+            if (r === 'interrupted') return;
+            if (r.action !== 'failed') succeed(task, r.entry);
+            finish(task, r.action, r.entry);
+          })
+          .catch((e: unknown) => {
+            const message = `${task.state.id}: internal error: ${(e as Error).message}`;
+            const entry: LedgerEntry = { ts: new Date().toISOString(), state: task.state.id, scenario: task.scenario, action: 'failed', reason: message, seconds: 0, error: { message } };
+            this.ledger.append(entry);
+            finish(task, 'failed', entry);
+          })
+          .finally(() => {
+            if (this.aborted) return resolveAll(); // running tasks are killed; queue.onIdle() waits for them
+            const action = outcome.get(task.key);
+            if (action === undefined) return closeOne(); // interrupted: its dependants never start
+            for (const d of dependents.get(task.key) ?? []) {
+              if (action === 'failed') skip(d, `upstream ${task.key} failed`);
+              else if (!outcome.has(d)) {
+                const left = waiting.get(d)! - 1;
+                waiting.set(d, left);
+                if (left === 0) start(byKey.get(d)!);
+              }
+            }
+            closeOne();
+          });
+      };
+      if (open === 0) return resolveAll();
+      for (const [key, n] of waiting) if (n === 0) start(byKey.get(key)!);
+      if (this.aborted) resolveAll();
     });
+    queue.clear();
+    await queue.onIdle();
 
-    syncLedger(runDir);
+    this.ledger.sync();
     const failed = counts.failed > 0 || counts.skipped > 0 || gateFailed;
     const status = this.aborted ? 'interrupted' : failed ? 'failed' : 'succeeded';
     const ledger = readLedger(runDir);
@@ -295,14 +314,14 @@ export class Execution {
 
   /** Publishes files that already exist elsewhere (cache objects, a base run) by hard link. */
   private publishLinked(task: Task, runDir: string, tmp: string, files: Staged[], action: 'cached' | 'staged', reason: string, started: number, gate: LedgerEntry['gate'], key: CacheKey | undefined): LedgerEntry {
-    const outDir = join(tmp, 'out');
+    const outDir = `${tmp}.out`; // holds only the folders renamed into place: an rmdir clears it
     for (const f of files) {
       const dest = stagedPath(outDir, task, f.rel);
       mkdirSync(dirname(dest), { recursive: true });
       linkOrCopy(f.abs, dest);
     }
     this.publishFolders(task, runDir, outDir);
-    rmSync(tmp, { recursive: true, force: true });
+    rmdirSync(outDir);
     const entry: LedgerEntry = {
       ts: new Date().toISOString(),
       state: task.state.id,
@@ -316,7 +335,7 @@ export class Execution {
       outputs: files.map((f) => ({ dataset: f.dataset, path: f.rel, template: f.template, sha256: f.sha256!, bytes: f.bytes!, rows: f.rows })),
       gate,
     };
-    appendLedger(runDir, entry, false);
+    this.ledger.append(entry, false);
     return entry;
   }
 
@@ -333,7 +352,7 @@ export class Execution {
   private failTask(task: Task, runDir: string, tmp: string, started: number, failure: KernelFailure, steps?: KernelResult['steps']): Outcome {
     rmSync(tmp, { recursive: true, force: true });
     const entry: LedgerEntry = { ts: new Date().toISOString(), state: task.state.id, scenario: task.scenario, action: 'failed', reason: failure.message, seconds: (performance.now() - started) / 1000, steps, error: { message: `${task.state.id}: ${failure.message}`, step: failure.step, output: failure.output, column: failure.column, rule: failure.rule } };
-    appendLedger(runDir, entry);
+    this.ledger.append(entry);
     return { action: 'failed', entry };
   }
 
@@ -443,7 +462,7 @@ export class Execution {
       outputs: files.map((f) => ({ dataset: f.dataset, path: f.rel, template: f.template, sha256: f.sha256!, bytes: f.bytes!, rows: f.rows })),
       gate,
     };
-    appendLedger(runDir, entry);
+    this.ledger.append(entry);
     rmSync(tmp, { recursive: true, force: true });
     return { action: 'ran', entry };
   }

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let cached: { dag: string; duckdb: string } | undefined;
+const gitByRoot = new Map<string, string | null>();
 
 /** Versions that go into receipts and cache keys. */
 export function versions(root: string, projectVersion?: string): { engine: string | null; dag: string; git: string | null; duckdb: string } {
@@ -21,11 +22,12 @@ export function versions(root: string, projectVersion?: string): { engine: strin
   } catch {
     /* a project without package.json */
   }
-  let git: string | null = null;
-  try {
+  let git = gitByRoot.get(root) ?? null;
+  if (!gitByRoot.has(root)) try {
     git = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
   } catch {
     /* not a git checkout */
   }
+  gitByRoot.set(root, git);
   return { engine, dag: cached.dag, git, duckdb: cached.duckdb };
 }

@@ -63,13 +63,24 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
   const producers = new Map<string, string>();
   const gates = new Map<string, string>();
   const outputPathOwner = new Map<string, string>();
+  const duplicateOutputs = new Set<string>();
   const { root, contracts } = project;
+  const brokenDatasets = new Set(project.broken.flatMap((b) => b.datasets));
+  const brokenGateSegments = new Set(project.broken.filter((b) => b.gate && b.id?.includes('.')).map((b) => segmentOf(b.id!)));
 
   for (const m of project.manifests) {
     const d = m.data;
-    const at = (path: (string | number)[]) => ({ file: m.file, line: m.source.lineOf(path), pointer: '/' + path.join('/') });
+    // `line` is a getter: the line map is only built when a diagnostic is actually made
+    const at = (path: (string | number)[]) => ({
+      file: m.file,
+      get line() {
+        return m.source.lineOf(path);
+      },
+      pointer: '/' + path.join('/'),
+    });
     const prior = states.get(d.id);
     if (prior) {
+      d.outputs.forEach((o) => duplicateOutputs.add(o.dataset));
       diags.add({ code: 'duplicate-state-id', ...at(['id']), message: `state id '${d.id}' is also declared in ${prior.manifest.file}`, fix: 'give each state a unique <segment>.<state> id' });
       continue;
     }
@@ -89,7 +100,8 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
     };
     states.set(d.id, node);
 
-    if (!isFile(root, node.kernel)) diags.add({ code: 'missing-kernel', ...at(['kernel']), message: `kernel file does not exist: ${node.kernel}`, fix: `create ${node.kernel} or correct 'kernel'` });
+    if (node.kernel.startsWith('../') || node.kernel.startsWith('/')) diags.add({ code: 'kernel-outside', ...at(['kernel']), message: `kernel ${d.kernel} resolves to ${node.kernel}, outside the project`, fix: 'keep kernels beside their manifests, under states/' });
+    else if (!isFile(root, node.kernel)) diags.add({ code: 'missing-kernel', ...at(['kernel']), message: `kernel file does not exist: ${node.kernel}`, fix: `create ${node.kernel} or correct 'kernel'` });
 
     const names = new Map<string, number>();
     d.inputs.forEach((input, i) => {
@@ -103,7 +115,7 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
       names.set(as, i);
       node.fileInputs.push({ ...input, as });
       if (!isFile(root, input.file)) diags.add({ code: 'missing-file', ...at(['inputs', i, 'file']), message: `input file does not exist: ${input.file}` });
-      if (input.schema) diags.items.push(...refProblems(contracts, input.schema, at(['inputs', i, 'schema'])));
+      if (input.schema) refProblems(contracts, input.schema, at(['inputs', i, 'schema'])).forEach((p) => diags.add(p));
     });
 
     const allowed = placeholdersByScope[d.scope];
@@ -116,7 +128,7 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
       else outputPathOwner.set(o.path, d.id);
       placeholderProblems(o.path, allowed, d.scope, at(['outputs', i, 'path'])).forEach((p) => diags.add(p));
       const problems = refProblems(contracts, o.schema, at(['outputs', i, 'schema']));
-      diags.items.push(...problems);
+      problems.forEach((p) => diags.add(p));
       if (problems.length === 0) {
         const kind = contracts.kindOf(o.schema);
         if (o.format === 'json' && kind === 'table') diags.add({ code: 'schema-kind', ...at(['outputs', i, 'schema']), message: `a json output needs a JSON Schema, but ${o.schema} is a table schema` });
@@ -166,6 +178,7 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
     m.data.inputs.forEach((input, i) => {
       if (!('dataset' in input)) return;
       const producer = producers.get(input.dataset);
+      if (!producer && (brokenDatasets.has(input.dataset) || duplicateOutputs.has(input.dataset))) return; // its producer's manifest is already reported
       if (!producer) diags.add({ code: 'unknown-dataset', file: m.file, line: m.source.lineOf(['inputs', i, 'dataset']), pointer: `/inputs/${i}/dataset`, message: `input dataset '${input.dataset}' is written by no state`, fix: 'declare it as an output of some state, or correct the name' });
       else if (producer === id) diags.add({ code: 'cycle', file: m.file, line: m.source.lineOf(['inputs', i, 'dataset']), pointer: `/inputs/${i}/dataset`, message: `cycle: ${id} reads its own output '${input.dataset}'` });
       else {
@@ -178,6 +191,7 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
     });
     node.requiresPass.forEach((seg, i) => {
       const gateState = gates.get(seg);
+      if (!gateState && brokenGateSegments.has(seg)) return;
       if (!gateState) diags.add({ code: 'unknown-gate', file: m.file, line: m.source.lineOf(['requires_pass', i]), pointer: `/requires_pass/${i}`, message: `requires_pass names segment '${seg}', which has no state with a gate`, fix: `add a gate block to ${seg}'s sealing state, or correct the segment` });
       else if (gateState === id) diags.add({ code: 'cycle', file: m.file, line: m.source.lineOf(['requires_pass', i]), pointer: `/requires_pass/${i}`, message: `cycle: ${id} requires its own segment's gate` });
       else link(gateState, id, undefined, seg);
@@ -196,7 +210,7 @@ function isFile(root: string, rel: string): boolean {
 }
 
 function refProblems(contracts: ContractRegistry, ref: string, site: { file: string; line?: number; pointer: string }): Diagnostic[] {
-  return contracts.check(ref, site).map((p) => (p.file === site.file || p.code !== 'schema-ref' ? p : { ...p, message: `${p.message} (schema used by ${site.file}${site.line ? ':' + site.line : ''})` }));
+  return contracts.check(ref, site);
 }
 
 function placeholderProblems(template: string, allowed: string[], scope: Scope, site: { file: string; line?: number; pointer: string }): Diagnostic[] {
@@ -230,13 +244,17 @@ function topoOrder(graph: StateGraph, diags: Diagnostics): string[] {
   if (order.length < graph.order) {
     const cycle = findCycle(graph, new Set(order));
     const first = graph.getNodeAttributes(cycle[0]!).state.manifest;
+    const closing = graph.getEdgeAttributes(cycle[cycle.length - 1]!, cycle[0]!);
+    const where = closing.datasets.length
+      ? ['inputs', first.data.inputs.findIndex((x) => 'dataset' in x && x.dataset === closing.datasets[0])]
+      : ['requires_pass', first.data.requires_pass.indexOf(closing.gates[0]!)];
     const hops = cycle.map((n, i) => {
       const next = cycle[(i + 1) % cycle.length]!;
       const e = graph.getEdgeAttributes(n, next);
       const via = [...e.datasets, ...e.gates.map((g) => `gate ${g}`)].join(', ');
       return `${n} -(${via})->`;
     });
-    diags.add({ code: 'cycle', file: first.file, line: first.source.lineOf(['inputs']), message: `cycle: ${hops.join(' ')} ${cycle[0]}`, fix: 'a state cannot depend, directly or through others, on its own outputs' });
+    diags.add({ code: 'cycle', file: first.file, line: first.source.lineOf(where), pointer: '/' + where.join('/'), message: `cycle: ${hops.join(' ')} ${cycle[0]}`, fix: 'a state cannot depend, directly or through others, on its own outputs' });
   }
   return order;
 }

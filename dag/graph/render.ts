@@ -1,3 +1,4 @@
+import { statesOfSegment } from './select.js';
 import type { CompiledProject } from './compile.js';
 
 export type GraphFormat = 'json' | 'mermaid' | 'dot';
@@ -9,7 +10,7 @@ export interface GraphView {
 
 /** The graph, or the subgraph of one segment (edges with both ends inside it). */
 export function graphView(cp: CompiledProject, segment?: string): GraphView {
-  const keep = new Set(cp.order.filter((s) => segment === undefined || cp.states.get(s)!.segment === segment));
+  const keep = new Set(statesOfSegment(cp, segment));
   const nodes = cp.order
     .filter((id) => keep.has(id))
     .map((id) => {

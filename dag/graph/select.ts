@@ -1,3 +1,4 @@
+import { DagError } from '../project/diagnostics.js';
 import type { CompiledProject } from './compile.js';
 
 /** Ids of every state reachable downstream of `id` (not including it). */
@@ -46,6 +47,11 @@ export function rerunScope(cp: CompiledProject, id: string): string[] {
 
 /** The states a change to a project file reruns: its readers and their rerun scopes. */
 export function rerunScopeOfFile(cp: CompiledProject, file: string): string[] {
+  // a profile's alternate stands for the file it replaces
+  for (const map of Object.values(cp.project.config.profiles)) {
+    const original = Object.entries(map).find(([, alt]) => alt === file)?.[0];
+    if (original) file = original;
+  }
   const hit = new Set<string>();
   for (const s of cp.states.values()) {
     const reads = s.fileInputs.some((f) => f.file === file) && s.rerun.triggers.includes('files');
@@ -58,9 +64,15 @@ export function rerunScopeOfFile(cp: CompiledProject, file: string): string[] {
   return cp.order.filter((s) => hit.has(s));
 }
 
-/** States of one segment, in execution order. */
+/** States of one segment, in execution order; an unknown segment is an error listing the known ones. */
 export function statesOfSegment(cp: CompiledProject, segment: string | undefined): string[] {
-  return segment === undefined ? cp.order : cp.order.filter((s) => cp.states.get(s)!.segment === segment);
+  if (segment === undefined) return cp.order;
+  const states = cp.order.filter((s) => cp.states.get(s)!.segment === segment);
+  if (states.length === 0) {
+    const known = [...new Set(cp.order.map((s) => cp.states.get(s)!.segment))].join(', ');
+    throw new DagError([{ code: 'unknown-segment', file: '(command line)', message: `no segment '${segment}' (segments: ${known})` }]);
+  }
+  return states;
 }
 
 /**

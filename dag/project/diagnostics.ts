@@ -36,7 +36,12 @@ export function formatDiagnostic(d: Diagnostic): string {
 /** Collects diagnostics so that every problem is reported at once, not the first only. */
 export class Diagnostics {
   readonly items: Diagnostic[] = [];
+  private readonly seen = new Set<string>();
+  /** Adds a problem; the same problem reached twice (a schema shared by many states) is kept once. */
   add(d: Diagnostic): void {
+    const key = `${d.code}|${d.file}|${d.line}|${d.pointer}|${d.message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
     this.items.push(d);
   }
   get ok(): boolean {

@@ -27,6 +27,24 @@ export interface Project {
   configSource: YamlSource;
   manifests: Manifest[];
   contracts: ContractRegistry;
+  /** What could be read of manifests that failed validation, so others' references to them do not fail too. */
+  broken: BrokenManifest[];
+}
+
+export interface BrokenManifest {
+  id?: string;
+  datasets: string[];
+  gate: boolean;
+}
+
+function salvage(data: unknown): BrokenManifest {
+  const d = (data ?? {}) as { id?: unknown; outputs?: unknown; gate?: unknown };
+  const outputs = Array.isArray(d.outputs) ? d.outputs : [];
+  return {
+    id: typeof d.id === 'string' ? d.id : undefined,
+    datasets: outputs.map((o) => (o as { dataset?: unknown })?.dataset).filter((x): x is string => typeof x === 'string'),
+    gate: d.gate !== undefined,
+  };
 }
 
 /** Reads dag.yaml, every states/**\/*.yaml manifest and the contracts; all problems go to `diags`. */
@@ -54,7 +72,13 @@ export function loadProject(root: string, diags: Diagnostics): Project | undefin
     }
   }
 
+  // Parsed YAML is kept by content digest under the runs folder, once one exists: an unchanged
+  // project loads from JSON, and a read-only command on a fresh project writes nothing.
+  const runsDir = process.env.DAG_RUNS_DIR ?? posix.join(root, config?.runs_dir ?? 'runs');
+  YamlSource.useCache(existsSync(posix.join(runsDir, '.cache')) ? posix.join(runsDir, '.cache', 'parsed') : undefined);
+
   const manifests: Manifest[] = [];
+  const broken: BrokenManifest[] = [];
   for (const file of listFiles(root, STATES_DIR, ['.yaml', '.yml'])) {
     const { source, errors } = YamlSource.read(posix.join(root, file), file);
     errors.forEach((e) => diags.add(e));
@@ -62,11 +86,14 @@ export function loadProject(root: string, diags: Diagnostics): Project | undefin
     const parsed = manifestSchema.safeParse(source.data ?? {});
     if (!parsed.success) {
       zodDiagnostics(parsed.error, source, 'manifest').forEach((d) => diags.add(d));
+      broken.push(salvage(source.data));
       continue;
     }
     manifests.push({ data: parsed.data, file, dir: posix.dirname(file), source });
   }
   const contracts = ContractRegistry.load(root, diags);
-  if (!config || !configRead.source) return undefined;
-  return { root, config, configSource: configRead.source, manifests, contracts };
+  if (!configRead.source) return undefined;
+  // A broken dag.yaml is reported, and the manifests are still checked against the defaults.
+  config ??= projectSchema.parse({ name: '(invalid dag.yaml)' });
+  return { root, config, configSource: configRead.source, manifests, contracts, broken };
 }

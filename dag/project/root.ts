@@ -8,7 +8,7 @@ export const PROJECT_FILE = 'dag.yaml';
 export function findRoot(start: string, explicit?: string): string {
   if (explicit !== undefined) {
     const root = resolve(start, explicit);
-    if (!existsSync(join(root, PROJECT_FILE))) {
+    if (!existsSync(join(root, PROJECT_FILE)) || !statSync(join(root, PROJECT_FILE)).isFile()) {
       throw new DagError([{ code: 'no-project', file: join(root, PROJECT_FILE), message: `--root ${explicit}: no ${PROJECT_FILE} there`, fix: 'point --root at a folder holding dag.yaml' }]);
     }
     return root;

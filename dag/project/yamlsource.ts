@@ -1,22 +1,45 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
 
 export type PathSegment = string | number;
 
-/** A parsed YAML (or JSON) file that can say on which line any value sits. */
+/** Optional folder where parsed files are kept by content digest (see `YamlSource.useCache`). */
+let cacheDir: string | undefined;
+
+/**
+ * A parsed YAML (or JSON) file that can say on which line any value sits. The line map is built
+ * only when asked for (a diagnostic), and with a cache folder set, an unchanged file is not parsed
+ * again at all: its data comes back from JSON keyed by the file's sha256.
+ */
 export class YamlSource {
+  private parsed?: { doc: Document; lines: LineCounter };
+
   private constructor(
     readonly file: string,
     readonly data: unknown,
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
+    private readonly text: string,
   ) {}
+
+  /** Keep parsed files in `dir` (e.g. runs/.cache/parsed); undefined turns it off. */
+  static useCache(dir: string | undefined): void {
+    cacheDir = dir;
+    if (dir) mkdirSync(dir, { recursive: true });
+  }
 
   /** Parses `text`; syntax errors come back as diagnostics naming `file` and the line. */
   static parse(file: string, text: string): { source?: YamlSource; errors: Diagnostic[] } {
-    const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const cached = cacheDir ? join(cacheDir, createHash('sha256').update(text).digest('hex') + '.json') : undefined;
+    if (cached) {
+      try {
+        return { source: new YamlSource(file, JSON.parse(readFileSync(cached, 'utf8')), text), errors: [] };
+      } catch {
+        /* not cached yet */
+      }
+    }
+    const { doc, lines } = parseWithLines(text);
     const errors: Diagnostic[] = doc.errors.map((e) => ({
       code: 'yaml-syntax',
       file,
@@ -24,7 +47,17 @@ export class YamlSource {
       message: `YAML syntax: ${e.message.split('\n')[0]}`,
     }));
     if (errors.length > 0) return { errors };
-    return { source: new YamlSource(file, doc.toJS({ maxAliasCount: 1000 }), doc, lines), errors };
+    const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+    const source = new YamlSource(file, data, text);
+    source.parsed = { doc, lines };
+    if (cached && data !== undefined) {
+      try {
+        writeFileSync(cached, JSON.stringify(data));
+      } catch {
+        /* a cache that cannot be written is only slower */
+      }
+    }
+    return { source, errors };
   }
 
   static read(absPath: string, file: string): { source?: YamlSource; errors: Diagnostic[] } {
@@ -33,7 +66,9 @@ export class YamlSource {
 
   /** Line of the key (or item) at `path`; falls back to the nearest ancestor that exists. */
   lineOf(path: readonly PathSegment[]): number | undefined {
-    let node: unknown = this.doc.contents;
+    this.parsed ??= parseWithLines(this.text);
+    const { doc, lines } = this.parsed;
+    let node: unknown = doc.contents;
     let offset: number | undefined = rangeStart(node);
     for (const seg of path) {
       if (isMap(node)) {
@@ -48,8 +83,13 @@ export class YamlSource {
         node = item;
       } else break;
     }
-    return offset === undefined ? undefined : this.lines.linePos(offset).line;
+    return offset === undefined ? undefined : lines.linePos(offset).line;
   }
+}
+
+function parseWithLines(text: string): { doc: Document; lines: LineCounter } {
+  const lines = new LineCounter();
+  return { doc: parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true }), lines };
 }
 
 function rangeStart(node: unknown): number | undefined {

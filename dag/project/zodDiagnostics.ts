@@ -32,5 +32,9 @@ function fromIssue(issue: Issue, prefix: PathSegment[], source: YamlSource, code
       fix: 'remove it or correct its spelling',
     }));
   }
+  if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) {
+    const key = path[path.length - 1];
+    return [{ code, file: source.file, line: source.lineOf(path.slice(0, -1)), pointer: toPointer(path), message: `missing required key '${String(key)}'`, fix: `add '${String(key)}'` }];
+  }
   return [{ code, file: source.file, line: source.lineOf(path), pointer: toPointer(path), message: issue.message }];
 }

@@ -44,14 +44,17 @@ export interface LatestRecord {
 export class CacheStore {
   readonly dir: string;
   readonly stat: StatCache;
+  private latestRecords: Record<string, LatestRecord>;
+  private latestDirty = false;
 
   constructor(runsDir: string) {
     this.dir = join(runsDir, '.cache');
-    mkdirSync(join(this.dir, 'keys'), { recursive: true });
-    mkdirSync(join(this.dir, 'objects'), { recursive: true });
-    mkdirSync(join(this.dir, 'latest'), { recursive: true });
-    mkdirSync(join(this.dir, 'documents'), { recursive: true });
     this.stat = new StatCache(join(this.dir, 'stat.json'));
+    try {
+      this.latestRecords = JSON.parse(readFileSync(join(this.dir, 'latest.json'), 'utf8')) as Record<string, LatestRecord>;
+    } catch {
+      this.latestRecords = {};
+    }
   }
 
   objectPath(sha256: string): string {
@@ -96,6 +99,7 @@ export class CacheStore {
       }
       this.stat.remember(obj, f.sha256);
     }
+    mkdirSync(join(this.dir, 'keys'), { recursive: true });
     writeFileAtomic(this.keyPath(entry.key), JSON.stringify(entry));
   }
 
@@ -125,21 +129,20 @@ export class CacheStore {
   }
 
   latest(taskId: string): LatestRecord | undefined {
-    try {
-      return JSON.parse(readFileSync(join(this.dir, 'latest', safe(taskId) + '.json'), 'utf8')) as LatestRecord;
-    } catch {
-      return undefined;
-    }
+    return this.latestRecords[taskId];
   }
 
   setLatest(taskId: string, rec: LatestRecord): void {
-    writeFileSync(join(this.dir, 'latest', safe(taskId) + '.json'), JSON.stringify(rec));
+    this.latestRecords[taskId] = rec;
+    this.latestDirty = true;
   }
 
   /** Keeps the canonical JSON of an input document, so a later change can name its JSON pointers. */
   rememberDocument(digest: string, canonical: string): void {
     const p = join(this.dir, 'documents', digest + '.json');
-    if (!existsSync(p)) writeFileSync(p, canonical);
+    if (existsSync(p)) return;
+    mkdirSync(join(this.dir, 'documents'), { recursive: true });
+    writeFileSync(p, canonical);
   }
 
   document(digest: string): unknown {
@@ -150,11 +153,12 @@ export class CacheStore {
     }
   }
 
+  /** Writes the stat cache and the latest-key records (once per run, not per state). */
   save(): void {
+    if (!existsSync(this.dir)) return;
     this.stat.save();
+    if (this.latestDirty) writeFileAtomic(join(this.dir, 'latest.json'), JSON.stringify(this.latestRecords));
+    this.latestDirty = false;
   }
 }
 
-function safe(id: string): string {
-  return id.replace(/[^A-Za-z0-9_.@-]/g, '_');
-}

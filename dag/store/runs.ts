@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompiledProject } from '../graph/compile.js';
 import { DagError } from '../project/diagnostics.js';
-import { appendLineDurable, writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from './atomic.js';
 
 export const RUN_ID = /^[0-9a-f]{32}$/;
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
@@ -82,20 +82,31 @@ export function writeReceipt(runDir: string, receipt: RunReceipt): void {
 }
 
 /**
- * Appends a ledger line. `durable` lines (states that ran) are fsynced at once; lines of cached
- * and staged states are cheap to redo, so they are fsynced together by `syncLedger` at the end.
+ * A run's ledger, held open for the run. Lines of states that ran are fsynced at once; lines of
+ * cached and staged states are cheap to redo, so they are fsynced together by `sync()`.
  */
-export function appendLedger(runDir: string, entry: LedgerEntry, durable = true): void {
-  if (durable) appendLineDurable(join(runDir, LEDGER), JSON.stringify(entry));
-  else appendFileSync(join(runDir, LEDGER), JSON.stringify(entry) + '\n');
-}
+export class LedgerWriter {
+  private fd: number;
 
-export function syncLedger(runDir: string): void {
-  const path = join(runDir, LEDGER);
-  if (!existsSync(path)) return;
-  const fd = openSync(path, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
+  constructor(runDir: string) {
+    this.fd = openSync(join(runDir, LEDGER), 'a');
+  }
+
+  append(entry: LedgerEntry, durable = true): void {
+    writeSync(this.fd, JSON.stringify(entry) + '\n');
+    if (durable) fsyncSync(this.fd);
+  }
+
+  sync(): void {
+    fsyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = -1;
+  }
 }
 
 /** The ledger's lines; a torn last line (a crash mid-append) is ignored. */

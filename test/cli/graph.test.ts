@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { GraphView } from '../../dag/graph/render.js';
 import { DIAMOND, TempCopies } from '../fixtures/materialize.js';
-import { runDag } from './runDag.js';
+import { CLI_TIMEOUT, runDag } from './runDag.js';
 
 async function ok(args: string[]): Promise<string> {
   const r = await runDag(args);
@@ -55,7 +55,7 @@ function shapeOfDot(text: string): Shape {
   return { nodes: nodes.sort(), edges: edges.sort() };
 }
 
-describe('dag graph', () => {
+describe('dag graph', { timeout: CLI_TIMEOUT }, () => {
   const temp = new TempCopies();
   const twoSegments = temp.copy('two-segments');
   afterAll(temp.removeAll);
@@ -94,7 +94,7 @@ describe('dag graph', () => {
   });
 });
 
-describe('dag matrix', () => {
+describe('dag matrix', { timeout: CLI_TIMEOUT }, () => {
   it('--json: for each state, the states a change there reruns, honouring rerun.scope: self', async () => {
     const rows = JSON.parse(await ok(['--root', DIAMOND, 'matrix', '--json'])) as { state: string; scope: string; reruns: string[] }[];
     expect(rows).toEqual([

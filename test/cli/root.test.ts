@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TempCopies } from '../fixtures/materialize.js';
-import { runDag, STACK_LINE } from './runDag.js';
+import { CLI_TIMEOUT, runDag, STACK_LINE } from './runDag.js';
 
 // outer/ is the diamond; outer/vendor/inner/ is a second, smaller project nested inside it.
 const temp = new TempCopies();
@@ -29,7 +29,7 @@ async function rootSeen(cwd: string, extra: string[] = []): Promise<{ root: stri
   return JSON.parse(r.stdout) as { root: string; states: number };
 }
 
-describe('the CLI finds its project', () => {
+describe('the CLI finds its project', { timeout: CLI_TIMEOUT }, () => {
   it('from a nested subfolder, the nearest dag.yaml upwards', async () => {
     expect(await rootSeen(join(outer, 'states', 'fx', 'deep'))).toMatchObject({ root: outer, states: 5 });
   });

@@ -26,5 +26,8 @@ export function runDag(args: string[], opts: { cwd?: string } = {}): Promise<Dag
   });
 }
 
+/** Per-test timeout for tests that spawn the CLI: a process costs ~0.5 s, far more on a busy machine. */
+export const CLI_TIMEOUT = 30_000;
+
 /** A stack trace line, as Node prints them; a user error must never show one. */
 export const STACK_LINE = /^\s+at \S/m;

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyOverlay, brokenNames, DIAMOND, expectationOf, TempCopies, type Expectation } from '../fixtures/materialize.js';
-import { runDag, STACK_LINE } from './runDag.js';
+import { CLI_TIMEOUT, runDag, STACK_LINE } from './runDag.js';
 
 const temp = new TempCopies();
 const copy = temp.copy;
@@ -17,7 +17,7 @@ function expectReported(stderr: string, e: Expectation): void {
   if (e.pointer) expect(lines[0]).toContain(` at ${e.pointer}: `);
 }
 
-describe('dag validate on the broken copies of the diamond', () => {
+describe('dag validate on the broken copies of the diamond', { timeout: CLI_TIMEOUT }, () => {
   const names = brokenNames();
 
   it('has a broken copy for every compile-time check of ORCHESTRATOR.md §3', () => {
@@ -77,24 +77,16 @@ describe('dag validate on the broken copies of the diamond', () => {
     expect(r.stderr).toContain('3 problems');
   });
 
-  // KNOWN BUG, pinned with it.fails: `validate` checks schema-bound input files only after the
-  // project compiled cleanly, so a bad config/params.yaml is hidden behind any compile error.
-  // Once fixed this test fails: make it a plain `it`.
-  it.fails('reports a bad input file together with a compile error', async () => {
-    const dir = applyOverlay(copy('missing-kernel'), 'input-schema');
-    const r = await runDag(['--root', dir, 'validate']);
-    expect(r.code).toBe(2);
-    expectReported(r.stderr, expectationOf('missing-kernel'));
-    expectReported(r.stderr, expectationOf('input-schema'));
-  });
 
-  // KNOWN BUG, pinned with it.fails: a dag.yaml that fails its schema stops loadProject before
-  // compiling, so the manifests' graph problems are not listed with it. Once fixed: a plain `it`.
-  it.fails('reports a dag.yaml problem together with a compile error', async () => {
-    const dir = applyOverlay(copy('missing-kernel'), 'project-file');
+  // - input-schema: `validate` checks schema-bound input files only after the project compiled
+  //   cleanly, so a bad config/params.yaml is hidden behind any compile error;
+  // - project-file: a dag.yaml that fails its schema stops loadProject before compiling, so the
+  //   manifests' graph problems are not listed with it.
+  it.for(['input-schema', 'project-file'])('reports %s together with a compile error', async (other) => {
+    const dir = applyOverlay(copy('missing-kernel'), other);
     const r = await runDag(['--root', dir, 'validate']);
     expect(r.code).toBe(2);
-    expectReported(r.stderr, expectationOf('project-file'));
+    expectReported(r.stderr, expectationOf(other));
     expectReported(r.stderr, expectationOf('missing-kernel'));
   });
 });

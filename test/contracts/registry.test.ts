@@ -107,10 +107,10 @@ describe('ContractRegistry: table schemas', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
-  // KNOWN BUG, pinned with it.fails: the cycle escapes check() as a plain Error (from deref), so
+
   // `dag validate` prints "internal error" and exits 1 instead of a located diagnostic with exit 2.
   // Once fixed this test fails: make it a plain `it`.
-  it.fails('a $ref cycle in a table schema is a diagnostic, not an exception', () => {
+  it('a $ref cycle in a table schema is a diagnostic, not an exception', () => {
     const problems = reg.check('contracts/tables.yaml#/looping', { file: 'states/x/S0.yaml' });
     expect(problems.length).toBeGreaterThan(0);
     expect(problems[0]!.file).toBe('contracts/tables.yaml');

@@ -3,15 +3,16 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { actionsOf, dag, diamondCopy, filesUnder, ledgerOf, onlyRun, receiptOf, runIds } from './harness.js';
+import { actionsOf, dag, diamondCopy, filesUnder, ledgerOf, onlyRun, receiptOf, runIds, sha256, slowKernel } from './harness.js';
 
 const T = 60_000;
 const KERNEL = 'states/fx/S2_merchants.sql';
 
 interface Broken {
   name: string;
-  /** Rewrites S2_merchants.sql. */
-  edit: (sql: string) => string;
+  /** Rewrites S2_merchants.sql (or, given `files`, writes those files instead). */
+  edit?: (sql: string) => string;
+  files?: Record<string, (text: string | undefined) => string>;
   /** What the ledger's error must hold. */
   error: { output?: string; column?: string; rule?: string; step?: string };
   /** Text the terminal and the ledger's error message must contain. */
@@ -43,11 +44,30 @@ const cases: Broken[] = [
     error: { step: 'draw' },
     says: ["SQL error in step 'draw'", /syntax error/i, 'selec'],
   },
+  {
+    name: 'a kernel process that dies (a TypeScript kernel killed mid-step)',
+    files: {
+      'states/fx/S2_merchants.yaml': (yaml) => yaml!.replace('kernel: S2_merchants.sql', 'kernel: S2_merchants.ts'),
+      'states/fx/S2_merchants.ts': () => [
+        'export default async function (ctx: { step: (name: string, body: () => Promise<unknown>) => Promise<unknown>; con: { run: (sql: string) => Promise<unknown> } }) {',
+        "  await ctx.step('draw', async () => {",
+        "    await ctx.con.run('create table merchants_fx as select 1::UBIGINT as merchant_id, 1::UBIGINT as region_id, \\'SHOP\\' as kind');",
+        "    process.kill(process.pid, 'SIGKILL');",
+        '  });',
+        '}',
+        '',
+      ].join('\n'),
+    },
+    error: { step: 'draw' },
+    says: ["kernel process died in step 'draw'", 'SIGKILL'],
+  },
 ];
 
 describe('a failing state (fx.S2) in its own copy of the diamond', () => {
-  it.each(cases)('$name: exit 1, named in terminal and ledger, nothing published, dependants skipped, run failed', async (c) => {
-    const p = diamondCopy(({ read, write }) => {
+  it.concurrent.each(cases)('$name: exit 1, named in terminal and ledger, nothing published, dependants skipped, run failed', async (c) => {
+    const p = diamondCopy(({ root, read, write }) => {
+      for (const [file, make] of Object.entries(c.files ?? {})) write(file, make(existsSync(join(root, file)) ? read(file) : undefined));
+      if (!c.edit) return;
       const before = read(KERNEL);
       const after = c.edit(before);
       expect(after, 'the edit must change the kernel').not.toBe(before);
@@ -98,6 +118,42 @@ describe('a failing state (fx.S2) in its own copy of the diamond', () => {
     // `dag verify` still passes for what was published (fx.S0, fx.S1)
     const v = await dag(p, ['verify', id]);
     expect(v.code, v.stdout + v.stderr).toBe(0);
+  }, T);
+});
+
+describe('fail-closed with --jobs 2', () => {
+  it('fx.S2 fails while fx.S1 is still running: fx.S1 finishes and publishes, fx.S3 and fx.S4 are skipped', async () => {
+    const p = diamondCopy((e) => {
+      slowKernel(e, 'states/fx/S1_customers.sql', 60_000_000);
+      e.write(KERNEL, e.read(KERNEL).replace('select row_number()', 'selec row_number()'));
+    });
+    const r = await dag(p, ['run', '--jobs', '2']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const { dir } = onlyRun(p);
+    const ledger = ledgerOf(dir);
+    // fx.S2 failed first, while fx.S1 was burning: the two really ran at once
+    const lines = ledger.map((e) => `${e.state} ${e.action}`);
+    expect([...lines].sort()).toEqual(['fx.S0 ran', 'fx.S1 ran', 'fx.S2 failed', 'fx.S3 skipped', 'fx.S4 skipped']);
+    expect(lines.indexOf('fx.S2 failed')).toBeLessThan(lines.indexOf('fx.S1 ran'));
+    const s1 = ledger.find((e) => e.state === 'fx.S1')!;
+    expect(sha256(join(dir, s1.outputs![0]!.path))).toBe(s1.outputs![0]!.sha256);
+    expect(existsSync(join(dir, 'data/fx/merchants_fx'))).toBe(false);
+    expect(receiptOf(dir).status).toBe('failed');
+  }, T);
+});
+
+describe('a JSON output that breaks its JSON Schema', () => {
+  it('fails its state (fx.S4) with the rule and the pointer, and publishes nothing of it', async () => {
+    const p = diamondCopy(({ read, write }) => write('states/fx/S4_summary.sql', read('states/fx/S4_summary.sql').replace("'pairs', count(*)", "'pairs', -count(*)")));
+    const r = await dag(p, ['run']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const { dir } = onlyRun(p);
+    const s4 = ledgerOf(dir).find((e) => e.state === 'fx.S4')!;
+    expect(s4.action).toBe('failed');
+    expect(s4.error).toMatchObject({ output: 'summary_fx', rule: 'json-schema' });
+    expect(s4.error!.message).toMatch(/^fx\.S4: output summary_fx breaks its contract contracts\/fx\.yaml#\/summary: \/pairs must be >= 0/);
+    expect(existsSync(join(dir, 'reports/fx'))).toBe(false);
+    expect(receiptOf(dir).status).toBe('failed');
   }, T);
 });
 

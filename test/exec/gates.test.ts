@@ -5,7 +5,7 @@ import { appendFileSync, chmodSync, cpSync, existsSync, readdirSync, readFileSyn
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FLAG, verifyBundle } from '../../dag/store/gate.js';
-import { actionsOf, dag, diamondCopy, ledgerOf, onlyRun, receiptOf, sha256, slowStep, spawnDag, tempDir, waitFor } from './harness.js';
+import { actionsOf, dag, diamondCopy, ledgerOf, onlyRun, receiptOf, runIds, sha256, slowStep, spawnDag, tempDir, waitFor } from './harness.js';
 
 const T = 60_000;
 const INDEX = 'validation_bundle_index_fx.json';
@@ -147,7 +147,7 @@ describe('a sealed bundle of several files', () => {
 
     it.each([
       ['a changed report', (d: string) => writeFileSync(join(d, REPORT), readFileSync(join(d, REPORT), 'utf8').replace('"PASS"', '"FAIL"')), /file validation_report_fx\.json changed after sealing/],
-      ['a changed parquet file of the same size', (d: string) => { const b = readFileSync(join(d, 'B_checks_fx.parquet')); b[b.length - 9] ^= 0xff; writeFileSync(join(d, 'B_checks_fx.parquet'), b); }, /file B_checks_fx\.parquet changed after sealing/],
+      ['a changed parquet file of the same size', (d: string) => { const b = readFileSync(join(d, 'B_checks_fx.parquet')); b[b.length - 9]! ^= 0xff; writeFileSync(join(d, 'B_checks_fx.parquet'), b); }, /file B_checks_fx\.parquet changed after sealing/],
       ['an extra file', (d: string) => writeFileSync(join(d, 'c_extra.json'), '{}\n'), /file c_extra\.json is in .* but not in validation_bundle_index_fx\.json/],
       ['a deleted file', (d: string) => rmSync(join(d, 'a_note_fx.json')), /file a_note_fx\.json is listed in validation_bundle_index_fx\.json but missing/],
       ['a removed flag', (d: string) => rmSync(join(d, FLAG)), /no _passed\.flag/],
@@ -187,11 +187,11 @@ describe('a bundle changed after sealing, while the run goes on', () => {
         '    schema: contracts/fx.yaml#/summary',
         '',
       ].join('\n'));
-      write('states/fx/S3w_wait.sql', slowStep('burn', 250_000_000) + "-- step: note\ncreate table wait_fx as select json_object('pairs', count(*), 'total_amount', 0) as doc from pairs_fx;\n");
+      write('states/fx/S3w_wait.sql', slowStep('burn', 150_000_000) + "-- step: note\ncreate table wait_fx as select json_object('pairs', count(*), 'total_amount', 0) as doc from pairs_fx;\n");
       write('states/fx/S4_summary.yaml', read('states/fx/S4_summary.yaml').replace('  - dataset: pairs_fx\n', '  - dataset: pairs_fx\n  - dataset: wait_fx\n'));
     });
     const run = spawnDag(p, ['run']);
-    const { dir } = await waitFor('the run folder', () => (existsSync(p.runsDir) && readdirSync(p.runsDir).length === 1 ? onlyRun(p) : undefined));
+    const { dir } = await waitFor('the run folder', () => (runIds(p).length === 1 ? onlyRun(p) : undefined));
     const s3 = await waitFor('fx.S3 in the ledger', () => ledgerOf(dir).find((e) => e.state === 'fx.S3'), 30_000);
     expect(s3.gate).toMatchObject({ passed: true });
     expect(ledgerOf(dir).some((e) => e.state === 'fx.S3w')).toBe(false); // still running: the tamper comes in time

@@ -79,7 +79,7 @@ const killPoints: { name: string; at: (run: Run, dir: string) => Promise<unknown
 ];
 
 describe('SIGKILL of `dag run`', () => {
-  it.concurrent.for(killPoints)('$name: only ledgered files at published paths, then --resume gives the uninterrupted bytes', async (point) => {
+  it.concurrent.for(killPoints)('$name: only ledgered files at published paths, then --resume gives the uninterrupted bytes', { timeout: T }, async (point) => {
     const p = freshRuns(project);
     const id = newId();
     const dir = join(p.runsDir, id);
@@ -103,7 +103,7 @@ describe('SIGKILL of `dag run`', () => {
 
     const out = await resumeAndCompare(p, id, recorded, { verify: first });
     expect(out).toContain(`took over the stale lock of dead pid ${run.pid}`);
-  }, T);
+  });
 });
 
 describe('SIGTERM of `dag run`', () => {

@@ -1,11 +1,11 @@
 // Run locks (ORCHESTRATOR.md §6, §12): a second `dag run` on a run that is running is refused
 // (exit 3, naming the holder's pid); the lock of a dead process is taken over, and that is said.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { actionsOf, dag, deadPid, diamondCopy, ledgerOf, onlyRun, receiptOf, slowKernel, spawnDag, tempDir, waitFor, type Project } from './harness.js';
+import { actionsOf, dag, deadPid, diamondCopy, ledgerOf, onlyRun, receiptOf, runIds, sha256, slowKernel, spawnDag, tempDir, waitFor, type Project } from './harness.js';
 
 const T = 60_000;
 
@@ -22,32 +22,26 @@ function writeLock(runDir: string, pid: number): void {
 
 describe('a run that is running', () => {
   it('refuses `dag run --resume RUN` with exit 3, naming the pid, and finishes undisturbed', async () => {
-    const p = diamondCopy((e) => slowKernel(e, 'states/fx/S2_merchants.sql', 200_000_000));
+    const p = diamondCopy((e) => slowKernel(e, 'states/fx/S2_merchants.sql', 150_000_000));
     const first = spawnDag(p, ['run']);
     const { id, dir } = await waitFor('the run folder with its lock and receipt', () => {
-      if (!existsSync(p.runsDir)) return undefined;
-      try {
-        const run = onlyRun(p);
-        return existsSync(join(run.dir, '.lock')) && existsSync(join(run.dir, 'run_receipt.json')) ? run : undefined;
-      } catch {
-        return undefined;
-      }
+      const run = runIds(p).length === 1 ? onlyRun(p) : undefined;
+      return run && existsSync(join(run.dir, '.lock')) && existsSync(join(run.dir, 'run_receipt.json')) ? run : undefined;
     });
     expect(JSON.parse(readFileSync(join(dir, '.lock'), 'utf8'))).toMatchObject({ pid: first.pid });
 
-    const second = await dag(p, ['run', '--resume', id]);
+    // while it runs: a resume is refused, and `dag runs` shows it running with its holder
+    const [second, runs] = await Promise.all([dag(p, ['run', '--resume', id]), dag(p, ['runs', '--json'])]);
+    expect(first.exitCode, 'the first run must still be running (make its slow step slower)').toBeNull();
     expect(second.code, second.stdout + second.stderr).toBe(3);
     expect(second.stderr).toMatch(new RegExp(`locked by pid ${first.pid}\\b`));
     expect(second.stderr).not.toMatch(/^\s+at \S/m);
+    expect(JSON.parse(runs.stdout)).toEqual([expect.objectContaining({ id, status: 'running', pid: first.pid })]);
 
     // a new run cannot reuse the folder either
     const reuse = await dag(p, ['run', '--run-id', id]);
     expect(reuse.code, reuse.stdout + reuse.stderr).toBe(3);
     expect(reuse.stderr).toContain(`run ${id} already exists`);
-
-    // `dag runs` shows it running, with the holder
-    const runs = await dag(p, ['runs', '--json']);
-    expect(JSON.parse(runs.stdout)).toEqual([expect.objectContaining({ id, status: 'running', pid: first.pid })]);
 
     const r = await first.result;
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -104,6 +98,27 @@ describe('a failed run', () => {
     expect(r.stdout).toMatch(/^kept\s+fx\.S1\b/m);
     const v = await dag(p, ['verify', id]);
     expect(v.code, v.stdout).toBe(0);
+  }, T);
+
+  it('is resumed with its published files re-verified: a changed one makes its state rerun, with a warning naming the file', async () => {
+    const p = flakyCopy();
+    expect((await dag(p, ['run'])).code).toBe(1);
+    const { id, dir } = onlyRun(p);
+    const s1 = ledgerOf(dir).find((e) => e.state === 'fx.S1')!;
+    const file = s1.outputs![0]!;
+    chmodSync(join(dir, file.path), 0o644);
+    appendFileSync(join(dir, file.path), 'x');
+    writeFileSync(p.allow, 'ok\n');
+    const r = await dag(p, ['run', '--resume', id]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`warning: fx\\.S1: ${file.path.replace(/[.=]/g, '\\$&')} changed after publishing; it reruns`));
+    expect(r.stdout).toMatch(/^kept\s+fx\.S0\b/m);
+    expect(r.stdout).not.toMatch(/^kept\s+fx\.S1\b/m);
+    const latest = ledgerOf(dir).filter((e) => e.state === 'fx.S1').at(-1)!;
+    expect(['ran', 'cached']).toContain(latest.action);
+    expect(latest.outputs![0]!.sha256).toBe(file.sha256); // the good bytes again, never the changed ones
+    expect(sha256(join(dir, file.path))).toBe(file.sha256);
+    expect((await dag(p, ['verify', id])).code).toBe(0);
   }, T);
 
   it('records the stale-lock takeover in logs/run.log (§6: "taken over, and that is logged"), also with --json', async () => {

@@ -109,6 +109,27 @@ describe('dag run on the diamond', () => {
     expect(perf.states).toHaveLength(5);
   }, T);
 
+  it('`dag run --resume` refuses a succeeded run (exit 3) and an unknown one (exit 2)', async () => {
+    const done = await dag(p, ['run', '--resume', runId]);
+    expect(done.code, done.stderr).toBe(3);
+    expect(done.stderr).toContain(`run ${runId} already succeeded`);
+    const unknown = await dag(p, ['run', '--resume', 'f'.repeat(32)]);
+    expect(unknown.code, unknown.stderr).toBe(2);
+    expect(unknown.stderr).toContain('no run with a receipt');
+    expect(runIds(p)).toEqual([runId]);
+  }, T);
+
+  it('`dag run fx.S2` runs only that state and what it needs', async () => {
+    const q = freshRuns(p);
+    const r = await dag(q, ['run', 'fx.S2']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const { dir } = onlyRun(q);
+    expect(ledgerOf(dir).map((e) => `${e.state} ${e.action}`)).toEqual(['fx.S0 ran', 'fx.S2 ran']);
+    expect(receiptOf(dir)).toMatchObject({ status: 'succeeded', targets: ['fx.S2'] });
+    expect(filesUnder(dir, 'data').map((f) => f.split('/')[2])).toEqual(['merchants_fx', 'regions_fx']);
+    expect(digestsByDataset(ledgerOf(dir)).merchants_fx).toBe(digestsByDataset(ledgerOf(runDir)).merchants_fx);
+  }, T);
+
   it('a second run with the same seed gives identical output digests; --seed 7 changes every seed-scoped one', async () => {
     const first = digestsByDataset(ledgerOf(runDir));
     expect(Object.keys(first).sort()).toEqual(['(gate flag)', '(gate index)', ...SEED_SCOPED, ...WORLD_SCOPED].sort());

@@ -28,9 +28,11 @@ describe('loadProject', () => {
     expect(p.contracts.files).toEqual(['contracts/common.yaml', 'contracts/fx.yaml']);
   });
 
-  it('a dag.yaml that breaks its schema yields no project, with a located diagnostic', () => {
+  it('a dag.yaml that breaks its schema is reported, and the manifests are still loaded against the defaults', () => {
     const diags = new Diagnostics();
-    expect(loadProject(copy('project-file'), diags)).toBeUndefined();
+    const project = loadProject(copy('project-file'), diags);
+    expect(project?.manifests.length).toBe(5);
+    expect(project?.config.name).toBe('(invalid dag.yaml)');
     expect(diags.items).toEqual([expect.objectContaining({ code: 'project-file', file: 'dag.yaml', line: 7, pointer: '/duckbd', message: "unknown key 'duckbd'" })]);
   });
 

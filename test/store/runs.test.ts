@@ -4,7 +4,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { appendLedger, latestOutcomes, LEDGER, listRuns, newRunId, readLedger, readReceipt, RUN_ID, writeReceipt, type LedgerEntry, type RunReceipt } from '../../dag/store/runs.js';
+import { latestOutcomes, LEDGER, LedgerWriter, listRuns, newRunId, readLedger, readReceipt, RUN_ID, writeReceipt, type LedgerEntry, type RunReceipt } from '../../dag/store/runs.js';
 
 const made: string[] = [];
 afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -14,6 +14,16 @@ function runDir(): string {
   return d;
 }
 
+/** Appends entries the way a run does: one writer held open, closed at the end. */
+function appendLedger(dir: string, ...entries: LedgerEntry[]): void {
+  const w = new LedgerWriter(dir);
+  try {
+    for (const e of entries) w.append(e);
+  } finally {
+    w.close();
+  }
+}
+
 const entry = (state: string, action: LedgerEntry['action'], extra: Partial<LedgerEntry> = {}): LedgerEntry => ({ ts: '2026-01-01T00:00:00.000Z', state, action, reason: 'new', seconds: 0.5, ...extra });
 
 describe('readLedger', () => {
@@ -21,12 +31,11 @@ describe('readLedger', () => {
     expect(readLedger(runDir())).toEqual([]);
   });
 
-  it('reads back what appendLedger wrote, in order, one line each', () => {
+  it('reads back what LedgerWriter wrote, in order, one line each', () => {
     const dir = runDir();
     const a = entry('fx.S0', 'ran', { outputs: [{ dataset: 'regions_fx', path: 'data/r/regions_fx.parquet', template: 'data/r', sha256: 'a'.repeat(64), bytes: 10, rows: 4 }] });
     const b = entry('fx.S1', 'failed', { error: { message: 'fx.S1: boom', step: 'draw' } });
-    appendLedger(dir, a);
-    appendLedger(dir, b);
+    appendLedger(dir, a, b);
     expect(readLedger(dir)).toEqual([a, b]);
     const text = readFileSync(join(dir, LEDGER), 'utf8');
     expect(text.endsWith('\n')).toBe(true);
