@@ -3,9 +3,12 @@ import { DagError, EXIT, formatDiagnostic } from '../project/diagnostics.js';
 import { registerDiff } from './diff.js';
 import { registerGraph } from './graph.js';
 import { registerMatrix } from './matrix.js';
+import { registerLabel } from './label.js';
 import { registerPlan } from './plan.js';
+import { registerPrune } from './prune.js';
 import { registerPerf } from './perf.js';
 import { registerQuery } from './query.js';
+import { registerReport } from './report.js';
 import { registerRun } from './run.js';
 import { registerRuns } from './runs.js';
 import { registerVerify } from './verify.js';
@@ -31,6 +34,9 @@ export function buildProgram(): Command {
   registerPerf(program);
   registerQuery(program);
   registerDiff(program);
+  registerLabel(program);
+  registerPrune(program);
+  registerReport(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

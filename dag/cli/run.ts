@@ -4,7 +4,7 @@ import type { ViewMode } from '../log/view.js';
 import { DagError, Diagnostics } from '../project/diagnostics.js';
 import { lastTimings } from '../store/history.js';
 import { runsDirOf } from '../store/runs.js';
-import { globalOptions, openProject, printJson, stateIdOrFail } from './context.js';
+import { globalOptions, openProject, out, printJson, stateIdOrFail, table } from './context.js';
 
 export const parseInteger = (name: string) => (v: string) => {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
@@ -12,6 +12,9 @@ export const parseInteger = (name: string) => (v: string) => {
 };
 
 interface RunFlags {
+  seeds?: string;
+  label?: string[];
+  promote?: boolean;
   from?: string;
   base?: string;
   cache?: boolean;
@@ -34,6 +37,9 @@ export function registerRun(program: Command): void {
     .option('--base <run>', 'base run for --from (default: the run labelled last-good, else the newest succeeded run)')
     .option('--no-cache', 'run every state, serving nothing from the cache (results are still cached)')
     .option('--seed <n>', 'seed (default: dag.yaml defaults.seed)', parseInteger('--seed'))
+    .option('--seeds <list>', 'a sequential matrix: one run per seed (comma-separated), sharing a group id; world-scoped states run once')
+    .option('--label <label>', 'label the run when it succeeds (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--no-promote', 'do not make a run whose gates all passed last-good')
     .option('--scenarios <list>', 'comma-separated scenario ids (default: dag.yaml defaults.scenarios)')
     .option('--profile <name>', 'read the alternates of a dag.yaml profile in place of the originals')
     .option('--jobs <n>', 'states run at once (1 is the memory-safe choice)', parseInteger('--jobs'), 1)
@@ -53,34 +59,55 @@ export function registerRun(program: Command): void {
       const diags = new Diagnostics();
       validateDocumentInputs(cp, diags); // bad input fails before a run folder exists
       diags.throwIfAny();
-      const [{ EventBus }, { Execution }, { attachRunLog }, { attachView }] = await Promise.all([import('../exec/events.js'), import('../exec/executor.js'), import('../log/runlog.js'), import('../log/view.js')]);
+      const seeds = flags.seeds !== undefined ? parseSeeds(flags.seeds) : [flags.seed];
+      if (flags.seeds !== undefined && (flags.seed !== undefined || flags.resume !== undefined || flags.runId !== undefined)) {
+        throw new DagError([{ code: 'seeds-flags', file: '(command line)', message: '--seeds runs one new run per seed; it cannot take --seed, --resume or --run-id' }]);
+      }
+      const [{ EventBus }, { Execution }, { attachRunLog }, { attachView }, { randomBytes }] = await Promise.all([import('../exec/events.js'), import('../exec/executor.js'), import('../log/runlog.js'), import('../log/view.js'), import('node:crypto')]);
       const bus = new EventBus();
       const mode: ViewMode = flags.json ? 'json' : flags.quiet ? 'quiet' : process.stdout.isTTY ? 'live' : 'plain';
       const view = attachView(bus, mode);
       const log = attachRunLog(bus);
-      const exec = new Execution(cp, {
-        targets: targets.map((t) => stateIdOrFail(cp, t)),
-        seed: flags.seed,
-        scenarios: flags.scenarios?.split(',').map((s) => s.trim()).filter(Boolean),
-        profile: flags.profile,
-        from: flags.from !== undefined ? stateIdOrFail(cp, flags.from) : undefined,
-        base: flags.base,
-        noCache: flags.cache === false,
-        jobs: flags.jobs,
-        runId: flags.runId,
-        resume: flags.resume,
-        timings: lastTimings(runsDirOf(cp)),
-      }, bus);
+      const groupId = flags.seeds !== undefined ? randomBytes(8).toString('hex') : undefined;
+      let current: InstanceType<typeof Execution> | undefined;
+      let interrupted = false;
       const onSignal = (sig: NodeJS.Signals) => {
         process.stderr.write(`\n${sig}: abandoning running states, marking the run interrupted\n`);
-        exec.abort();
+        interrupted = true;
+        current?.abort();
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      const summaries = [];
       try {
-        const summary = await exec.run();
-        if (flags.json) printJson(summary);
-        process.exitCode = summary.exitCode;
+        for (const seed of seeds) {
+          if (interrupted) break;
+          current = new Execution(cp, {
+            targets: targets.map((t) => stateIdOrFail(cp, t)),
+            seed,
+            scenarios: flags.scenarios?.split(',').map((x) => x.trim()).filter(Boolean),
+            profile: flags.profile,
+            from: flags.from !== undefined ? stateIdOrFail(cp, flags.from) : undefined,
+            base: flags.base,
+            noCache: flags.cache === false,
+            jobs: flags.jobs,
+            runId: flags.runId,
+            resume: flags.resume,
+            groupId,
+            labels: flags.label,
+            noPromote: flags.promote === false,
+            timings: lastTimings(runsDirOf(cp)),
+          }, bus);
+          summaries.push({ seed: seed ?? cp.project.config.defaults.seed, ...(await current.run()) });
+        }
+        const exitCode = Math.max(...summaries.map((x) => x.exitCode), interrupted ? 130 : 0);
+        if (flags.json) printJson(groupId ? { group_id: groupId, runs: summaries, exitCode } : summaries[0]);
+        else if (groupId) {
+          out(`\ngroup ${groupId}: ${summaries.length} runs`);
+          out(table(['SEED', 'RUN', 'STATUS', 'RAN', 'CACHED', 'SECONDS'], summaries.map((x) => [String(x.seed), x.runId, x.status, String(x.counts.ran), String(x.counts.cached), x.seconds.toFixed(1)])));
+          out(`report: dag report --group ${groupId}`);
+        }
+        process.exitCode = exitCode;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
@@ -88,4 +115,13 @@ export function registerRun(program: Command): void {
         await log.close();
       }
     });
+}
+
+function parseSeeds(text: string): number[] {
+  const seeds = text.split(',').map((x) => x.trim());
+  const bad = seeds.filter((x) => !/^\d+$/.test(x));
+  if (bad.length || seeds.length === 0) throw new DagError([{ code: 'bad-seeds', file: '(command line)', message: `--seeds takes comma-separated non-negative integers, got '${text}'` }]);
+  const nums = seeds.map(Number);
+  if (new Set(nums).size !== nums.length) throw new DagError([{ code: 'bad-seeds', file: '(command line)', message: `--seeds lists a seed twice: '${text}'` }]);
+  return nums;
 }

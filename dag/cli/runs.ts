@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { DagError } from '../project/diagnostics.js';
+import { LabelStore } from '../store/labels.js';
 import { lockHolder } from '../store/lock.js';
 import { latestOutcomes, listRuns, readLedger, runsDirOf } from '../store/runs.js';
 import { diskUsage, formatBytes } from '../store/size.js';
@@ -8,10 +10,15 @@ export function registerRuns(program: Command): void {
   program
     .command('runs')
     .description('list run folders, newest first')
+    .option('--group <id>', 'only the runs of one --seeds matrix')
     .option('--json', 'print as JSON')
-    .action((opts: { json?: boolean }, cmd: Command) => {
+    .action((opts: { json?: boolean; group?: string }, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
-      const rows = listRuns(runsDirOf(cp)).map((r) => {
+      const runsDir = runsDirOf(cp);
+      const labels = new LabelStore(runsDir);
+      const runs = listRuns(runsDir).filter((r) => opts.group === undefined || r.receipt.group_id === opts.group);
+      if (opts.group !== undefined && runs.length === 0) throw new DagError([{ code: 'unknown-group', file: '(command line)', message: `no runs in group '${opts.group}'` }]);
+      const rows = runs.map((r) => {
         const outcomes = [...latestOutcomes(readLedger(r.dir)).values()];
         const count = (a: string) => outcomes.filter((e) => e.action === a).length;
         const holder = lockHolder(r.dir);
@@ -24,7 +31,8 @@ export function registerRuns(program: Command): void {
           seed: r.receipt.seed,
           status,
           pid: holder ?? null,
-          labels: [] as string[],
+          labels: labels.of(r.id),
+          group: r.receipt.group_id,
           bytes: diskUsage(r.dir),
           ran: count('ran'),
           cached: count('cached'),

@@ -9,7 +9,7 @@ export type ExecEvent =
   | { type: 'task-log'; task: string; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'task-end'; task: string; state: string; action: TaskAction; reason: string; seconds: number; error?: string; gatePassed?: boolean }
   | { type: 'warning'; message: string }
-  | { type: 'run-end'; runId: string; runDir: string; status: 'succeeded' | 'failed' | 'interrupted'; counts: Record<TaskAction, number>; seconds: number };
+  | { type: 'run-end'; runId: string; runDir: string; status: 'succeeded' | 'failed' | 'interrupted'; counts: Record<TaskAction, number>; seconds: number; labels: string[] };
 
 export type Listener = (e: ExecEvent) => void;
 

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, linkSync as linkSyncSafe, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync as linkSyncSafe, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import PQueue from 'p-queue';
 import { parse as parseYaml } from 'yaml';
@@ -13,6 +13,7 @@ import { DagError, EXIT } from '../project/diagnostics.js';
 import type { CachedFile } from '../store/cache.js';
 import { buildIndex, bundleDigest, FLAG, flagText, verifyBundle } from '../store/gate.js';
 import { recordTimings } from '../store/history.js';
+import { LabelStore } from '../store/labels.js';
 import { acquireLock } from '../store/lock.js';
 import { LedgerWriter, latestOutcomes, newRunId, readLedger, readReceipt, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type LedgerOutput, type RunReceipt } from '../store/runs.js';
 import type { EventBus, TaskAction } from './events.js';
@@ -28,6 +29,10 @@ export interface RunOptions extends RunRequest {
   /** Continue this run instead of starting a new one. */
   resume?: string;
   groupId?: string;
+  /** Labels to give the run when it succeeds. */
+  labels?: string[];
+  /** Do not make a run whose gates all passed `last-good`. */
+  noPromote?: boolean;
   /** Last recorded seconds per state, for ETAs. */
   timings?: ReadonlyMap<string, number>;
 }
@@ -241,9 +246,25 @@ export class Execution {
     writePerf(runDir, runId, ledger, cp);
     recordTimings(prep.runsDir, ledger);
     writeReceipt(runDir, { ...receipt, status, finished_utc: new Date().toISOString() });
+    const promoted = status === 'succeeded' && !this.opts.noPromote && this.allGatesPassed(done);
+    const store = new LabelStore(prep.runsDir);
+    for (const l of [...(this.opts.labels ?? []), ...(promoted ? ['last-good'] : [])]) {
+      if (status === 'succeeded' || l !== 'last-good') store.add(runId, l);
+    }
     const seconds = (performance.now() - ctx.t0) / 1000;
-    bus.emit({ type: 'run-end', runId, runDir, status, counts, seconds });
+    bus.emit({ type: 'run-end', runId, runDir, status, counts, seconds, labels: store.of(runId) });
     return { runId, runDir, status, counts, seconds, exitCode: status === 'succeeded' ? EXIT.ok : status === 'interrupted' ? 130 : EXIT.failed };
+  }
+
+  /** True when the run covered every gate state of the project and each sealed a passing bundle. */
+  private allGatesPassed(done: Map<string, LedgerEntry>): boolean {
+    const gates = [...this.cp.gates.values()];
+    if (gates.length === 0) return false;
+    const entries = [...done.values()];
+    return gates.every((g) => {
+      const mine = entries.filter((e) => e.state === g);
+      return mine.length > 0 && mine.every((e) => e.gate?.passed === true);
+    });
   }
 
   /** Decides (the same rule as `dag plan`), then stages, restores from the cache, or runs. */
@@ -275,7 +296,6 @@ export class Execution {
         }
         files.push({ dataset: o.dataset, template: o.template, rel: relocate(o, task), abs, sha256: o.sha256, bytes: o.bytes, rows: o.rows });
       }
-      this.bus.emit({ type: 'task-start', task: task.key, state: task.state.id, scenario: task.scenario });
       const entry = this.publishLinked(task, runDir, tmp, files, 'staged', decision.reason, started, base.gate, key);
       remember();
       return { action: 'staged', entry };
@@ -289,8 +309,7 @@ export class Execution {
         this.bus.emit({ type: 'warning', message: `${task.key}: cache entry ${key!.slice(0, 12)} not served: ${bad}; the state reruns` });
         decision = { action: 'run', reason: `cache entry not served: ${bad}` };
       } else {
-        this.bus.emit({ type: 'task-start', task: task.key, state: task.state.id, scenario: task.scenario });
-        const files: Staged[] = entry.files.map((f) => ({ dataset: f.dataset, template: f.template, rel: `${fillPath(f.template, task.vars)}/${f.name}`, abs: prep.cache.objectPath(f.sha256), sha256: f.sha256, bytes: f.bytes, rows: f.rows }));
+          const files: Staged[] = entry.files.map((f) => ({ dataset: f.dataset, template: f.template, rel: `${fillPath(f.template, task.vars)}/${f.name}`, abs: prep.cache.objectPath(f.sha256), sha256: f.sha256, bytes: f.bytes, rows: f.rows }));
         const gate = entry.gate && task.state.gate ? { segment: task.state.segment, path: fillPath(task.state.gate.path, task.vars), ...entry.gate } : undefined;
         const le = this.publishLinked(task, runDir, tmp, files, 'cached', decision.reason, started, gate, key);
         remember();
@@ -314,14 +333,12 @@ export class Execution {
 
   /** Publishes files that already exist elsewhere (cache objects, a base run) by hard link. */
   private publishLinked(task: Task, runDir: string, tmp: string, files: Staged[], action: 'cached' | 'staged', reason: string, started: number, gate: LedgerEntry['gate'], key: CacheKey | undefined): LedgerEntry {
-    const outDir = `${tmp}.out`; // holds only the folders renamed into place: an rmdir clears it
     for (const f of files) {
-      const dest = stagedPath(outDir, task, f.rel);
+      const dest = stagedPath(tmp, task, f.rel);
       mkdirSync(dirname(dest), { recursive: true });
       linkOrCopy(f.abs, dest);
     }
-    this.publishFolders(task, runDir, outDir);
-    rmdirSync(outDir);
+    this.publishFolders(task, runDir, tmp); // renames every staged folder away: nothing to clean
     const entry: LedgerEntry = {
       ts: new Date().toISOString(),
       state: task.state.id,
@@ -345,7 +362,7 @@ export class Execution {
       const final = join(runDir, dir);
       if (existsSync(final)) rmSync(final, { recursive: true, force: true });
       mkdirSync(dirname(final), { recursive: true });
-      renameSync(join(outDir, String(i)), final);
+      renameSync(`${outDir}.out${i}`, final);
     });
   }
 
@@ -391,7 +408,7 @@ export class Execution {
     const kernel = result.result;
 
     // 3. JSON outputs: validate against their JSON Schema, write canonical bytes.
-    const outDir = join(tmp, 'out');
+    const outDir = join(tmp, 'out'); // folders are built at `${outDir}.out<i>`
     const files: Staged[] = [];
     for (const o of state.outputs) {
       const rel = outputFile(fillPath(o.path, task.vars), o.dataset, o.format);
@@ -549,12 +566,12 @@ function outputFolders(task: Task): string[] {
   return [...new Set(task.state.outputs.map((o) => fillPath(o.path, task.vars)))].sort();
 }
 
-/** Where a file bound for run-relative `rel` is built: `out/<i>/<name>`, i its folder's index. */
-function stagedPath(outDir: string, task: Task, rel: string): string {
+/** Where a file bound for run-relative `rel` is built: `<tmp>.out<i>/<name>`, i its folder's index. */
+function stagedPath(tmp: string, task: Task, rel: string): string {
   const folders = outputFolders(task);
   const i = folders.findIndex((f) => rel.startsWith(f + '/'));
   if (i < 0) throw new Error(`${rel} is outside the output folders of ${task.key}`);
-  return join(outDir, String(i), rel.slice(folders[i]!.length + 1));
+  return join(`${tmp}.out${i}`, rel.slice(folders[i]!.length + 1));
 }
 
 function priorRun(runsDir: string, id: string): { dir: string; receipt: RunReceipt } {

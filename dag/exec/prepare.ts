@@ -11,6 +11,7 @@ import { selectWithAncestors } from '../graph/select.js';
 import { fromSplit, knownFromFiles, type CacheView, type FromSplit, type Known, type PlanContext } from '../plan/plan.js';
 import { DagError } from '../project/diagnostics.js';
 import { CacheStore } from '../store/cache.js';
+import { LabelStore } from '../store/labels.js';
 import { latestOutcomes, listRuns, readLedger, resolveRun, runsDirOf, type RunInfo } from '../store/runs.js';
 import { isPublished } from '../store/verify.js';
 import { buildTasks, type Task } from './tasks.js';
@@ -87,7 +88,8 @@ export function prepareRun(cp: CompiledProject, req: RunRequest): Prepared {
 /** The base of `--from` without `--base`: the run labelled last-good, else the newest succeeded run. */
 export function defaultBase(runsDir: string): RunInfo {
   const runs = listRuns(runsDir);
-  const good = runs.find((r) => (r.receipt as { labels?: string[] }).labels?.includes('last-good')) ?? runs.find((r) => r.receipt.status === 'succeeded');
+  const lastGood = new LabelStore(runsDir).runsWith('last-good')[0];
+  const good = runs.find((r) => r.id === lastGood) ?? runs.find((r) => r.receipt.status === 'succeeded');
   if (!good) throw new DagError([{ code: 'no-base', file: runsDir, message: '--from needs a base run, and there is no succeeded run', fix: 'run the pipeline once (dag run), or name one with --base RUN' }]);
   return good;
 }

@@ -5,8 +5,14 @@ import type { EventBus } from '../exec/events.js';
 /** logs/run.log: every executor event as a JSON line (winston), errors with the kernel's text. */
 export function attachRunLog(bus: EventBus): { close: () => Promise<void> } {
   let logger: winston.Logger | undefined;
+  const closing: Promise<void>[] = [];
+  const end = (l: winston.Logger) => closing.push(new Promise((resolve) => {
+    l.on('finish', () => resolve());
+    l.end();
+  }));
   bus.on((e) => {
     if (e.type === 'run-start') {
+      if (logger) end(logger);
       logger = winston.createLogger({
         level: 'debug',
         format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
@@ -19,11 +25,10 @@ export function attachRunLog(bus: EventBus): { close: () => Promise<void> } {
     logger.log(level, type, fields);
   });
   return {
-    close: () =>
-      new Promise((resolve) => {
-        if (!logger) return resolve();
-        logger.on('finish', () => resolve());
-        logger.end();
-      }),
+    close: async () => {
+      if (logger) end(logger);
+      logger = undefined;
+      await Promise.all(closing);
+    },
   };
 }

@@ -85,7 +85,7 @@ export function attachView(bus: EventBus, mode: ViewMode, write: (s: string) => 
         if (mode === 'json') break;
         const c = e.counts;
         print(`\n${e.status} in ${formatSeconds(e.seconds)}: ${c.ran} ran, ${c.cached} cached, ${c.staged} staged, ${c.kept} kept, ${c.failed} failed, ${c.skipped} skipped`);
-        print(`outputs: ${e.runDir}`);
+        print(`outputs: ${e.runDir}${e.labels.length ? `  (labels: ${e.labels.join(', ')})` : ''}`);
         break;
       }
     }

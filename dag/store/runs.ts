@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CompiledProject } from '../graph/compile.js';
 import { DagError } from '../project/diagnostics.js';
 import { writeFileAtomic } from './atomic.js';
+import { LabelStore } from './labels.js';
 
 export const RUN_ID = /^[0-9a-f]{32}$/;
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
@@ -155,11 +156,17 @@ export function listRuns(runsDir: string): RunInfo[] {
   return runs.sort((a, b) => b.receipt.created_utc.localeCompare(a.receipt.created_utc) || a.id.localeCompare(b.id));
 }
 
-/** A run by full id or unique prefix (at least 4 characters). */
+/** A run by full id, unique prefix (at least 4 characters), or a label naming exactly one run. */
 export function resolveRun(runsDir: string, text: string): RunInfo {
   const runs = listRuns(runsDir);
   const exact = runs.find((r) => r.id === text);
   if (exact) return exact;
+  const labelled = new LabelStore(runsDir).runsWith(text);
+  if (labelled.length === 1) {
+    const run = runs.find((r) => r.id === labelled[0]);
+    if (run) return run;
+  }
+  if (labelled.length > 1) throw new DagError([{ code: 'ambiguous-run', file: '(command line)', message: `label '${text}' names ${labelled.length} runs: ${labelled.join(', ')}`, fix: 'give a run id' }]);
   const matches = text.length >= 4 ? runs.filter((r) => r.id.startsWith(text)) : [];
   if (matches.length === 1) return matches[0]!;
   const why = matches.length > 1 ? `'${text}' matches ${matches.length} runs: ${matches.map((r) => r.id).join(', ')}` : `no run '${text}' in ${runsDir}`;

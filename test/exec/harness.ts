@@ -16,9 +16,13 @@ const BUILT = join(REPO, 'dist', 'dag', 'cli', 'main.js');
 export const RUN_ID = /^[0-9a-f]{32}$/;
 export const HEX64 = /^[0-9a-f]{64}$/;
 
-/** Temp folders made by this test file, removed after it. */
+/** Temp folders and `dag` processes of this test file: a failed test leaves neither behind. */
 const made: string[] = [];
-afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const spawned: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  made.forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
 
 export function tempDir(prefix: string): string {
   const d = mkdtempSync(join(tmpdir(), `dag-${prefix}-`));
@@ -54,9 +58,10 @@ export interface DagResult {
 }
 
 /** The real `dag` CLI (dist/), in its own process, with DAG_RUNS_DIR pointing at the project's runs folder. */
-export function spawnDag(p: Project, args: string[]): ChildProcess & { result: Promise<DagResult>; output: () => string } {
+export function spawnDag(p: Project, args: string[]): ChildProcess & { result: Promise<DagResult>; output: () => string; errors: () => string } {
   if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npx tsc -p .\` first`);
   const child = spawn(process.execPath, [CLI, '--root', p.root, ...args], { cwd: p.root, env: { ...process.env, DAG_RUNS_DIR: p.runsDir, NO_COLOR: '1' } });
+  spawned.push(child);
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -65,7 +70,7 @@ export function spawnDag(p: Project, args: string[]): ChildProcess & { result: P
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-  return Object.assign(child, { result, output: () => stdout });
+  return Object.assign(child, { result, output: () => stdout, errors: () => stderr });
 }
 
 export function dag(p: Project, args: string[]): Promise<DagResult> {

@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { DagError } from '../project/diagnostics.js';
+import { LABEL_PATTERN, LabelStore } from '../store/labels.js';
+import { resolveRun, runsDirOf } from '../store/runs.js';
+import { globalOptions, openProject, out, printJson } from './context.js';
+
+export function registerLabel(program: Command): void {
+  program
+    .command('label')
+    .description('label a run; authority, candidate and last-good name one run each (labelling moves them), witness and other labels may name many')
+    .argument('<run>', 'run id or unique prefix')
+    .argument('<label>', 'label')
+    .option('--json', 'print as JSON')
+    .action((text: string, label: string, opts: { json?: boolean }, cmd: Command) => {
+      const cp = openProject(globalOptions(cmd));
+      if (!LABEL_PATTERN.test(label)) throw new DagError([{ code: 'bad-label', file: '(command line)', message: `label '${label}' must be lowercase letters, digits, - or _ (at most 40)` }]);
+      const runsDir = runsDirOf(cp);
+      const run = resolveRun(runsDir, text);
+      const moved = new LabelStore(runsDir).add(run.id, label);
+      if (opts.json) return printJson({ run: run.id, label, moved_from: moved ?? null });
+      out(`${run.id} is now ${label}${moved ? ` (moved from ${moved})` : ''}`);
+    });
+  program
+    .command('unlabel')
+    .description('remove a label from a run')
+    .argument('<run>', 'run id or unique prefix')
+    .argument('<label>', 'label')
+    .option('--json', 'print as JSON')
+    .action((text: string, label: string, opts: { json?: boolean }, cmd: Command) => {
+      const cp = openProject(globalOptions(cmd));
+      const runsDir = runsDirOf(cp);
+      const run = resolveRun(runsDir, text);
+      const removed = new LabelStore(runsDir).remove(run.id, label);
+      if (!removed) throw new DagError([{ code: 'no-label', file: '(command line)', message: `run ${run.id} has no label '${label}'` }]);
+      if (opts.json) return printJson({ run: run.id, label, removed: true });
+      out(`${run.id} is no longer ${label}`);
+    });
+}

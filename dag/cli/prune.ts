@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { executePrune, planPrune } from '../store/prune.js';
+import { resolveRun, runsDirOf } from '../store/runs.js';
+import { formatBytes } from '../store/size.js';
+import { globalOptions, openProject, out, printJson, table } from './context.js';
+
+interface PruneFlags {
+  yes?: boolean;
+  failed?: boolean;
+  keep?: string[];
+  json?: boolean;
+}
+
+export function registerPrune(program: Command): void {
+  program
+    .command('prune')
+    .description("free disk: delete runs outside the keep-set (dag.yaml retention) and cache objects no kept run uses; a dry run unless --yes")
+    .option('--yes', 'delete what the dry run lists')
+    .option('--failed', 'delete only failed and interrupted runs')
+    .option('--keep <run>', 'keep this run too (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--json', 'print as JSON')
+    .action((flags: PruneFlags, cmd: Command) => {
+      const cp = openProject(globalOptions(cmd));
+      const runsDir = runsDirOf(cp);
+      const r = cp.project.config.retention;
+      const keep = (flags.keep ?? []).map((k) => resolveRun(runsDir, k).id);
+      const plan = planPrune(runsDir, { keepLabels: r.keep_labels, keepLast: r.keep_last, failedOnly: flags.failed === true, keep });
+      const skipped: { run: string; why: string }[] = [];
+      const done = flags.yes ? executePrune(runsDir, plan, (run, why) => skipped.push({ run, why })) : undefined;
+      if (flags.json) return printJson({ dry_run: !flags.yes, ...plan, deleted: done ?? null, skipped });
+      if (plan.rows.length === 0) out('no runs');
+      else out(table(['RUN', 'CREATED', 'STATUS', 'LABELS', 'ACTION', 'REASON', 'SIZE'], plan.rows.map((x) => [x.run, x.created.replace('T', ' ').slice(0, 19), x.status, x.labels.join(',') || '-', x.action, x.reason, formatBytes(x.bytes)])));
+      const del = plan.rows.filter((x) => x.action === 'DELETE').length;
+      out(`\ncache: ${plan.cache.entries.length} entries and ${plan.cache.objects.length} objects that no kept run uses`);
+      out(`${flags.yes ? 'freed' : 'would free'} ${formatBytes(plan.freeBytes)} (${plan.freeBytes} bytes) by deleting ${del} run(s)${flags.yes ? '' : '; run with --yes to delete'}`);
+      for (const s of skipped) out(`skipped ${s.run}: ${s.why}`);
+    });
+}

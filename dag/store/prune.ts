@@ -1,0 +1,166 @@
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CacheEntry } from './cache.js';
+import { LabelStore } from './labels.js';
+import { diskUsage } from './size.js';
+import { lockHolder } from './lock.js';
+import { listRuns, readLedger } from './runs.js';
+
+export const TRASH = '.trash';
+
+export interface PrunePolicy {
+  keepLabels: string[];
+  keepLast: number;
+  /** Only failed and interrupted runs may be deleted. */
+  failedOnly: boolean;
+  /** Run ids kept whatever else holds. */
+  keep: string[];
+}
+
+export interface PruneRow {
+  run: string;
+  created: string;
+  status: string;
+  labels: string[];
+  action: 'KEEP' | 'DELETE';
+  reason: string;
+  /** Disk bytes of the run's folder (each inode once). */
+  bytes: number;
+}
+
+export interface PrunePlan {
+  rows: PruneRow[];
+  /** Cache entries no kept run uses, and objects no kept run or entry references. */
+  cache: { entries: string[]; objects: string[] };
+  /** Disk bytes that deleting all of it frees (inodes whose every link goes), as `du` counts them. */
+  freeBytes: number;
+}
+
+/** Decides which runs a prune keeps, and why. Pure: every fact is an argument. */
+export function decideRuns(runs: { id: string; status: string; created: string; labels: string[]; pid?: number }[], policy: PrunePolicy): { id: string; action: 'KEEP' | 'DELETE'; reason: string }[] {
+  let newest = 0;
+  return runs.map((r) => {
+    if (r.pid !== undefined) return { id: r.id, action: 'KEEP', reason: `running (locked by pid ${r.pid})` };
+    if (policy.keep.includes(r.id)) return { id: r.id, action: 'KEEP', reason: '--keep' };
+    const label = r.labels.find((l) => policy.keepLabels.includes(l));
+    if (label) return { id: r.id, action: 'KEEP', reason: `label: ${label}` };
+    const failed = r.status === 'failed' || r.status === 'interrupted';
+    if (failed) return { id: r.id, action: 'DELETE', reason: r.status };
+    if (policy.failedOnly) return { id: r.id, action: 'KEEP', reason: 'not failed (--failed)' };
+    if (r.status === 'succeeded' && newest < policy.keepLast) {
+      newest++;
+      return { id: r.id, action: 'KEEP', reason: `newest (${newest} of keep_last ${policy.keepLast})` };
+    }
+    return { id: r.id, action: 'DELETE', reason: 'superseded' };
+  });
+}
+
+/** Builds the prune plan: runs, unreferenced cache entries and objects, and the exact bytes freed. */
+export function planPrune(runsDir: string, policy: PrunePolicy): PrunePlan {
+  const labels = new LabelStore(runsDir);
+  const runs = listRuns(runsDir); // newest first
+  const facts = runs.map((r) => {
+    const pid = lockHolder(r.dir);
+    const status = r.receipt.status === 'running' && pid === undefined ? 'interrupted' : r.receipt.status;
+    return { id: r.id, status, created: r.receipt.created_utc, labels: labels.of(r.id), pid };
+  });
+  const decisions = decideRuns(facts, policy);
+  const kept = runs.filter((_, i) => decisions[i]!.action === 'KEEP');
+  const deleted = runs.filter((_, i) => decisions[i]!.action === 'DELETE');
+
+  // The cache: entries used by a kept run stay, and with them their objects.
+  const cacheDir = join(runsDir, '.cache');
+  const keptIds = new Set(kept.map((r) => r.id));
+  const usedKeys = new Set<string>();
+  const usedObjects = new Set<string>();
+  for (const r of kept) {
+    for (const e of readLedger(r.dir)) {
+      if (e.cache_key) usedKeys.add(e.cache_key);
+      for (const o of e.outputs ?? []) usedObjects.add(o.sha256);
+    }
+  }
+  const dropEntries: string[] = [];
+  for (const f of safeList(join(cacheDir, 'keys'))) {
+    const key = f.replace(/\.json$/, '');
+    let entry: CacheEntry | undefined;
+    try {
+      entry = JSON.parse(readFileSync(join(cacheDir, 'keys', f), 'utf8')) as CacheEntry;
+    } catch {
+      /* unreadable: drop it */
+    }
+    if (entry && (keptIds.has(entry.run_id) || usedKeys.has(key))) entry.files.forEach((x) => usedObjects.add(x.sha256));
+    else dropEntries.push(key);
+  }
+  const dropObjects: string[] = [];
+  for (const d of safeList(join(cacheDir, 'objects'))) for (const sha of safeList(join(cacheDir, 'objects', d))) if (!usedObjects.has(sha)) dropObjects.push(sha);
+
+  // Bytes freed: an inode is freed when every one of its links is deleted (hard links are shared).
+  const linksDeleted = new Map<string, { nlink: number; seen: number; bytes: number }>();
+  let dirBytes = 0;
+  const visit = (path: string) => {
+    const st = lstatSync(path);
+    if (st.isDirectory()) {
+      dirBytes += st.blocks * 512;
+      for (const n of readdirSync(path)) visit(join(path, n));
+      return;
+    }
+    const id = `${st.dev}:${st.ino}`;
+    const rec = linksDeleted.get(id) ?? { nlink: st.nlink, seen: 0, bytes: st.blocks * 512 };
+    rec.seen++;
+    linksDeleted.set(id, rec);
+  };
+  for (const r of deleted) visit(r.dir);
+  for (const k of dropEntries) visit(join(cacheDir, 'keys', `${k}.json`));
+  for (const sha of dropObjects) visit(join(cacheDir, 'objects', sha.slice(0, 2), sha));
+  let freeBytes = dirBytes;
+  for (const rec of linksDeleted.values()) if (rec.seen >= rec.nlink) freeBytes += rec.bytes;
+
+  const rows: PruneRow[] = runs.map((r, i) => ({ run: r.id, created: facts[i]!.created, status: facts[i]!.status, labels: facts[i]!.labels, action: decisions[i]!.action, reason: decisions[i]!.reason, bytes: diskUsage(r.dir) }));
+  return { rows, cache: { entries: dropEntries, objects: dropObjects }, freeBytes };
+}
+
+/**
+ * Carries out a plan. A run folder is first renamed into runs/.trash (out of the runs listing, in
+ * one step), then removed, so an interrupted prune never leaves a half-deleted run that looks
+ * real; the next prune empties the trash. A run locked since the plan was made is left alone.
+ */
+export function executePrune(runsDir: string, plan: PrunePlan, onSkip: (run: string, why: string) => void): { runs: number; entries: number; objects: number } {
+  emptyTrash(runsDir);
+  const labels = new LabelStore(runsDir);
+  const trash = join(runsDir, TRASH);
+  let runs = 0;
+  for (const row of plan.rows) {
+    if (row.action !== 'DELETE') continue;
+    const dir = join(runsDir, row.run);
+    const pid = lockHolder(dir);
+    if (pid !== undefined) {
+      onSkip(row.run, `locked by pid ${pid} since the plan was made`);
+      continue;
+    }
+    if (!existsSync(trash)) mkdirSync(trash);
+    renameSync(dir, join(trash, row.run));
+    labels.forget(row.run);
+    rmSync(join(trash, row.run), { recursive: true, force: true });
+    runs++;
+  }
+  const cacheDir = join(runsDir, '.cache');
+  for (const k of plan.cache.entries) rmSync(join(cacheDir, 'keys', `${k}.json`), { force: true });
+  for (const sha of plan.cache.objects) rmSync(join(cacheDir, 'objects', sha.slice(0, 2), sha), { force: true });
+  emptyTrash(runsDir);
+  return { runs, entries: plan.cache.entries.length, objects: plan.cache.objects.length };
+}
+
+/** Finishes what an interrupted prune left in runs/.trash. */
+export function emptyTrash(runsDir: string): void {
+  rmSync(join(runsDir, TRASH), { recursive: true, force: true });
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
+
+
