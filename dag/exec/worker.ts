@@ -195,7 +195,8 @@ async function runTsKernel(con: DuckDBConnection, job: KernelJob, steps: KernelR
 
 // Entry point when forked by the orchestrator: one job at a time, for as long as it is kept.
 if (process.send) {
-  process.on('disconnect', () => process.exit(0)); // orchestrator gone: stop, publish nothing
+  // Orchestrator gone: stop at once, even mid-query (exit() would wait for DuckDB's threads).
+  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
   process.on('message', (msg: { type: 'run'; job: KernelJob }) => {
     if (msg.type !== 'run') return;
     runJob(msg.job).then(

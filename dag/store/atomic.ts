@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
 
 /** Writes a file so that readers see the old or the new content, never a torn one. */
 export function writeFileAtomic(path: string, content: string): void {
@@ -8,15 +8,4 @@ export function writeFileAtomic(path: string, content: string): void {
   fsyncSync(fd);
   closeSync(fd);
   renameSync(tmp, path);
-}
-
-/** Appends one line and fsyncs, so an acknowledged ledger line survives a crash. */
-export function appendLineDurable(path: string, line: string): void {
-  const fd = openSync(path, 'a');
-  try {
-    writeSync(fd, line + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

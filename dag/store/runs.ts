@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompiledProject } from '../graph/compile.js';
 import { DagError } from '../project/diagnostics.js';
@@ -90,7 +90,15 @@ export class LedgerWriter {
   private fd: number;
 
   constructor(runDir: string) {
-    this.fd = openSync(join(runDir, LEDGER), 'a');
+    const path = join(runDir, LEDGER);
+    this.fd = openSync(path, 'a+');
+    // A crash mid-append leaves a torn last line: end it, so the next record stands on its own line.
+    const size = fstatSync(this.fd).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      readSync(this.fd, last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) writeSync(this.fd, '\n');
+    }
   }
 
   append(entry: LedgerEntry, durable = true): void {

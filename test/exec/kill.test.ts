@@ -69,11 +69,15 @@ const ledgerHas = (dir: string, n: number) => () => ledgerOf(dir).length >= n;
 const printed = (run: Run, line: string) => () => run.output().includes(line);
 
 /** Waits for `probe` while the run goes on; a run that ends first fails the wait at once, with its output. */
-function during<T>(run: Run, what: string, probe: () => T | undefined | false): Promise<T> {
-  return waitFor(what, () => {
-    if (run.exitCode !== null || run.signalCode !== null) throw new Error(`the run ended (${run.exitCode ?? run.signalCode}) before ${what}:\n${run.output()}\n${run.errors()}`);
-    return probe();
-  }, 60_000, 2);
+async function during<T>(run: Run, what: string, probe: () => T | undefined | false): Promise<T> {
+  try {
+    return await waitFor(what, () => {
+      if (run.exitCode !== null || run.signalCode !== null) throw new Error(`the run ended (${run.exitCode ?? run.signalCode}) before ${what}`);
+      return probe();
+    }, 60_000, 2);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; its output:\n${run.output()}\n${run.errors()}`);
+  }
 }
 
 const killPoints: { name: string; at: (run: Run, dir: string) => Promise<unknown> }[] = [

@@ -1,0 +1,75 @@
+-- PRF prelude: randomness as a pure function of keys (ENGINE.md, "Laws").
+-- Every draw is splitmix64 over UBIGINT keys: the orchestrator's stream_key mixed with entity keys.
+-- Multiply and add are taken modulo 2^64 through UHUGEINT. Never random(), hash(), the run id or
+-- thread count. states/_lib/prf.ts is the TypeScript reference; test/states/prf.test.ts checks
+-- these macros against it bit for bit on golden vectors.
+
+create or replace macro mul64(a, b) as ((a::UHUGEINT * b::UHUGEINT) & 18446744073709551615::UHUGEINT)::UBIGINT;
+create or replace macro add64(a, b) as ((a::UHUGEINT + b::UHUGEINT) & 18446744073709551615::UHUGEINT)::UBIGINT;
+
+-- A macro argument used twice is expanded twice, and nesting makes that exponential; so a value
+-- needed more than once is bound once with a one-item lambda: let(v, x -> body) = body[x := v].
+-- SplitMix64: the output for state x (state advanced by the golden gamma, then finalised).
+create or replace macro splitmix64(x) as
+  list_transform([add64(x::UBIGINT, 11400714819323198485::UBIGINT)], z ->
+  list_transform([mul64(xor(z, z >> 30), 13787848793156543929::UBIGINT)], z1 ->
+  list_transform([mul64(xor(z1, z1 >> 27), 10723151780598845931::UBIGINT)], z2 ->
+  xor(z2, z2 >> 31))[1])[1])[1];
+
+-- Key mixing: mix64(k, a) draws entity a from stream k; prf2/prf3 chain further keys.
+create or replace macro mix64(k, a) as splitmix64(xor(k::UBIGINT, splitmix64(a::UBIGINT)));
+create or replace macro prf2(k, a, b) as mix64(mix64(k, a), b);
+create or replace macro prf3(k, a, b, c) as mix64(mix64(mix64(k, a), b), c);
+-- Text keys (codes, labels) as uint64: the low 64 bits of their MD5, little-endian.
+create or replace macro key_of(s) as md5_number_lower(s::VARCHAR);
+
+-- Portable transcendental functions: built from +, -, *, /, sqrt, floor and exact powers of two
+-- only (IEEE-754 gives those one answer everywhere), so draws do not depend on the platform's
+-- libm, and the TypeScript reference reproduces them bit for bit. Polynomials are Horner forms of
+-- Taylor series on reduced arguments; accuracy is within a few ulp.
+-- pexp(x): x = k ln2 + r, |r| <= ln2/2 (Cody-Waite split of ln2), exp(r) to degree 13.
+create or replace macro pexp(x) as list_transform([x::DOUBLE], a ->
+  list_transform([floor(a * 1.4426950408889634e0 + 0.5e0)], k ->
+  list_transform([(a - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10], r ->
+  (1e0 + r * ((1e0 / 1e0) + r * ((1e0 / 2e0) + r * ((1e0 / 6e0) + r * ((1e0 / 24e0) + r * ((1e0 / 120e0) + r * ((1e0 / 720e0) + r * ((1e0 / 5040e0) + r * ((1e0 / 40320e0) + r * ((1e0 / 362880e0) + r * ((1e0 / 3628800e0) + r * ((1e0 / 39916800e0) + r * ((1e0 / 479001600e0) + r * ((1e0 / 6227020800e0))))))))))))))) * pow(2e0, k))[1])[1])[1];
+-- pln(x), x > 0: x = 2^e m with m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh((m-1)/(m+1)) to s^23.
+-- floor(log2(x)) only guesses e; the two corrections make (e, m) exact whatever log2 returns.
+create or replace macro pln_em(x) as list_transform([{'x': x::DOUBLE, 'e': floor(log2(x::DOUBLE))}], g ->
+  list_transform([CASE WHEN g.x / pow(2e0, g.e) >= 2e0 THEN g.e + 1e0 WHEN g.x / pow(2e0, g.e) < 1e0 THEN g.e - 1e0 ELSE g.e END], e ->
+  CASE WHEN g.x / pow(2e0, e) > 1.4142135623730951e0 THEN {'e': e + 1e0, 'm': g.x / pow(2e0, e + 1e0)} ELSE {'e': e, 'm': g.x / pow(2e0, e)} END)[1])[1];
+create or replace macro pln(x) as list_transform([pln_em(x)], em ->
+  list_transform([(em.m - 1e0) / (em.m + 1e0)], s ->
+  list_transform([s * s], z ->
+  em.e * 6.93147180369123816490e-01 + (2e0 * s * ((1e0 / 1e0) + z * ((1e0 / 3e0) + z * ((1e0 / 5e0) + z * ((1e0 / 7e0) + z * ((1e0 / 9e0) + z * ((1e0 / 11e0) + z * ((1e0 / 13e0) + z * ((1e0 / 15e0) + z * ((1e0 / 17e0) + z * ((1e0 / 19e0) + z * ((1e0 / 21e0) + z * ((1e0 / 23e0))))))))))))) + em.e * 1.90821492927058770002e-10))[1])[1])[1];
+-- pcos2pi(u) = cos(2 pi u), u in [0, 1): folded into [0, 1/8] by exact steps, then a cosine or
+-- sine series of t = 2 pi w, |t| <= pi/4.
+create or replace macro pcos_t(t) as list_transform([t * t], t2 -> (1e0 / 1e0) + t2 * ((-1e0 / 2e0) + t2 * ((1e0 / 24e0) + t2 * ((-1e0 / 720e0) + t2 * ((1e0 / 40320e0) + t2 * ((-1e0 / 3628800e0) + t2 * ((1e0 / 479001600e0) + t2 * ((-1e0 / 87178291200e0) + t2 * ((1e0 / 20922789888000e0) + t2 * ((-1e0 / 6402373705728000e0)))))))))))[1];
+create or replace macro psin_t(t) as list_transform([t * t], t2 -> t * ((1e0 / 1e0) + t2 * ((-1e0 / 6e0) + t2 * ((1e0 / 120e0) + t2 * ((-1e0 / 5040e0) + t2 * ((1e0 / 362880e0) + t2 * ((-1e0 / 39916800e0) + t2 * ((1e0 / 6227020800e0) + t2 * ((-1e0 / 1307674368000e0) + t2 * ((1e0 / 355687428096000e0) + t2 * ((-1e0 / 121645100408832000e0))))))))))))[1];
+create or replace macro pcos_q(w) as CASE WHEN w <= 0.125e0 THEN pcos_t(w * 6.283185307179586e0) ELSE psin_t((0.25e0 - w) * 6.283185307179586e0) END;
+create or replace macro pcos2pi(u) as list_transform([CASE WHEN u::DOUBLE <= 0.5e0 THEN u::DOUBLE ELSE 1e0 - u::DOUBLE END], w ->
+  CASE WHEN w <= 0.25e0 THEN pcos_q(w) ELSE -pcos_q(0.5e0 - w) END)[1];
+
+-- Uniform in (0, 1): the top 53 bits, centred: exact in binary64.
+create or replace macro u01(x) as ((x::UBIGINT >> 11)::DOUBLE + 0.5e0) / 9007199254740992e0;
+
+-- Standard normal by Box-Muller; the second uniform comes from splitmix64(x).
+create or replace macro draw_normal(x) as list_transform([x::UBIGINT], v -> sqrt(-2e0 * pln(u01(v))) * pcos2pi(u01(splitmix64(v))))[1];
+create or replace macro draw_lognormal(x, mu, sigma) as pexp(mu + sigma * draw_normal(x));
+
+-- Poisson by exact inversion of the CDF (terms p_k = p_{k-1} * lam / k), capped at
+-- lam + 12 sqrt(lam) + 25; lam <= 0 gives 0.
+create or replace macro poisson_inv(u, lam) as list_transform([{'u': u::DOUBLE, 'lam': lam::DOUBLE}], a ->
+  list_reduce(
+    list_transform(range(1, floor(a.lam + 12 * sqrt(a.lam) + 25)::BIGINT), j -> {'k': j::BIGINT, 'p': j::DOUBLE, 'f': 0.0::DOUBLE}),
+    (acc, x) -> CASE WHEN a.u <= acc.f THEN acc ELSE {'k': x.k, 'p': acc.p * a.lam / x.p, 'f': acc.f + acc.p * a.lam / x.p} END,
+    {'k': 0::BIGINT, 'p': pexp(-a.lam), 'f': pexp(-a.lam)}
+  ).k)[1];
+-- Above lam_normal the normal approximation floor(lam + sqrt(lam) z + 0.5), clipped at 0.
+create or replace macro draw_poisson(x, lam, lam_normal := 400.0) as list_transform([{'x': x::UBIGINT, 'lam': lam::DOUBLE}], a -> CASE
+  WHEN a.lam <= 0 THEN 0::BIGINT
+  WHEN a.lam > lam_normal THEN greatest(0, floor(a.lam + sqrt(a.lam) * draw_normal(a.x) + 0.5))::BIGINT
+  ELSE poisson_inv(u01(a.x), a.lam) END)[1];
+
+-- Categorical pick: 1-based index of the cell whose cumulative weight first exceeds u * total.
+-- cumw is the running sum of the weights in a fixed, documented order (its last item is the total).
+create or replace macro pick_index(cumw, u) as list_transform([{'w': cumw, 'u': u::DOUBLE}], a -> least(len(a.w), len(list_filter(a.w, c -> c <= a.u * a.w[-1])) + 1))[1];
