@@ -28,7 +28,7 @@ export function registerQuery(program: Command): void {
         }
         for (const [ds, files] of byDataset) {
           const list = `[${files.map(sqlString).join(', ')}]`;
-          const reader = files[0]!.endsWith('.parquet') ? `read_parquet(${list})` : files[0]!.endsWith('.jsonl') ? `read_json(${list}, format = 'newline_delimited')` : `read_json(${list})`;
+          const reader = files[0]!.endsWith('.parquet') ? `read_parquet(${list}, hive_partitioning = false)` : files[0]!.endsWith('.jsonl') ? `read_json(${list}, format = 'newline_delimited')` : `read_json(${list})`;
           await con.run(`CREATE VIEW ${ident(ds)} AS SELECT * FROM ${reader}`);
         }
         let result;

@@ -7,7 +7,7 @@ import type { CacheKey, KeyComponents } from '../fingerprint/cachekey.js';
 import { fileSha256, isStructuredFile } from '../fingerprint/digest.js';
 import { streamKey } from '../fingerprint/lineage.js';
 import type { CompiledProject, StateNode } from '../graph/compile.js';
-import { decide, type Decision } from '../plan/decide.js';
+import { changeReasons, decide, type Decision } from '../plan/decide.js';
 import { knownFromFiles, taskFacts, type Known } from '../plan/plan.js';
 import { DagError, EXIT } from '../project/diagnostics.js';
 import type { CachedFile } from '../store/cache.js';
@@ -44,6 +44,8 @@ export interface RunSummary {
   counts: Record<TaskAction, number>;
   seconds: number;
   exitCode: number;
+  labels: string[];
+  warnings: string[];
 }
 
 const TMP = '.tmp';
@@ -66,12 +68,17 @@ export class Execution {
   private readonly pool = new KernelPool();
   private aborted = false;
   private ledger!: LedgerWriter;
+  private readonly warnings: string[] = [];
 
   constructor(
     private readonly cp: CompiledProject,
     private readonly opts: RunOptions,
     private readonly bus: EventBus,
-  ) {}
+  ) {
+    bus.on((e) => {
+      if (e.type === 'warning') this.warnings.push(e.message);
+    });
+  }
 
   abort(): void {
     if (this.aborted) return;
@@ -253,7 +260,7 @@ export class Execution {
     }
     const seconds = (performance.now() - ctx.t0) / 1000;
     bus.emit({ type: 'run-end', runId, runDir, status, counts, seconds, labels: store.of(runId) });
-    return { runId, runDir, status, counts, seconds, exitCode: status === 'succeeded' ? EXIT.ok : status === 'interrupted' ? 130 : EXIT.failed };
+    return { runId, runDir, status, counts, seconds, exitCode: status === 'succeeded' ? EXIT.ok : status === 'interrupted' ? 130 : EXIT.failed, labels: store.of(runId), warnings: this.warnings };
   }
 
   /** True when the run covered every gate state of the project and each sealed a passing bundle. */
@@ -295,6 +302,11 @@ export class Execution {
           return this.failTask(task, runDir, tmp, started, { message: `cannot stage from base run ${prep.base!.id}: ${o.path} ${actual === undefined ? 'is missing' : 'changed since it was published'}`, rule: 'stage' });
         }
         files.push({ dataset: o.dataset, template: o.template, rel: relocate(o, task), abs, sha256: o.sha256, bytes: o.bytes, rows: o.rows });
+      }
+      if (key && base.cache_key && key !== base.cache_key) {
+        const was = prep.cache.lookup(base.cache_key as CacheKey)?.components;
+        const why = was && components ? changeReasons(was, components, { kernelPath: task.state.kernel, pointersChanged: prep.ctx.cache.pointersChanged }).join('; ') : 'its cache key differs';
+        this.bus.emit({ type: 'warning', message: `${task.key}: staged from base ${prep.base!.id} although its inputs changed since (${why}); --from ${task.state.id} would recompute it` });
       }
       const entry = this.publishLinked(task, runDir, tmp, files, 'staged', decision.reason, started, base.gate, key);
       remember();
@@ -505,7 +517,10 @@ export class Execution {
       const actual = lineage.resolved.get(f.file) ?? f.file;
       const abs = posix.join(root, actual);
       manifest.push({ kind: 'file', name: f.as, path: f.file, read: actual, role: f.role, schema: f.schema ?? null, sha256: lineage.digests.get(f.file) });
-      if (/\.csv$/i.test(actual)) csvTables.push({ name: f.as, path: abs });
+      if (/\.csv$/i.test(actual)) {
+        const table = f.schema && cp.project.contracts.kindOf(f.schema) === 'table' ? cp.project.contracts.table(f.schema) : undefined;
+        csvTables.push({ name: f.as, path: abs, file: actual, schemaRef: f.schema, table });
+      }
       else if (isStructuredFile(actual)) variables.push({ name: f.as, sqlType: 'JSON', value: canonicalJson(parseYaml(readFileSync(abs, 'utf8'))) });
       else variables.push({ name: f.as, sqlType: 'VARCHAR', value: readFileSync(abs, 'utf8') });
     }

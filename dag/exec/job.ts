@@ -10,7 +10,8 @@ export interface KernelJob {
   /** Scratch folder for this attempt (transpiled TS kernel, etc.). */
   scratchDir: string;
   variables: { name: string; sqlType: 'JSON' | 'UBIGINT' | 'BIGINT' | 'VARCHAR'; value: string }[];
-  csvTables: { name: string; path: string }[];
+  /** CSV inputs; with a table schema they are typed by it and checked before the kernel runs. */
+  csvTables: { name: string; path: string; file: string; schemaRef?: string; table?: TableSchema }[];
   views: { name: string; format: 'parquet' | 'jsonl'; files: string[]; columns: string[] }[];
   outputs: JobOutput[];
   gate: boolean;

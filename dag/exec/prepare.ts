@@ -7,7 +7,7 @@ import { isStructuredFile } from '../fingerprint/digest.js';
 import { changedPointers } from '../fingerprint/jsondiff.js';
 import { computeLineage, type Lineage } from '../fingerprint/lineage.js';
 import type { CompiledProject } from '../graph/compile.js';
-import { selectWithAncestors } from '../graph/select.js';
+import { descendantsOf, selectWithAncestors } from '../graph/select.js';
 import { fromSplit, knownFromFiles, type CacheView, type FromSplit, type Known, type PlanContext } from '../plan/plan.js';
 import { DagError } from '../project/diagnostics.js';
 import { CacheStore } from '../store/cache.js';
@@ -72,7 +72,10 @@ export function prepareRun(cp: CompiledProject, req: RunRequest): Prepared {
   let from: FromSplit | undefined;
   let base: RunInfo | undefined;
   if (req.from !== undefined) {
-    base = req.base !== undefined ? resolveRun(runsDir, req.base) : defaultBase(runsDir);
+    base = req.base !== undefined ? resolveRun(runsDir, req.base) : defaultBase(runsDir, seed);
+    if (base.receipt.seed !== seed && tasks.some((t) => t.state.scope !== 'world' && !descendantsOf(cp, req.from!).has(t.state.id) && t.state.id !== req.from)) {
+      throw new DagError([{ code: 'base-seed', file: base.dir, message: `base run ${base.id} has seed ${base.receipt.seed}, this run seed ${seed}: staging would publish another seed's data`, fix: `pass --seed ${base.receipt.seed}, or --base a run with seed ${seed}` }]);
+    }
     const outcomes = latestOutcomes(readLedger(base.dir));
     const known = new Map<string, Known>();
     for (const [k, e] of outcomes) if (isPublished(e)) known.set(k, knownFromFiles(e.outputs ?? [], e.gate?.digest ?? null));
@@ -85,11 +88,11 @@ export function prepareRun(cp: CompiledProject, req: RunRequest): Prepared {
   return { runsDir, lineage, cache, ctx: { cp, parts, cache: view, noCache: req.noCache ?? false, from, seed }, tasks, seed, scenarios, documents, base };
 }
 
-/** The base of `--from` without `--base`: the run labelled last-good, else the newest succeeded run. */
-export function defaultBase(runsDir: string): RunInfo {
-  const runs = listRuns(runsDir);
+/** The base of `--from` without `--base`: the run labelled last-good, else the newest succeeded run, of this seed. */
+export function defaultBase(runsDir: string, seed: number): RunInfo {
+  const runs = listRuns(runsDir).filter((r) => r.receipt.seed === seed);
   const lastGood = new LabelStore(runsDir).runsWith('last-good')[0];
   const good = runs.find((r) => r.id === lastGood) ?? runs.find((r) => r.receipt.status === 'succeeded');
-  if (!good) throw new DagError([{ code: 'no-base', file: runsDir, message: '--from needs a base run, and there is no succeeded run', fix: 'run the pipeline once (dag run), or name one with --base RUN' }]);
+  if (!good) throw new DagError([{ code: 'no-base', file: runsDir, message: `--from needs a base run, and there is no succeeded run with seed ${seed}`, fix: 'run the pipeline once (dag run), or name one with --base RUN' }]);
   return good;
 }

@@ -8,6 +8,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { describeViolations, loadCsvChecked } from '../contracts/csv.js';
 import { checkTable, ident, sqlString } from '../contracts/tablecheck.js';
 import { fileSha256 } from '../fingerprint/digest.js';
 import type { JobOutput, KernelFailure, KernelJob, KernelResult, WorkerMessage, WrittenFile } from './job.js';
@@ -83,7 +84,12 @@ async function prepare(con: DuckDBConnection, job: KernelJob): Promise<void> {
     await con.run(`SET VARIABLE ${ident(v.name)} = ${sqlString(v.value)}::${v.sqlType}`);
   }
   for (const t of job.csvTables) {
-    await con.run(`CREATE TABLE ${ident(t.name)} AS SELECT * FROM read_csv(${sqlString(t.path)}, header = true, auto_detect = true)`);
+    if (!t.table) {
+      await con.run(`CREATE TABLE ${ident(t.name)} AS SELECT * FROM read_csv(${sqlString(t.path)}, header = true, auto_detect = true)`);
+      continue;
+    }
+    const problems = await loadCsvChecked(con, t.name, t.path, t.table);
+    if (problems.length) throw new KernelError({ message: `input file ${t.file} breaks its contract ${t.schemaRef}: ${describeViolations(problems)}`, step: 'inputs', column: problems[0]!.column, rule: problems[0]!.rule });
   }
   for (const v of job.views) {
     const files = `[${v.files.map(sqlString).join(', ')}]`;

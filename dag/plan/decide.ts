@@ -38,11 +38,13 @@ export interface TaskFacts {
 export function decide(f: TaskFacts): Decision {
   if (f.stageReason) return { action: 'stage', reason: f.stageReason };
   if (f.forcedReason) return { action: 'run', reason: f.forcedReason };
-  if (f.pendingInputs.length > 0) {
-    const names = f.pendingInputs.map((p) => `${p.dataset} (${p.producer} reruns)`).join(', ');
-    return { action: 'run', reason: `input changed: ${names}`, provisional: !f.noCache };
-  }
   if (f.noCache) return { action: 'run', reason: '--no-cache' };
+  if (f.pendingInputs.length > 0) {
+    // never computed before: nothing in the cache can serve it, whatever its inputs turn out to be
+    if (!f.previous) return { action: 'run', reason: 'new' };
+    const names = f.pendingInputs.map((p) => `${p.dataset} (${p.producer} reruns)`).join(', ');
+    return { action: 'run', reason: `input changed: ${names}`, provisional: true };
+  }
   if (f.cached) return { action: 'cached', reason: f.previous && f.previous.key !== f.key ? 'cache hit: these inputs were computed before' : 'unchanged' };
   if (!f.previous || !f.components) return { action: 'run', reason: 'new' };
   const why = changeReasons(f.previous.components, f.components, f);

@@ -1,0 +1,61 @@
+-- step: sealed
+create table sealed_check as from assert_sealed('sealed_inputs_1A');
+
+-- step: apportion
+-- Merchants per country: largest remainder over size weights (exact total).
+create view country_cells as
+select 'world' as grp, row_number() over (order by country_iso)::UBIGINT as cell, size_weight as weight,
+       (getvariable('world')->>'merchants')::BIGINT as total
+from countries_1A;
+create table per_country as
+with cells as (select row_number() over (order by country_iso)::UBIGINT as cell, country_iso from countries_1A)
+select c.country_iso, a.n from lr_apportion('country_cells', getvariable('stream_key')) a join cells c using (cell);
+
+-- step: draw
+-- Demand classes in alphabetical order with cumulative weights (summed exactly).
+create table class_cum as
+with mix as (
+  select k as demand_class, (getvariable('merchant_policy')->'demand_class_mix'->>k)::DOUBLE as w
+  from (select unnest(json_keys(getvariable('merchant_policy')->'demand_class_mix')) as k)
+)
+select list(demand_class order by demand_class) as classes,
+       list(cum order by demand_class) as cumw
+from (select demand_class, (sum(w::DECIMAL(38, 12)) over (order by demand_class rows between unbounded preceding and current row))::DOUBLE as cum from mix);
+create table mcc_by_class as
+select demand_class, list(mcc order by mcc) as mccs from mcc_1A group by demand_class;
+
+-- One key per merchant slot: (country, slot) under this state's stream; lanes 1.. are independent draws.
+create table slots as
+select p.country_iso, s.i::UBIGINT as slot, prf2(getvariable('stream_key'), key_of(p.country_iso), s.i::UBIGINT) as k
+from per_country p, range(p.n) s(i);
+
+create table drawn as
+select s.country_iso, s.slot, s.k,
+       c.classes[pick_index(c.cumw, u01(mix64(s.k, 1)))] as demand_class
+from slots s, class_cum c;
+
+create table merchants_1A as
+with picked as (
+  select d.*, m.mccs[1 + floor(u01(mix64(d.k, 2)) * len(m.mccs))::BIGINT] as mcc
+  from drawn d join mcc_by_class m using (demand_class)
+), moded as (
+  select p.*, x.cnp_share as mcc_cnp,
+         x.virtual_propensity * (getvariable('merchant_policy')->'virtual'->>'online_scale')::DOUBLE as p_online,
+         u01(mix64(p.k, 3)) as u_mode
+  from picked p join mcc_1A x using (mcc)
+), classified as (
+  select *, CASE
+      WHEN u_mode < p_online * (getvariable('merchant_policy')->'virtual'->>'hybrid_share')::DOUBLE THEN 'HYBRID'
+      WHEN u_mode < p_online THEN 'VIRTUAL_ONLY'
+      ELSE 'PHYSICAL' END as virtual_mode
+  from moded
+)
+select row_number() over (order by country_iso, slot)::UBIGINT as merchant_id,
+       mcc, demand_class, country_iso as legal_country_iso, virtual_mode,
+       1e0 - cnp as card_present_share, cnp as cnp_share
+from (
+  select *, CASE virtual_mode WHEN 'VIRTUAL_ONLY' THEN 1e0
+                              WHEN 'HYBRID' THEN greatest(mcc_cnp, 0.5e0)
+                              ELSE mcc_cnp * 0.3e0 END as cnp
+  from classified
+);

@@ -1,0 +1,24 @@
+-- Largest-remainder apportionment (ENGINE.md "Laws"): every group's total is conserved exactly.
+-- lr_apportion('src', stream): src is a table or view with columns
+--   grp (any type), cell (UBIGINT, unique within grp), weight (DOUBLE >= 0), total (BIGINT, same per grp).
+-- Each cell gets floor(quota); the units left over go to the largest fractions, ties broken by a
+-- PRF draw of the cell under `stream`. Weights are summed as DECIMAL: an exact sum does not depend
+-- on thread count or order, so neither do the quotas.
+create or replace macro lr_apportion(src, stream) as table
+with cells as (
+  select grp, cell, weight::DECIMAL(38, 12) as w, total from query_table(src)
+), quotas as (
+  select grp, cell, total,
+         CASE WHEN sum(w) over (partition by grp) = 0 THEN 0e0
+              ELSE (w / sum(w) over (partition by grp))::DOUBLE * total END as quota
+  from cells
+), floors as (
+  select grp, cell, total, floor(quota)::BIGINT as base, quota - floor(quota) as frac from quotas
+), ranked as (
+  select grp, cell, base,
+         total - sum(base) over (partition by grp) as left_over,
+         row_number() over (partition by grp order by frac desc, mix64(stream, cell) desc, cell) as rank_in_grp
+  from floors
+)
+select grp, cell, base + CASE WHEN rank_in_grp <= left_over THEN 1 ELSE 0 END as n
+from ranked;
