@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { validateDocumentInputs } from '../contracts/inputs.js';
+import { validateDocumentInputs, validateTableInputs } from '../contracts/inputs.js';
+import { ValidatedInputs } from '../store/validated.js';
 import type { ViewMode } from '../log/view.js';
 import { DagError, Diagnostics } from '../project/diagnostics.js';
 import { lastTimings } from '../store/history.js';
@@ -58,7 +59,10 @@ export function registerRun(program: Command): void {
       }
       const diags = new Diagnostics();
       validateDocumentInputs(cp, diags); // bad input fails before a run folder exists
+      const checked = new ValidatedInputs(runsDirOf(cp));
+      await validateTableInputs(cp, diags, { skip: (k) => checked.has(cp, k), valid: (k) => checked.add(cp, k) });
       diags.throwIfAny();
+      checked.save();
       const seeds = flags.seeds !== undefined ? parseSeeds(flags.seeds) : [flags.seed];
       if (flags.seeds !== undefined && (flags.seed !== undefined || flags.resume !== undefined || flags.runId !== undefined)) {
         throw new DagError([{ code: 'seeds-flags', file: '(command line)', message: '--seeds runs one new run per seed; it cannot take --seed, --resume or --run-id' }]);

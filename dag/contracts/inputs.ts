@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { CompiledProject } from '../graph/compile.js';
 import type { Diagnostic, Diagnostics } from '../project/diagnostics.js';
 import { fromPointer, YamlSource } from '../project/yamlsource.js';
+import { loadCsvChecked } from './csv.js';
 
 /** Extensions read as structured documents (YAML is a superset of JSON). */
 export const documentExtensions = ['.yaml', '.yml', '.json'];
@@ -64,4 +65,55 @@ export function validateDocument(cp: CompiledProject, file: string, schemaRef: s
       message: `${detail} (rule ${e.schemaPath.replace(/^https:\/\/contracts\.dag\.invalid\//, '')}, schema ${schemaRef})`,
     };
   });
+}
+
+/**
+ * Validates every CSV input that declares a table schema (and its profile alternates) in DuckDB:
+ * header, types, nulls, enums, ranges, patterns, keys. `skip(digest)` lets a caller pass over files
+ * already found valid (by content digest); `valid(digest)` is told about the ones that pass.
+ */
+export async function validateTableInputs(cp: CompiledProject, diags: Diagnostics, opts: { skip?: (file: string) => boolean; valid?: (file: string) => void } = {}): Promise<void> {
+  const todo: { file: string; ref: string }[] = [];
+  const seen = new Set<string>();
+  for (const id of cp.order) {
+    for (const input of cp.states.get(id)!.fileInputs) {
+      if (!input.schema || !/\.csv$/i.test(input.file)) continue;
+      if ('error' in cp.project.contracts.resolve(input.schema, undefined)) continue;
+      if (cp.project.contracts.kindOf(input.schema) !== 'table') continue;
+      for (const file of variantsOf(cp, input.file)) {
+        const key = `${file}|${input.schema}`;
+        if (seen.has(key) || !existsSync(posix.join(cp.project.root, file)) || opts.skip?.(key)) continue;
+        seen.add(key);
+        todo.push({ file, ref: input.schema });
+      }
+    }
+  }
+  if (todo.length === 0) return;
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const con = await db.connect();
+  try {
+    for (const [i, t] of todo.entries()) {
+      const problems = await loadCsvChecked(con, `csv_${i}`, posix.join(cp.project.root, t.file), cp.project.contracts.table(t.ref));
+      if (problems.length === 0) opts.valid?.(`${t.file}|${t.ref}`);
+      for (const p of problems) {
+        const sample = p.sample.length ? `; e.g. ${JSON.stringify(p.sample.slice(0, 3))}` : '';
+        const line = p.rule === 'missing-column' || p.rule === 'extra-column' ? 1 : lineOfRow(posix.join(cp.project.root, t.file), p.sample[0]);
+        diags.add({ code: 'input-schema', file: t.file, line, pointer: p.column ? `column ${p.column}` : undefined, message: `${p.message} (rule ${p.rule}, schema ${t.ref})${sample}` });
+      }
+    }
+  } finally {
+    con.closeSync();
+    db.closeSync();
+  }
+}
+
+/** The 1-based line of the first CSV line whose first field equals the sample row's first value. */
+function lineOfRow(absPath: string, row: Record<string, unknown> | undefined): number | undefined {
+  if (!row) return undefined;
+  const first = Object.values(row)[0];
+  if (first === null || first === undefined) return undefined;
+  const lines = readFileSync(absPath, 'utf8').split(/\r?\n/);
+  const i = lines.findIndex((l, n) => n > 0 && l.split(',')[0]!.replace(/^"(.*)"$/, '$1') === String(first));
+  return i < 0 ? undefined : i + 1;
 }
