@@ -39,6 +39,7 @@ export class ContractRegistry {
 
   private constructor(readonly root: string) {
     this.ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false, logger: false });
+    addSumKeyword(this.ajv);
   }
 
   static load(root: string, diags: Diagnostics): ContractRegistry {
@@ -262,4 +263,27 @@ function findAnchor(value: unknown, anchor: string, path: (string | number)[]): 
     if (hit) return hit;
   }
   return undefined;
+}
+
+/**
+ * `x-sum`: the numbers of an object's values (or an array's items) must add up to `to`, within
+ * `tolerance` (default 1e-9); with `property`, the values are objects and that property is summed.
+ * For mixes and priors: a share table that does not sum to 1 is an error naming its pointer.
+ */
+function addSumKeyword(ajv: InstanceType<typeof Ajv2020>): void {
+  ajv.addKeyword({
+    keyword: 'x-sum',
+    type: ['object', 'array'],
+    schemaType: 'object',
+    errors: true,
+    validate: function check(spec: { to: number; tolerance?: number; property?: string }, data: unknown): boolean {
+      const items = Array.isArray(data) ? data : Object.values(data as Record<string, unknown>);
+      const nums = items.map((v) => (spec.property !== undefined ? (v as Record<string, unknown> | null)?.[spec.property] : v)).filter((v): v is number => typeof v === 'number');
+      const sum = nums.reduce((a, b) => a + b, 0);
+      const tol = spec.tolerance ?? 1e-9;
+      if (Math.abs(sum - spec.to) <= tol) return true;
+      (check as unknown as { errors: object[] }).errors = [{ keyword: 'x-sum', message: `${spec.property ? `'${spec.property}' values` : 'values'} sum to ${sum}, not ${spec.to} (tolerance ${tol})`, params: { sum, to: spec.to } }];
+      return false;
+    },
+  });
 }

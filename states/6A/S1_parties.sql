@@ -1,0 +1,56 @@
+-- step: size
+create macro prior(path) as getvariable('party_priors')->>path;
+-- Expected weekly arrivals = (outlets + virtual edges) x arrivals per outlet per week (until 5A lands).
+create table sites as
+select country_iso, count(*)::BIGINT as n from (
+  select country_iso from outlets_1A union all select settlement_country_iso from virtual_edges_1A
+) group by all;
+create table world_size as
+select greatest(prior('$.sizing.min_parties')::BIGINT, least(prior('$.sizing.max_parties')::BIGINT,
+         floor(sum(n) * (getvariable('world')->>'arrivals_per_outlet_week')::DOUBLE
+               / (prior('$.sizing.arrivals_per_active_party_week')::DOUBLE * prior('$.sizing.active_fraction')::DOUBLE))::BIGINT)) as n_parties
+from sites;
+
+-- step: apportion
+-- Countries: a blend of each country's share of 1A sites and of size weight (exact sums).
+create view country_cells as
+with w as (
+  select c.country_iso,
+         (coalesce(s.n, 0)::DECIMAL(38, 12) / (select sum(n) from sites))::DOUBLE as site_share,
+         (c.size_weight::DECIMAL(38, 12) / (select sum(size_weight::DECIMAL(38, 12)) from countries_1A))::DOUBLE as size_share
+  from countries_1A c left join sites s using (country_iso)
+)
+select 'world' as grp, row_number() over (order by country_iso)::UBIGINT as cell,
+       prior('$.sizing.outlet_weight')::DOUBLE * site_share + (1e0 - prior('$.sizing.outlet_weight')::DOUBLE) * size_share as weight,
+       (select n_parties from world_size) as total, country_iso
+from w;
+create table per_country as
+select c.country_iso, a.n from lr_apportion('country_cells', mix64(getvariable('stream_key'), 1)) a join country_cells c using (cell);
+
+-- Party types within each country, then segments within each (country, type); alphabetical cells.
+create table type_mix as
+select t as party_type, (getvariable('party_priors')->'party_types'->t->>'share')::DOUBLE as share,
+       row_number() over (order by t)::UBIGINT as cell
+from (select unnest(json_keys(getvariable('party_priors')->'party_types')) as t);
+create view type_cells as
+select p.country_iso as grp, t.cell, t.share as weight, p.n as total from per_country p, type_mix t;
+create table per_type as
+select a.grp as country_iso, t.party_type, a.n from lr_apportion('type_cells', mix64(getvariable('stream_key'), 2)) a join type_mix t using (cell);
+
+create table segment_mix as
+select t.party_type, s as segment, (getvariable('party_priors')->'party_types'->t.party_type->'segments'->>s)::DOUBLE as share,
+       row_number() over (partition by t.party_type order by s)::UBIGINT as cell
+from type_mix t, (select unnest(json_keys(getvariable('party_priors')->'party_types'->t.party_type->'segments')) as s);
+create view segment_cells as
+select p.country_iso || '|' || p.party_type as grp, s.cell, s.share as weight, p.n as total
+from per_type p join segment_mix s using (party_type);
+create table per_segment as
+select split_part(a.grp, '|', 1) as country_iso, split_part(a.grp, '|', 2) as party_type, s.segment, a.n
+from lr_apportion('segment_cells', mix64(getvariable('stream_key'), 3)) a
+join segment_mix s on s.party_type = split_part(a.grp, '|', 2) and s.cell = a.cell;
+
+-- step: parties
+create table s1_party_base_6A as
+select row_number() over (order by p.country_iso, p.party_type, p.segment, r.i)::UBIGINT as party_id,
+       p.country_iso, c.region, p.party_type, p.segment
+from per_segment p join countries_1A c using (country_iso), range(p.n) r(i);

@@ -1,0 +1,45 @@
+-- step: draw
+create table inst_prior as
+select a.acct as account_type, i as instrument_type,
+       (getvariable('instrument_priors')->'per_account_type'->a.acct->i->>'p_first')::DOUBLE as p_first,
+       (getvariable('instrument_priors')->'per_account_type'->a.acct->i->>'extra_mean')::DOUBLE as extra_mean
+from (select unnest(json_keys(getvariable('instrument_priors')->'per_account_type')) as acct) a,
+     (select unnest(json_keys(getvariable('instrument_priors')->'per_account_type'->a.acct)) as i);
+-- Per account and instrument type: a first instrument with p_first, then Poisson(extra_mean) more;
+-- types in alphabetical order fill the account up to max_per_account.
+create table counts as
+with drawn as (
+  select a.account_id, a.party_id, p.instrument_type,
+         CASE WHEN u01(prf2(getvariable('stream_key'), a.account_id, key_of(p.instrument_type))) < p.p_first
+              THEN 1 + draw_poisson(prf3(getvariable('stream_key'), a.account_id, key_of(p.instrument_type), 2), p.extra_mean) ELSE 0 END as n
+  from s2_account_base_6A a join inst_prior p using (account_type)
+)
+select *, sum(n) over (partition by account_id order by instrument_type rows between unbounded preceding and current row) as cum
+from drawn;
+create table capped as
+select account_id, party_id, instrument_type,
+       greatest(0, least(n, (getvariable('instrument_priors')->>'max_per_account')::BIGINT - (cum - n)))::BIGINT as n
+from counts;
+
+-- step: instruments
+create table scheme_cum as
+select r as region, list(s order by s) as schemes,
+       list(cum order by s) as cumw
+from (
+  select r, s, (sum(((getvariable('instrument_priors')->'scheme_mix'->r->>s)::DOUBLE)::DECIMAL(38, 12)) over (partition by r order by s rows between unbounded preceding and current row))::DOUBLE as cum
+  from (select unnest(json_keys(getvariable('instrument_priors')->'scheme_mix')) as r) a,
+       (select unnest(json_keys(getvariable('instrument_priors')->'scheme_mix'->a.r)) as s)
+) group by r;
+create table s3_instrument_base_6A as
+with expanded as (
+  select c.account_id, c.party_id, c.instrument_type, r.i + 1 as instrument_seq
+  from capped c, range(c.n) r(i)
+)
+select row_number() over (order by e.account_id, e.instrument_type, e.instrument_seq)::UBIGINT as instrument_id,
+       e.account_id, e.party_id, e.instrument_type,
+       CASE WHEN e.instrument_type = 'BANK_TRANSFER' THEN 'RAIL'
+            ELSE sc.schemes[pick_index(sc.cumw, u01(prf3(getvariable('stream_key'), e.account_id, key_of(e.instrument_type), 100 + e.instrument_seq)))] END as scheme,
+       e.instrument_type = 'VIRTUAL_CARD' as is_virtual
+from expanded e join s1_party_base_6A p using (party_id) join scheme_cum sc on sc.region = p.region;
+create table s3_account_instrument_links_6A as
+select account_id, instrument_id from s3_instrument_base_6A;

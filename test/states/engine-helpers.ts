@@ -1,0 +1,227 @@
+// Shared helpers for the engine tests under test/states/: DuckDB with the kernel prelude, temp copies
+// of the repository's engine project, the real `dag` CLI as a child process, ledgers and digests.
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const LIB = join(REPO, 'states', '_lib');
+const CLI = join(REPO, 'tools', 'cli', 'dag.mjs');
+const BUILT = join(REPO, 'dist', 'dag', 'cli', 'main.js');
+export const HEX64 = /^[0-9a-f]{64}$/;
+
+/** Per-test timeout for tests that spawn `dag` (a process costs ~0.5 s, a 1A run 1-2 s, far more on a busy machine). */
+export const ENGINE_TIMEOUT = 60_000;
+
+// ---------------------------------------------------------------------------------------------
+// DuckDB
+
+export interface Duck {
+  db: DuckDBInstance;
+  con: DuckDBConnection;
+  rows<T = Record<string, unknown>>(sql: string): Promise<T[]>;
+  run(sql: string): Promise<void>;
+  close(): void;
+}
+
+/** An in-memory DuckDB with the given prelude files of states/_lib loaded (e.g. ['prf', 'apportion']). */
+export async function openDuck(libs: string[], threads = 2): Promise<Duck> {
+  const db = await DuckDBInstance.create(':memory:', { threads: String(threads) });
+  const con = await db.connect();
+  for (const l of libs) await con.run(readFileSync(join(LIB, `${l}.sql`), 'utf8'));
+  return {
+    db,
+    con,
+    rows: async <T>(sql: string) => (await con.runAndReadAll(sql)).getRowObjectsJS() as T[],
+    run: async (sql: string) => {
+      await con.run(sql);
+    },
+    close: () => {
+      con.closeSync();
+      db.closeSync();
+    },
+  };
+}
+
+/** A SQL string literal. */
+export const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+// ---------------------------------------------------------------------------------------------
+// Temp folders
+
+const made: string[] = [];
+export function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), `dag-states-${prefix}-`));
+  made.push(d);
+  return d;
+}
+export function removeTemps(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+export const fileSha = (p: string) => sha256(readFileSync(p));
+
+/** ASCII (byte-wise) order of strings, as the HashGate law wants it. */
+export const ascii = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+/** Every file under dir, relative with '/', in ASCII order. */
+export function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const abs = join(d, e.name);
+      if (e.isDirectory()) walk(abs);
+      else out.push(relative(dir, abs).split(sep).join('/'));
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return out.sort(ascii);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The engine project and the `dag` CLI
+
+export interface Project {
+  root: string;
+  runsDir: string;
+  write(rel: string, text: string): void;
+  read(rel: string): string;
+  /** Replaces `from` by `to` in a project file; fails when `from` is not there exactly once. */
+  edit(rel: string, from: string | RegExp, to: string): void;
+}
+
+/**
+ * A temp copy of the repository's engine project (dag.yaml, config/, contracts/, states/_lib and the
+ * given segments' states: other segments are under construction in the repository and must not
+ * decide whether a 1A test passes) and an empty runs folder.
+ */
+export function engineCopy(segments: string[] = ['1A']): Project {
+  const root = tempDir('proj');
+  for (const p of ['dag.yaml', 'config', 'contracts', 'states/_lib', ...segments.map((s) => `states/${s}`)]) cpSync(join(REPO, p), join(root, p), { recursive: true });
+  return withRuns(root, tempDir('runs'));
+}
+
+export function withRuns(root: string, runsDir: string): Project {
+  const read = (rel: string) => readFileSync(join(root, rel), 'utf8');
+  const write = (rel: string, text: string) => writeFileSync(join(root, rel), text);
+  return {
+    root,
+    runsDir,
+    read,
+    write,
+    edit(rel, from, to) {
+      const text = read(rel);
+      const hits = typeof from === 'string' ? text.split(from).length - 1 : (text.match(new RegExp(from.source, from.flags.includes('g') ? from.flags : from.flags + 'g')) ?? []).length;
+      if (hits !== 1) throw new Error(`edit ${rel}: expected one match of ${String(from)}, found ${hits}`);
+      write(rel, text.replace(from, to));
+    },
+  };
+}
+
+/** The same project with a fresh, empty runs folder (an empty cache: every state really runs). */
+export function freshRuns(p: Project): Project {
+  return withRuns(p.root, tempDir('runs'));
+}
+
+export interface DagResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The real `dag` CLI (compiled dist/) in its own process, DAG_RUNS_DIR = the project's runs folder. */
+export function dag(p: Project, args: string[]): Promise<DagResult> {
+  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npx tsc -p .\` first`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, '--root', p.root, ...args], { cwd: p.root, env: { ...process.env, DAG_RUNS_DIR: p.runsDir, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export interface RunJson {
+  runId: string;
+  runDir: string;
+  status: string;
+  counts: Record<string, number>;
+  labels: string[];
+  warnings: string[];
+  exitCode?: number;
+}
+
+export interface LedgerOutput {
+  dataset: string;
+  path: string;
+  sha256: string;
+  bytes: number;
+  rows?: number;
+}
+export interface LedgerLine {
+  state: string;
+  action: string;
+  reason: string;
+  outputs?: LedgerOutput[];
+  gate?: { segment: string; path: string; passed: boolean; digest?: string };
+  error?: { message: string };
+}
+
+/** `dag run --json ...args`; returns the exit code, the parsed summary (when there is one) and the raw output. */
+export async function dagRun(p: Project, args: string[] = []): Promise<DagResult & { json?: RunJson }> {
+  const r = await dag(p, ['run', '--json', ...args]);
+  let json: RunJson | undefined;
+  try {
+    json = JSON.parse(r.stdout) as RunJson;
+  } catch {
+    json = undefined;
+  }
+  return { ...r, json };
+}
+
+/** A `dag run` that must succeed: its summary, ledger and run folder. */
+export async function runOk(p: Project, args: string[] = []): Promise<{ json: RunJson; ledger: LedgerLine[] }> {
+  const r = await dagRun(p, args);
+  if (r.code !== 0 || !r.json) throw new Error(`dag run ${args.join(' ')} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  return { json: r.json, ledger: ledgerOf(r.json.runDir) };
+}
+
+export function ledgerOf(runDir: string): LedgerLine[] {
+  return readFileSync(join(runDir, 'ledger.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as LedgerLine);
+}
+
+/** dataset -> sha256 of every published dataset in a ledger (the gate's index and flag excluded). */
+export function digests(ledger: LedgerLine[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of ledger) {
+    if (!['ran', 'cached', 'staged'].includes(e.action)) continue;
+    for (const o of e.outputs ?? []) if (!o.dataset.startsWith('(')) out[o.dataset] = o.sha256;
+  }
+  return out;
+}
+
+/** The absolute path of a dataset's (single) published file in a run. */
+export function outputPath(runDir: string, ledger: LedgerLine[], dataset: string): string {
+  const hits = ledger.flatMap((e) => (['ran', 'cached', 'staged'].includes(e.action) ? (e.outputs ?? []) : [])).filter((o) => o.dataset === dataset);
+  if (hits.length !== 1) throw new Error(`expected one published file of ${dataset}, found ${hits.length}`);
+  return join(runDir, hits[0]!.path);
+}
+
+export function entryOf(ledger: LedgerLine[], state: string): LedgerLine {
+  const e = ledger.filter((l) => l.state === state).at(-1);
+  if (!e) throw new Error(`no ledger line for ${state}`);
+  return e;
+}
+
+export const SEED_SCOPED = ['merchants_1A', 'outlets_1A', 'virtual_edges_1A', 'validation_report_1A', 'validation_issue_table_1A'];
+export const WORLD_SCOPED = ['s0_gate_receipt_1A', 'sealed_inputs_1A', 'countries_1A', 'mcc_1A'];
