@@ -292,7 +292,6 @@ describe('validation_report, gate_verdict_of, validation_issues', () => {
     expect(report.verdict).toBe('PASS_BPLUS');
     expect(check(report, 'upper_only').threshold_B).toEqual([null, 0.1]);
     expect(check(report, 'lower_only').threshold_Bplus).toEqual([5, null]);
-    expect(check(report, 'open').threshold).toEqual({ equals: null }); // both ends null: "not distinct"
 
     const warn = await validate([real('upper_only', 0.07), real('lower_only', 4)]);
     expect(warn.graded.map((g) => g.status)).toEqual(['WARN', 'WARN']);
