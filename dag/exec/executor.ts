@@ -46,6 +46,8 @@ export interface RunSummary {
   exitCode: number;
   labels: string[];
   warnings: string[];
+  /** Every state that failed, with its error text (for --json). */
+  failures: { task: string; error: string }[];
 }
 
 const TMP = '.tmp';
@@ -69,6 +71,7 @@ export class Execution {
   private aborted = false;
   private ledger!: LedgerWriter;
   private readonly warnings: string[] = [];
+  private readonly failures: { task: string; error: string }[] = [];
 
   constructor(
     private readonly cp: CompiledProject,
@@ -77,6 +80,7 @@ export class Execution {
   ) {
     bus.on((e) => {
       if (e.type === 'warning') this.warnings.push(e.message);
+      if (e.type === 'task-end' && e.action === 'failed') this.failures.push({ task: e.task, error: e.error ?? e.reason });
     });
   }
 
@@ -260,7 +264,7 @@ export class Execution {
     }
     const seconds = (performance.now() - ctx.t0) / 1000;
     bus.emit({ type: 'run-end', runId, runDir, status, counts, seconds, labels: store.of(runId) });
-    return { runId, runDir, status, counts, seconds, exitCode: status === 'succeeded' ? EXIT.ok : status === 'interrupted' ? 130 : EXIT.failed, labels: store.of(runId), warnings: this.warnings };
+    return { runId, runDir, status, counts, seconds, exitCode: status === 'succeeded' ? EXIT.ok : status === 'interrupted' ? 130 : EXIT.failed, labels: store.of(runId), warnings: this.warnings, failures: this.failures };
   }
 
   /** True when the run covered every gate state of the project and each sealed a passing bundle. */

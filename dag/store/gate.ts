@@ -65,7 +65,13 @@ export async function verifyBundle(dir: string, indexName: string): Promise<Gate
   if (!existsSync(dir)) return { ok: false, files: [], problem: `bundle folder ${dir} does not exist` };
   if (!existsSync(flagPath)) return { ok: false, files: [], problem: `no ${FLAG} in ${dir}: the gate did not pass` };
   if (!existsSync(indexPath)) return { ok: false, files: [], problem: `bundle index ${indexName} is missing from ${dir}` };
-  const index = JSON.parse(readFileSync(indexPath, 'utf8')) as BundleIndex;
+  let index: BundleIndex;
+  try {
+    index = JSON.parse(readFileSync(indexPath, 'utf8')) as BundleIndex;
+    if (!Array.isArray(index.files)) throw new Error('it has no files list');
+  } catch (e) {
+    return { ok: false, files: [], problem: `bundle index ${indexName} in ${dir} is not a valid index (changed after sealing?): ${(e as Error).message}` };
+  }
   const present = bundleFiles(dir, [indexName, FLAG]);
   const listed = index.files.map((f) => f.path);
   const extra = present.filter((f) => !listed.includes(f));
@@ -79,6 +85,6 @@ export async function verifyBundle(dir: string, indexName: string): Promise<Gate
   const m = /^sha256_hex = ([0-9a-f]{64})\s*$/.exec(readFileSync(flagPath, 'utf8'));
   if (!m) return { ok: false, files: index.files, problem: `${FLAG} in ${dir} is malformed` };
   const digest = await bundleDigest(dir);
-  if (digest !== m[1]) return { ok: false, files: index.files, problem: `${FLAG} digest ${m[1]} does not match the bundle (recomputed ${digest})` };
+  if (digest !== m[1]) return { ok: false, files: index.files, problem: `${FLAG} digest ${m[1]} does not match the bundle (recomputed ${digest}); every indexed file matches, so ${indexName} or ${FLAG} changed after sealing` };
   return { ok: true, digest, files: index.files };
 }

@@ -161,8 +161,8 @@ select unnest([
   invariant('ip_links_within_capacity', (select count(*) from issue_entities where check_id = 'ip_links_within_capacity'), 0),
   invariant('instrument_account_exists', (select count(*) from issue_entities where check_id = 'instrument_account_exists'), 0),
   invariant('device_link_party_exists', (select count(*) from issue_entities where check_id = 'device_link_party_exists'), 0),
-  realism(p, 'S2_overflow_accounts', (select coalesce(sum(overflow), 0) from s2_allocation_counters_6A)),
-  realism(p, 'S2_redistributed_accounts', (select coalesce(sum(redistributed), 0) from s2_allocation_counters_6A)),
+  metric('S2_overflow_accounts', (select coalesce(sum(overflow), 0) from s2_allocation_counters_6A)),
+  metric('S2_redistributed_accounts', (select coalesce(sum(redistributed), 0) from s2_allocation_counters_6A)),
   realism(p, 'T1_accounts_above_kmax', (select coalesce(sum(above), 0) from holding_stats)),
   realism(p, 'T2_p99_minus_kmax', (select max(p99 - k_max) from holding_stats)),
   realism(p, 'T2_max_minus_kmax', (select max(mx - k_max) from holding_stats)),
@@ -175,12 +175,12 @@ select unnest([
   realism(p, 'T7_device_odds_ratio', (select device_or from odds)),
   realism(p, 'T8_role_mix_jsd', (select jsd from role_jsd)),
   realism(p, 'risky_ip_share', risky_ips / ips),
-  realism(p, 'risky_account_share', risky_accounts / accounts),
-  realism(p, 'risky_party_share', risky_parties / parties),
+  metric('risky_account_share', risky_accounts / accounts),
+  metric('risky_party_share', risky_parties / parties),
   realism(p, 'accounts_per_party', accounts / parties),
   realism(p, 'instruments_per_account', instruments / accounts),
   realism(p, 'devices_per_party', devices / parties),
-  realism(p, 'ips_per_linked_device', ips / linked_devices)
+  metric('ips_per_linked_device', ips / linked_devices)
 ], recursive := true)
 from n, pol;
 

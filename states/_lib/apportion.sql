@@ -9,8 +9,10 @@ with cells as (
   select grp, cell, weight::DECIMAL(38, 12) as w, total from query_table(src)
 ), quotas as (
   select grp, cell, total,
-         CASE WHEN sum(w) over (partition by grp) = 0 THEN 0e0
-              ELSE (w / sum(w) over (partition by grp))::DOUBLE * total END as quota
+         CASE WHEN sum(w) over (partition by grp) > 0 THEN (w / sum(w) over (partition by grp))::DOUBLE * total
+              WHEN total = 0 THEN 0e0
+              -- a positive total cannot be conserved over cells that all weigh 0
+              ELSE error('lr_apportion: group ' || grp::VARCHAR || ' has total ' || total || ' but every weight is 0') END as quota
   from cells
 ), floors as (
   select grp, cell, total, floor(quota)::BIGINT as base, quota - floor(quota) as frac from quotas
