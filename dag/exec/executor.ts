@@ -4,7 +4,8 @@ import PQueue from 'p-queue';
 import { parse as parseYaml } from 'yaml';
 import { canonicalJson } from '../fingerprint/canonical.js';
 import type { CacheKey, KeyComponents } from '../fingerprint/cachekey.js';
-import { fileSha256, isStructuredFile } from '../fingerprint/digest.js';
+import { contentDigest, fileSha256, isStructuredFile } from '../fingerprint/digest.js';
+import { sha256Hex } from '../fingerprint/canonical.js';
 import { streamKey } from '../fingerprint/lineage.js';
 import type { CompiledProject, StateNode } from '../graph/compile.js';
 import { changeReasons, decide, type Decision } from '../plan/decide.js';
@@ -333,6 +334,8 @@ export class Execution {
       }
     }
 
+    const changed = changedSinceStart(this.cp, prep, task);
+    if (changed) return this.failTask(task, runDir, tmp, started, { message: `${changed} changed after this run started; the run reads one version of the project, so rerun it (dag run --resume ${basename(runDir)} after restoring it, or a new dag run)`, rule: 'changed-during-run', step: 'inputs' });
     const r = await this.runKernel(task, prep, runDir, tmp, done, decision.reason, started, key);
     if (r !== 'interrupted' && r.action === 'ran') {
       remember();
@@ -573,6 +576,24 @@ export class Execution {
       else if (m.type === 'log') this.bus.emit({ type: 'task-log', task: task.key, level: m.level, message: m.message });
     });
   }
+}
+
+/**
+ * The first file this task reads (kernel, prelude, input files, output contracts) whose content
+ * differs from what the run saw when it started, if any: an edit during an hour-long run must not
+ * give it half old, half new inputs.
+ */
+function changedSinceStart(cp: CompiledProject, prep: Prepared, task: Task): string | undefined {
+  const root = cp.project.root;
+  if (sha256Hex(readFileSync(posix.join(root, task.state.kernel))) !== prep.ctx.parts.kernelDigest(task.state)) return task.state.kernel;
+  const files = [...cp.project.config.kernel_prelude, ...task.state.fileInputs.map((f) => f.file), ...task.state.outputs.map((o) => o.schema.split('#')[0]!)];
+  for (const f of files) {
+    const before = prep.lineage.digests.get(f);
+    const actual = prep.lineage.resolved.get(f) ?? f;
+    if (before !== undefined && existsSync(posix.join(root, actual)) && contentDigest(posix.join(root, actual), actual) !== before) return actual;
+    if (before !== undefined && !existsSync(posix.join(root, actual))) return actual;
+  }
+  return undefined;
 }
 
 /** Task key of the instance of `producer` that `task` reads (its own scenario's, if scenario-scoped). */

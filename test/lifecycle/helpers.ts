@@ -1,0 +1,140 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = join(REPO, 'tools', 'cli', 'dag.mjs');
+const BUILT = join(REPO, 'dist', 'dag', 'cli', 'main.js');
+const FIXTURE = join(REPO, 'test', 'fixtures', 'diamond');
+
+/** A test that spawns the CLI several times; the machine may be busy. */
+export const LIFECYCLE_TIMEOUT = 120_000;
+
+export interface DagResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const made: string[] = [];
+
+/** A fresh temporary folder, removed by `cleanup()`. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `dag-lifecycle-${prefix}-`));
+  made.push(dir);
+  return dir;
+}
+
+export function cleanup(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/**
+ * A private copy of the diamond fixture (without any runs/). `retention` is appended to dag.yaml
+ * as given; `breakS2` replaces fx.S2's kernel with SQL that does not parse.
+ */
+export function copyFixture(opts: { retention?: string; breakS2?: boolean } = {}): string {
+  const root = join(tempDir('project'), 'diamond');
+  cpSync(FIXTURE, root, { recursive: true, filter: (src) => !src.startsWith(join(FIXTURE, 'runs')) });
+  if (opts.retention) writeFileSync(join(root, 'dag.yaml'), readFileSync(join(root, 'dag.yaml'), 'utf8') + `retention: ${opts.retention}\n`);
+  if (opts.breakS2) writeFileSync(join(root, 'states', 'fx', 'S2_merchants.sql'), '-- step: draw\ncreate table merchants_fx as select nonsense from;\n');
+  return root;
+}
+
+/** Runs the real `dag` command (compiled dist/) with DAG_RUNS_DIR set. */
+export function dag(root: string, runsDir: string, args: string[]): Promise<DagResult> {
+  const { child, done } = spawnDag(root, runsDir, args);
+  void child;
+  return done;
+}
+
+export function spawnDag(root: string, runsDir: string, args: string[]): { child: ChildProcess; done: Promise<DagResult> } {
+  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npx tsc -p .\``);
+  const child = spawn(process.execPath, [CLI, '--root', root, ...args], { cwd: REPO, env: { ...process.env, NO_COLOR: '1', DAG_RUNS_DIR: runsDir } });
+  const done = new Promise<DagResult>((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  return { child, done };
+}
+
+/** `dag ... --json`, asserting the exit code, parsed. */
+export async function dagJson<T = any>(root: string, runsDir: string, args: string[], expectCode = 0): Promise<T> {
+  const r = await dag(root, runsDir, [...args, '--json']);
+  if (r.code !== expectCode) throw new Error(`dag ${args.join(' ')} exited ${r.code}, expected ${expectCode}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+export interface RunJson {
+  runId: string;
+  runDir: string;
+  status: string;
+  counts: Record<string, number>;
+  labels: string[];
+  warnings: string[];
+  failures: { task: string; error: string }[];
+  exitCode: number;
+}
+
+/** `dag run ... --json`; the exit code must match `expectCode`. */
+export function dagRun(root: string, runsDir: string, args: string[] = [], expectCode = 0): Promise<RunJson> {
+  return dagJson<RunJson>(root, runsDir, ['run', ...args], expectCode);
+}
+
+/** Disk usage as `du` counts it (each inode once), in bytes. */
+export function du(path: string): number {
+  const out = execFileSync('du', ['-sB1', path], { encoding: 'utf8' });
+  return Number(out.split(/\s/)[0]);
+}
+
+export function readJson<T = any>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+export function labelsFile(runsDir: string): Record<string, string[]> {
+  const f = join(runsDir, 'labels.json');
+  return existsSync(f) ? readJson(f) : {};
+}
+
+export interface LedgerLine {
+  state: string;
+  scenario?: string;
+  action: string;
+  cache_key?: string;
+  outputs?: { dataset: string; path: string; sha256: string; bytes: number }[];
+}
+
+export function ledger(runDir: string): LedgerLine[] {
+  return readFileSync(join(runDir, 'ledger.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as LedgerLine);
+}
+
+/** The sha256 of every output a run's ledger lists. */
+export function outputShas(runDir: string): Set<string> {
+  return new Set(ledger(runDir).flatMap((e) => (e.outputs ?? []).map((o) => o.sha256)));
+}
+
+export function objectPath(runsDir: string, sha: string): string {
+  return join(runsDir, '.cache', 'objects', sha.slice(0, 2), sha);
+}
+
+/** A process that stays alive until killed: a live pid to put in a lock file. */
+export function liveProcess(): ChildProcess {
+  return spawn('sleep', ['600'], { stdio: 'ignore' });
+}
+
+/** Makes a finished run look like one still running under `pid`: receipt status running, a lock held by pid. */
+export function markRunning(runDir: string, pid: number | undefined, host: string): void {
+  const receiptPath = join(runDir, 'run_receipt.json');
+  const receipt = readJson(receiptPath);
+  writeFileSync(receiptPath, JSON.stringify({ ...receipt, status: 'running', finished_utc: null }, null, 2) + '\n');
+  if (pid !== undefined) writeFileSync(join(runDir, '.lock'), JSON.stringify({ pid, host, since: new Date().toISOString() }));
+}
