@@ -45,16 +45,18 @@ from lr_apportion('first_pass_src', mix64(getvariable('stream_key'), 2)) a
 join eligible e on e.party_id = a.cell and e.cell_key || '|' || e.account_type = a.grp;
 
 -- The hard cap, then the overflow goes to parties of the same cell with headroom, weighted by
--- weight x headroom, capped again; whatever finds no room is counted as dropped.
+-- headroom (so no share exceeds a party's room), capped again; what finds no room is counted as dropped.
 create table capped as
 select *, least(n, k_max) as n_cap, n - least(n, k_max) as overflow, k_max - least(n, k_max) as headroom from first_pass;
+-- Only cells that overflowed take part (most do not).
+create table overflowing as
+select cell_key, account_type, sum(overflow) as total from capped group by all having sum(overflow) > 0;
 create view second_pass_src as
-select cell_key || '|' || account_type as grp, party_id as cell, w * headroom as weight,
-       sum(overflow) over (partition by cell_key, account_type) as total
-from capped;
+select c.cell_key || '|' || c.account_type as grp, c.party_id as cell, c.headroom::DOUBLE as weight, o.total
+from capped c join overflowing o using (cell_key, account_type);
 create table second_pass as
-select c.*, least(a.n, c.headroom) as extra, a.n - least(a.n, c.headroom) as unplaced
-from capped c join lr_apportion('second_pass_src', mix64(getvariable('stream_key'), 3)) a
+select c.*, coalesce(least(a.n, c.headroom), 0) as extra, coalesce(a.n - least(a.n, c.headroom), 0) as unplaced
+from capped c left join lr_apportion('second_pass_src', mix64(getvariable('stream_key'), 3)) a
   on a.cell = c.party_id and a.grp = c.cell_key || '|' || c.account_type;
 
 -- The last few units (largest-remainder rounding can hand a party one more than its headroom)
@@ -66,7 +68,8 @@ with left_over as (
   select s.party_id, s.cell_key, s.account_type,
          row_number() over (partition by s.cell_key, s.account_type
                             order by s.headroom - s.extra desc, prf3(getvariable('stream_key'), s.party_id, key_of(s.account_type), 4), s.party_id) as rk
-  from second_pass s where s.headroom - s.extra > 0
+  from second_pass s semi join left_over l using (cell_key, account_type)
+  where s.headroom - s.extra > 0
 )
 select s.*, CASE WHEN r.rk <= l.u THEN 1 ELSE 0 END as last
 from second_pass s

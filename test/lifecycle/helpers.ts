@@ -45,11 +45,10 @@ export function copyFixture(opts: { retention?: string; breakS2?: boolean } = {}
 
 /** Runs the real `dag` command (compiled dist/) with DAG_RUNS_DIR set. */
 export function dag(root: string, runsDir: string, args: string[]): Promise<DagResult> {
-  const { child, done } = spawnDag(root, runsDir, args);
-  void child;
-  return done;
+  return spawnDag(root, runsDir, args).done;
 }
 
+/** The same, started: the child (to kill it) and its result. */
 export function spawnDag(root: string, runsDir: string, args: string[]): { child: ChildProcess; done: Promise<DagResult> } {
   if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npx tsc -p .\``);
   const child = spawn(process.execPath, [CLI, '--root', root, ...args], { cwd: REPO, env: { ...process.env, NO_COLOR: '1', DAG_RUNS_DIR: runsDir } });
