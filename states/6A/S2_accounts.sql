@@ -55,7 +55,8 @@ create view second_pass_src as
 select c.cell_key || '|' || c.account_type as grp, c.party_id as cell, c.headroom::DOUBLE as weight, o.total
 from capped c join overflowing o using (cell_key, account_type);
 create table second_pass as
-select c.*, coalesce(least(a.n, c.headroom), 0) as extra, coalesce(a.n - least(a.n, c.headroom), 0) as unplaced
+select c.*, CASE WHEN a.n IS NULL THEN 0 ELSE least(a.n, c.headroom) END as extra,  -- least() skips NULLs
+       CASE WHEN a.n IS NULL THEN 0 ELSE a.n - least(a.n, c.headroom) END as unplaced
 from capped c left join lr_apportion('second_pass_src', mix64(getvariable('stream_key'), 3)) a
   on a.cell = c.party_id and a.grp = c.cell_key || '|' || c.account_type;
 
