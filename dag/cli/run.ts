@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { validateDocumentInputs, validateTableInputs } from '../contracts/inputs.js';
+import { LABEL_PATTERN } from '../store/labels.js';
 import { ValidatedInputs } from '../store/validated.js';
 import type { ViewMode } from '../log/view.js';
 import { DagError, Diagnostics } from '../project/diagnostics.js';
@@ -57,6 +58,8 @@ export function registerRun(program: Command): void {
         const clash = [flags.seed !== undefined && '--seed', flags.scenarios !== undefined && '--scenarios', flags.profile !== undefined && '--profile', flags.runId !== undefined && '--run-id', flags.from !== undefined && '--from', targets.length > 0 && 'target states'].filter(Boolean);
         if (clash.length) throw new DagError([{ code: 'resume-flags', file: '(command line)', message: `--resume continues a run as it started; it cannot take ${clash.join(', ')}`, fix: 'drop them, or start a new run' }]);
       }
+      const badLabel = (flags.label ?? []).find((l) => !LABEL_PATTERN.test(l));
+      if (badLabel !== undefined) throw new DagError([{ code: 'bad-label', file: '(command line)', message: `--label '${badLabel}' must be lowercase letters, digits, - or _ (at most 40)` }]);
       const diags = new Diagnostics();
       validateDocumentInputs(cp, diags); // bad input fails before a run folder exists
       const checked = new ValidatedInputs(runsDirOf(cp));

@@ -260,9 +260,7 @@ export class Execution {
     writeReceipt(runDir, { ...receipt, status, finished_utc: new Date().toISOString() });
     const promoted = status === 'succeeded' && !this.opts.noPromote && this.allGatesPassed(done);
     const store = new LabelStore(prep.runsDir);
-    for (const l of [...(this.opts.labels ?? []), ...(promoted ? ['last-good'] : [])]) {
-      if (status === 'succeeded' || l !== 'last-good') store.add(runId, l);
-    }
+    if (status === 'succeeded') for (const l of [...(this.opts.labels ?? []), ...(promoted ? ['last-good'] : [])]) store.add(runId, l);
     const seconds = (performance.now() - ctx.t0) / 1000;
     bus.emit({ type: 'run-end', runId, runDir, status, counts, seconds, labels: store.of(runId) });
     return { runId, runDir, status, counts, seconds, exitCode: status === 'succeeded' ? EXIT.ok : status === 'interrupted' ? 130 : EXIT.failed, labels: store.of(runId), warnings: this.warnings, failures: this.failures };

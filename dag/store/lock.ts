@@ -28,10 +28,15 @@ export function readLock(runDir: string): LockInfo | undefined {
   }
 }
 
-/** The pid holding the run's lock, if that process is alive. */
+/**
+ * The pid holding the run's lock, if that process is alive; a lock taken on another host counts
+ * as held (its process cannot be checked from here, so it is never treated as stale).
+ */
 export function lockHolder(runDir: string): number | undefined {
   const info = readLock(runDir);
-  return info && info.host === hostname() && isAlive(info.pid) ? info.pid : undefined;
+  if (!info) return undefined;
+  if (info.host !== hostname()) return info.pid;
+  return isAlive(info.pid) ? info.pid : undefined;
 }
 
 /**

@@ -38,7 +38,8 @@ export interface PrunePlan {
 
 /** Decides which runs a prune keeps, and why. Pure: every fact is an argument. */
 export function decideRuns(runs: { id: string; status: string; created: string; labels: string[]; pid?: number }[], policy: PrunePolicy): { id: string; action: 'KEEP' | 'DELETE'; reason: string }[] {
-  let newest = 0;
+  // keep_last counts the newest succeeded runs, whatever else keeps them (runs come newest first)
+  const newestIds = runs.filter((r) => r.status === 'succeeded').slice(0, policy.keepLast).map((r) => r.id);
   return runs.map((r) => {
     if (r.pid !== undefined) return { id: r.id, action: 'KEEP', reason: `running (locked by pid ${r.pid})` };
     if (policy.keep.includes(r.id)) return { id: r.id, action: 'KEEP', reason: '--keep' };
@@ -47,10 +48,8 @@ export function decideRuns(runs: { id: string; status: string; created: string; 
     const failed = r.status === 'failed' || r.status === 'interrupted';
     if (failed) return { id: r.id, action: 'DELETE', reason: r.status };
     if (policy.failedOnly) return { id: r.id, action: 'KEEP', reason: 'not failed (--failed)' };
-    if (r.status === 'succeeded' && newest < policy.keepLast) {
-      newest++;
-      return { id: r.id, action: 'KEEP', reason: `newest (${newest} of keep_last ${policy.keepLast})` };
-    }
+    const rank = newestIds.indexOf(r.id);
+    if (rank >= 0) return { id: r.id, action: 'KEEP', reason: `newest (${rank + 1} of keep_last ${policy.keepLast})` };
     return { id: r.id, action: 'DELETE', reason: 'superseded' };
   });
 }
@@ -110,6 +109,7 @@ export function planPrune(runsDir: string, policy: PrunePolicy): PrunePlan {
     linksDeleted.set(id, rec);
   };
   for (const r of deleted) visit(r.dir);
+  if (existsSync(join(runsDir, TRASH))) visit(join(runsDir, TRASH)); // what an interrupted prune left
   for (const k of dropEntries) visit(join(cacheDir, 'keys', `${k}.json`));
   for (const sha of dropObjects) visit(join(cacheDir, 'objects', sha.slice(0, 2), sha));
   let freeBytes = dirBytes;
@@ -138,8 +138,8 @@ export function executePrune(runsDir: string, plan: PrunePlan, onSkip: (run: str
       continue;
     }
     if (!existsSync(trash)) mkdirSync(trash);
+    labels.forget(row.run); // first: a kill after the rename must not leave a label naming a deleted run
     renameSync(dir, join(trash, row.run));
-    labels.forget(row.run);
     rmSync(join(trash, row.run), { recursive: true, force: true });
     runs++;
   }
@@ -150,9 +150,13 @@ export function executePrune(runsDir: string, plan: PrunePlan, onSkip: (run: str
   return { runs, entries: plan.cache.entries.length, objects: plan.cache.objects.length };
 }
 
-/** Finishes what an interrupted prune left in runs/.trash. */
+/** Finishes what an interrupted prune left in runs/.trash (and forgets the labels of those runs). */
 export function emptyTrash(runsDir: string): void {
-  rmSync(join(runsDir, TRASH), { recursive: true, force: true });
+  const trash = join(runsDir, TRASH);
+  if (!existsSync(trash)) return;
+  const labels = new LabelStore(runsDir);
+  for (const name of readdirSync(trash)) labels.forget(name);
+  rmSync(trash, { recursive: true, force: true });
 }
 
 function safeList(dir: string): string[] {
