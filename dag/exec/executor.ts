@@ -311,7 +311,7 @@ export class Execution {
         const why = was && components ? changeReasons(was, components, { kernelPath: task.state.kernel, pointersChanged: prep.ctx.cache.pointersChanged }).join('; ') : 'its cache key differs';
         this.bus.emit({ type: 'warning', message: `${task.key}: staged from base ${prep.base!.id} although its inputs changed since (${why}); --from ${task.state.id} would recompute it` });
       }
-      const entry = this.publishLinked(task, runDir, tmp, files, 'staged', decision.reason, started, base.gate, key);
+      const entry = this.publishLinked(prep, task, runDir, tmp, files, 'staged', decision.reason, started, base.gate, key);
       remember();
       return { action: 'staged', entry };
     }
@@ -326,7 +326,7 @@ export class Execution {
       } else {
           const files: Staged[] = entry.files.map((f) => ({ dataset: f.dataset, template: f.template, rel: `${fillPath(f.template, task.vars)}/${f.name}`, abs: prep.cache.objectPath(f.sha256), sha256: f.sha256, bytes: f.bytes, rows: f.rows }));
         const gate = entry.gate && task.state.gate ? { segment: task.state.segment, path: fillPath(task.state.gate.path, task.vars), ...entry.gate } : undefined;
-        const le = this.publishLinked(task, runDir, tmp, files, 'cached', decision.reason, started, gate, key);
+        const le = this.publishLinked(prep, task, runDir, tmp, files, 'cached', decision.reason, started, gate, key);
         remember();
         return { action: 'cached', entry: le };
       }
@@ -349,11 +349,14 @@ export class Execution {
   }
 
   /** Publishes files that already exist elsewhere (cache objects, a base run) by hard link. */
-  private publishLinked(task: Task, runDir: string, tmp: string, files: Staged[], action: 'cached' | 'staged', reason: string, started: number, gate: LedgerEntry['gate'], key: CacheKey | undefined): LedgerEntry {
+  private publishLinked(prep: Prepared, task: Task, runDir: string, tmp: string, files: Staged[], action: 'cached' | 'staged', reason: string, started: number, gate: LedgerEntry['gate'], key: CacheKey | undefined): LedgerEntry {
     for (const f of files) {
       const dest = stagedPath(tmp, task, f.rel);
       mkdirSync(dirname(dest), { recursive: true });
       linkOrCopy(f.abs, dest);
+      // a new link moves the inode's ctime: re-record the digest just verified, or every later run
+      // would rehash the object
+      prep.cache.stat.remember(f.abs, f.sha256!);
     }
     this.publishFolders(task, runDir, tmp); // renames every staged folder away: nothing to clean
     const entry: LedgerEntry = {

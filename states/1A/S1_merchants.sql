@@ -14,13 +14,7 @@ select c.country_iso, a.n from lr_apportion('country_cells', getvariable('stream
 -- step: draw
 -- Demand classes in alphabetical order with cumulative weights (summed exactly).
 create table class_cum as
-with mix as (
-  select k as demand_class, (getvariable('merchant_policy')->'demand_class_mix'->>k)::DOUBLE as w
-  from (select unnest(json_keys(getvariable('merchant_policy')->'demand_class_mix')) as k)
-)
-select list(demand_class order by demand_class) as classes,
-       list(cum order by demand_class) as cumw
-from (select demand_class, (sum(w::DECIMAL(38, 12)) over (order by demand_class rows between unbounded preceding and current row))::DOUBLE as cum from mix);
+select categories as classes, cumw from cumulative_mixes(json_object('all', getvariable('merchant_policy')->'demand_class_mix'));
 create table mcc_by_class as
 select demand_class, list(mcc order by mcc) as mccs from mcc_1A group by demand_class;
 

@@ -23,13 +23,7 @@ from counts;
 
 -- step: instruments
 create table scheme_cum as
-select r as region, list(s order by s) as schemes,
-       list(cum order by s) as cumw
-from (
-  select r, s, (sum(((getvariable('instrument_priors')->'scheme_mix'->r->>s)::DOUBLE)::DECIMAL(38, 12)) over (partition by r order by s rows between unbounded preceding and current row))::DOUBLE as cum
-  from (select unnest(json_keys(getvariable('instrument_priors')->'scheme_mix')) as r) a,
-       (select unnest(json_keys(getvariable('instrument_priors')->'scheme_mix'->a.r)) as s)
-) group by r;
+select grp as region, categories as schemes, cumw from cumulative_mixes(getvariable('instrument_priors')->'scheme_mix');
 create table s3_instrument_base_6A as
 with expanded as (
   select c.account_id, c.party_id, c.instrument_type, r.i + 1 as instrument_seq

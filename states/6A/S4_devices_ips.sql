@@ -1,13 +1,7 @@
 -- step: devices
 create macro dp(path) as getvariable('device_priors')->>path;
--- A categorical mix as (names, cumulative weights) in alphabetical order, summed exactly.
 create table device_type_cum as
-select pt as party_type, list(t order by t) as types, list(cum order by t) as cumw
-from (
-  select a.pt, t, (sum(((getvariable('device_priors')->'devices'->'type_mix'->a.pt->>t)::DOUBLE)::DECIMAL(38, 12)) over (partition by a.pt order by t rows between unbounded preceding and current row))::DOUBLE as cum
-  from (select unnest(json_keys(getvariable('device_priors')->'devices'->'type_mix')) as pt) a,
-       (select unnest(json_keys(getvariable('device_priors')->'devices'->'type_mix'->a.pt)) as t)
-) group by pt;
+select grp as party_type, categories as types, cumw from cumulative_mixes(getvariable('device_priors')->'devices'->'type_mix');
 create table s4_device_base_6A as
 with counts as (
   select p.party_id, p.party_type, p.region,
@@ -65,12 +59,7 @@ select c.grp as region, t.ip_type, a.n
 from lr_apportion('pool_cells', mix64(getvariable('stream_key'), 5)) a
 join pool_cells c using (grp, cell) join ip_types t on t.region = c.grp and t.cell = c.cell;
 create table asn_cum as
-select t as ip_type, list(a order by a) as classes, list(cum order by a) as cumw
-from (
-  select x.t, a, (sum(((getvariable('device_priors')->'ips'->'asn_class'->x.t->>a)::DOUBLE)::DECIMAL(38, 12)) over (partition by x.t order by a rows between unbounded preceding and current row))::DOUBLE as cum
-  from (select unnest(json_keys(getvariable('device_priors')->'ips'->'asn_class')) as t) x,
-       (select unnest(json_keys(getvariable('device_priors')->'ips'->'asn_class'->x.t)) as a)
-) group by t;
+select grp as ip_type, categories as classes, cumw from cumulative_mixes(getvariable('device_priors')->'ips'->'asn_class');
 create table s4_ip_base_6A as
 with slots as (
   select c.region, c.ip_type, r.i as slot from ip_counts c, range(c.n) r(i)

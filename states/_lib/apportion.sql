@@ -24,3 +24,13 @@ with cells as (
 )
 select grp, cell, base + CASE WHEN rank_in_grp <= left_over THEN 1 ELSE 0 END as n
 from ranked;
+
+-- Categorical mixes for pick_index: mixes is a JSON object group -> {category: weight}; one row per
+-- group with its categories in alphabetical order and their cumulative weights (summed exactly).
+create or replace macro cumulative_mixes(mixes) as table
+select grp, list(cat order by cat) as categories, list(cum order by cat) as cumw
+from (
+  select a.grp, c as cat,
+         (sum(((mixes->a.grp->>c)::DOUBLE)::DECIMAL(38, 12)) over (partition by a.grp order by c rows between unbounded preceding and current row))::DOUBLE as cum
+  from (select unnest(json_keys(mixes)) as grp) a, (select unnest(json_keys(mixes->a.grp)) as c)
+) group by grp;
