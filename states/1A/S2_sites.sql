@@ -54,10 +54,11 @@ select list(country_iso order by country_iso) as isos,
 from (select country_iso, (sum(size_weight::DECIMAL(38, 12)) over (order by country_iso rows between unbounded preceding and current row))::DOUBLE as cum from countries_1A);
 
 create table virtual_edges_1A as
-with counts as (
+with lam as (select pol('$.virtual_edges.extra_mean')::DOUBLE as extra, poisson_table(pol('$.virtual_edges.extra_mean')::DOUBLE) as cdf),
+counts as (
   select merchant_id, legal_country_iso, k,
-         least(pol('$.virtual_edges.max')::BIGINT, 1 + draw_poisson(mix64(k, 31), pol('$.virtual_edges.extra_mean')::DOUBLE)) as n_edges
-  from keyed where virtual_mode <> 'PHYSICAL'
+         least(pol('$.virtual_edges.max')::BIGINT, 1 + draw_poisson_cdf(mix64(k, 31), lam.extra, lam.cdf)) as n_edges
+  from keyed, lam where virtual_mode <> 'PHYSICAL'
 ), edges as (
   select c.merchant_id, s.i + 1 as edge_seq,
          CASE WHEN u01(mix64(c.k, 2000 + s.i)) < pol('$.virtual_edges.foreign_share')::DOUBLE

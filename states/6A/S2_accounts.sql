@@ -28,16 +28,21 @@ from lr_apportion('cell_quota_src', mix64(getvariable('stream_key'), 1)) a join 
 -- Each party: eligible for a type unless zero-gated, with a lognormal weight; if a cell has no
 -- eligible party for a type, every party of the cell is eligible.
 create table party_draws as
-select p.party_id, p.country_iso || '|' || p.party_type || '|' || p.segment as cell_key, p.party_type, t.account_type, t.k_max,
-       u01(prf2(getvariable('stream_key'), p.party_id, key_of(t.account_type))) >= t.zero_gate as gated_in,
-       draw_lognormal(prf3(getvariable('stream_key'), p.party_id, key_of(t.account_type), 2), 0e0, (getvariable('account_priors')->>'weight_sigma')::DOUBLE) as w
-from s1_party_base_6A p join type_caps t using (party_type);
+with gated as (
+  select p.party_id, p.country_iso || '|' || p.party_type || '|' || p.segment as cell_key, p.party_type, t.account_type, t.k_max,
+         u01(prf2(getvariable('stream_key'), p.party_id, key_of(t.account_type))) >= t.zero_gate as gated_in
+  from s1_party_base_6A p join type_caps t using (party_type)
+)
+-- the lognormal weight is drawn only for parties gated in (CASE evaluates it for those rows only)
+select *, CASE WHEN gated_in THEN draw_lognormal(prf3(getvariable('stream_key'), party_id, key_of(account_type), 2), 0e0, (getvariable('account_priors')->>'weight_sigma')::DOUBLE) END as w
+from gated;
 create table eligible as
 select d.*, d.gated_in OR NOT bool_or(d.gated_in) over (partition by d.cell_key, d.account_type) as is_eligible
 from party_draws d;
+-- In a cell where nobody was gated in, everyone is eligible with equal weight.
 create view first_pass_src as
 select e.cell_key || '|' || e.account_type as grp, e.party_id as cell,
-       CASE WHEN e.is_eligible THEN e.w ELSE 0e0 END as weight, t.target as total
+       CASE WHEN NOT e.is_eligible THEN 0e0 WHEN e.gated_in THEN e.w ELSE 1e0 END as weight, t.target as total
 from eligible e join cell_targets t using (cell_key, account_type);
 create table first_pass as
 select e.party_id, e.cell_key, e.party_type, e.account_type, e.k_max, e.w, a.n

@@ -2,7 +2,8 @@
 create table inst_prior as
 select a.acct as account_type, i as instrument_type,
        (getvariable('instrument_priors')->'per_account_type'->a.acct->i->>'p_first')::DOUBLE as p_first,
-       (getvariable('instrument_priors')->'per_account_type'->a.acct->i->>'extra_mean')::DOUBLE as extra_mean
+       (getvariable('instrument_priors')->'per_account_type'->a.acct->i->>'extra_mean')::DOUBLE as extra_mean,
+       poisson_table((getvariable('instrument_priors')->'per_account_type'->a.acct->i->>'extra_mean')::DOUBLE) as cdf
 from (select unnest(json_keys(getvariable('instrument_priors')->'per_account_type')) as acct) a,
      (select unnest(json_keys(getvariable('instrument_priors')->'per_account_type'->a.acct)) as i);
 -- Per account and instrument type: a first instrument with p_first, then Poisson(extra_mean) more;
@@ -11,7 +12,7 @@ create table counts as
 with drawn as (
   select a.account_id, a.party_id, p.instrument_type,
          CASE WHEN u01(prf2(getvariable('stream_key'), a.account_id, key_of(p.instrument_type))) < p.p_first
-              THEN 1 + draw_poisson(prf3(getvariable('stream_key'), a.account_id, key_of(p.instrument_type), 2), p.extra_mean) ELSE 0 END as n
+              THEN 1 + draw_poisson_cdf(prf3(getvariable('stream_key'), a.account_id, key_of(p.instrument_type), 2), p.extra_mean, p.cdf) ELSE 0 END as n
   from s2_account_base_6A a join inst_prior p using (account_type)
 )
 select *, sum(n) over (partition by account_id order by instrument_type rows between unbounded preceding and current row) as cum

@@ -3,10 +3,13 @@ create macro dp(path) as getvariable('device_priors')->>path;
 create table device_type_cum as
 select grp as party_type, categories as types, cumw from cumulative_mixes(getvariable('device_priors')->'devices'->'type_mix');
 create table s4_device_base_6A as
-with counts as (
-  select p.party_id, p.party_type, p.region,
-         1 + draw_poisson(prf2(getvariable('stream_key'), p.party_id, 1), (getvariable('device_priors')->'devices'->'extra_mean'->>p.party_type)::DOUBLE) as n
-  from s1_party_base_6A p
+with lam as (
+  select pt as party_type, (getvariable('device_priors')->'devices'->'extra_mean'->>pt)::DOUBLE as extra_mean,
+         poisson_table((getvariable('device_priors')->'devices'->'extra_mean'->>pt)::DOUBLE) as cdf
+  from (select unnest(json_keys(getvariable('device_priors')->'devices'->'extra_mean')) as pt)
+), counts as (
+  select p.party_id, p.party_type, p.region, 1 + draw_poisson_cdf(prf2(getvariable('stream_key'), p.party_id, 1), l.extra_mean, l.cdf) as n
+  from s1_party_base_6A p join lam l using (party_type)
 )
 select row_number() over (order by c.party_id, r.i)::UBIGINT as device_id, c.party_id,
        d.types[pick_index(d.cumw, u01(prf3(getvariable('stream_key'), c.party_id, 2, r.i)))] as device_type, c.region
@@ -31,10 +34,11 @@ select device_id, CASE WHEN pick <> owner THEN pick WHEN owner = hi THEN lo ELSE
 -- step: ip_pool
 -- Links: a linked device uses 1 + Poisson(extra_links_mean) IPs.
 create table links as
+with lam as (select dp('$.ips.extra_links_mean')::DOUBLE as extra, poisson_table(dp('$.ips.extra_links_mean')::DOUBLE) as cdf)
 select d.device_id, d.region, r.i as link_seq
-from s4_device_base_6A d,
+from s4_device_base_6A d, lam,
      range(CASE WHEN u01(prf2(getvariable('stream_key'), d.device_id, 41)) < dp('$.ips.coverage')::DOUBLE
-                THEN 1 + draw_poisson(prf2(getvariable('stream_key'), d.device_id, 42), dp('$.ips.extra_links_mean')::DOUBLE) ELSE 0 END) r(i);
+                THEN 1 + draw_poisson_cdf(prf2(getvariable('stream_key'), d.device_id, 42), lam.extra, lam.cdf) ELSE 0 END) r(i);
 create table ip_types as
 select a.r as region, t as ip_type, (getvariable('device_priors')->'ips'->'type_mix'->a.r->>t)::DOUBLE as share,
        row_number() over (partition by a.r order by t)::UBIGINT as cell,

@@ -31,6 +31,6 @@ create or replace macro cumulative_mixes(mixes) as table
 select grp, list(cat order by cat) as categories, list(cum order by cat) as cumw
 from (
   select a.grp, c as cat,
-         (sum(((mixes->a.grp->>c)::DOUBLE)::DECIMAL(38, 12)) over (partition by a.grp order by c rows between unbounded preceding and current row))::DOUBLE as cum
-  from (select unnest(json_keys(mixes)) as grp) a, (select unnest(json_keys(mixes->a.grp)) as c)
+         (sum(((a.m->a.grp->>c)::DOUBLE)::DECIMAL(38, 12)) over (partition by a.grp order by c rows between unbounded preceding and current row))::DOUBLE as cum
+  from (select m, unnest(json_keys(m)) as grp from (select mixes::JSON as m)) a, (select unnest(json_keys(a.m->a.grp)) as c)
 ) group by grp;

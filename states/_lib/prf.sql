@@ -70,6 +70,21 @@ create or replace macro draw_poisson(x, lam, lam_normal := 400.0) as list_transf
   WHEN a.lam > lam_normal THEN greatest(0, floor(a.lam + sqrt(a.lam) * draw_normal(a.x) + 0.5))::BIGINT
   ELSE poisson_inv(u01(a.x), a.lam) END)[1];
 
+-- Many draws with one lambda: its CDF F_0..F_{cap-1} once (the same terms, in the same order, as
+-- poisson_inv), then poisson_from_cdf(cdf, u) = the smallest k with u <= F_k, capped the same way:
+-- equal to poisson_inv(u, lam) bit for bit, at the cost of a list filter per draw.
+create or replace macro poisson_cdf(lam) as list_transform([lam::DOUBLE], l ->
+  list_reduce(
+    list_transform(range(1, floor(l + 12 * sqrt(l) + 25)::BIGINT), j -> {'p': j::DOUBLE, 'f': [0e0]}),
+    (acc, x) -> {'p': acc.p * l / x.p, 'f': list_append(acc.f, acc.f[-1] + acc.p * l / x.p)},
+    {'p': pexp(-l), 'f': [pexp(-l)]}
+  ).f)[1];
+create or replace macro poisson_from_cdf(cdf, u) as list_transform([{'c': cdf, 'u': u::DOUBLE}], a ->
+  least(len(a.c) - 1, len(list_filter(a.c, f -> f < a.u))))[1];
+-- draw_poisson with a precomputed CDF for lam (NULL when lam is above lam_normal or <= 0).
+create or replace macro poisson_table(lam, lam_normal := 400.0) as CASE WHEN lam > 0 AND lam <= lam_normal THEN poisson_cdf(lam) END;
+create or replace macro draw_poisson_cdf(x, lam, cdf) as CASE WHEN cdf IS NULL THEN draw_poisson(x, lam) ELSE poisson_from_cdf(cdf, u01(x)) END;
+
 -- Categorical pick: 1-based index of the cell whose cumulative weight first exceeds u * total.
 -- cumw is the running sum of the weights in a fixed, documented order (its last item is the total).
 create or replace macro pick_index(cumw, u) as list_transform([{'w': cumw, 'u': u::DOUBLE}], a -> least(len(a.w), len(list_filter(a.w, c -> c <= a.u * a.w[-1])) + 1))[1];

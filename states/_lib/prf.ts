@@ -91,6 +91,20 @@ export function poissonInv(u: number, lam: number): number {
   return k;
 }
 
+/** The Poisson CDF F_0..F_{cap-1} (the terms of poissonInv). */
+export function poissonCdf(lam: number): number[] {
+  const cap = Math.floor(lam + 12 * Math.sqrt(lam) + 25);
+  let p = pexp(-lam);
+  const f = [p];
+  for (let j = 1; j < cap; j++) {
+    p = (p * lam) / j;
+    f.push(f[f.length - 1]! + p);
+  }
+  return f;
+}
+
+export const poissonFromCdf = (cdf: number[], u: number): number => Math.min(cdf.length - 1, cdf.filter((f) => f < u).length);
+
 export function drawPoisson(x: bigint, lam: number, lamNormal = 400): number {
   if (lam <= 0) return 0;
   if (lam > lamNormal) return Math.max(0, Math.floor(lam + Math.sqrt(lam) * drawNormal(x) + 0.5));

@@ -82,6 +82,22 @@ describe('PRF prelude: golden vectors', () => {
     });
   });
 
+  it('Poisson from a precomputed CDF equals exact inversion, in SQL and in the reference', async () => {
+    const lams = [0, 0.12, 1.5, 6, 61, 399];
+    for (const lam of lams) {
+      const cdf = prf.poissonCdf(lam);
+      for (const k of KEYS) expect(prf.poissonFromCdf(cdf, prf.u01(k))).toBe(lam <= 0 ? 0 : prf.poissonInv(prf.u01(k), lam));
+    }
+    const values = KEYS.map((k, i) => `(${i}, ${k}::UBIGINT)`).join(', ');
+    const rows = await sql(`SELECT k, l, draw_poisson_cdf(k, l, poisson_table(l)) AS viacdf, draw_poisson(k, l) AS direct
+      FROM (VALUES ${values}) t(i, k), (VALUES ${lams.map((l) => `(${l}e0)`).join(', ')}) s(l) ORDER BY i, l`);
+    expect(rows).toHaveLength(KEYS.length * lams.length);
+    for (const r of rows) {
+      expect(r.viacdf).toBe(r.direct);
+      expect(Number(r.direct)).toBe(prf.drawPoisson(r.k as bigint, r.l as number));
+    }
+  });
+
   it('key_of equals the reference for text keys', async () => {
     const words = ['DE', 'US', 'grocery', '5411', 'é-ü', ''];
     const rows = await sql(`SELECT key_of(w) AS k FROM (VALUES ${words.map((w, i) => `(${i}, '${w}')`).join(', ')}) t(i, w) ORDER BY i`);
