@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, linkSync as linkSyncSafe, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import PQueue from 'p-queue';
 import { parse as parseYaml } from 'yaml';
@@ -14,6 +14,7 @@ import { DagError, EXIT } from '../project/diagnostics.js';
 import type { CachedFile } from '../store/cache.js';
 import { buildIndex, bundleDigest, FLAG, flagText, verifyBundle } from '../store/gate.js';
 import { recordTimings } from '../store/history.js';
+import { linkOrCopy } from '../store/atomic.js';
 import { LabelStore } from '../store/labels.js';
 import { acquireLock } from '../store/lock.js';
 import { LedgerWriter, latestOutcomes, newRunId, readLedger, readReceipt, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type LedgerOutput, type RunReceipt } from '../store/runs.js';
@@ -626,16 +627,6 @@ function priorRun(runsDir: string, id: string): { dir: string; receipt: RunRecei
 /** Where a base run's file lands in this run: its folder template filled with this run's values. */
 function relocate(o: LedgerOutput, task: Task): string {
   return `${fillPath(o.template, task.vars)}/${basename(o.path)}`;
-}
-
-function linkOrCopy(src: string, dest: string): void {
-  try {
-    linkSyncSafe(src, dest);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-    writeFileSync(dest, readFileSync(src));
-    chmodSync(dest, 0o444);
-  }
 }
 
 

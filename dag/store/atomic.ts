@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, fsyncSync, linkSync, openSync, renameSync, writeFileSync } from 'node:fs';
 
 /** Writes a file so that readers see the old or the new content, never a torn one. */
 export function writeFileAtomic(path: string, content: string): void {
@@ -8,4 +8,15 @@ export function writeFileAtomic(path: string, content: string): void {
   fsyncSync(fd);
   closeSync(fd);
   renameSync(tmp, path);
+}
+
+/** Hard-links `src` to `dest` (one inode, no bytes copied); copies across file systems, read-only. */
+export function linkOrCopy(src: string, dest: string): void {
+  try {
+    linkSync(src, dest);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    copyFileSync(src, dest);
+    chmodSync(dest, 0o444);
+  }
 }

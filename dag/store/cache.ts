@@ -1,7 +1,7 @@
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CacheKey, KeyComponents } from '../fingerprint/cachekey.js';
-import { writeFileAtomic } from './atomic.js';
+import { linkOrCopy, writeFileAtomic } from './atomic.js';
 import { StatCache } from './statcache.js';
 
 /** One file a state produced, located by its output's path template so it can land in any run. */
@@ -92,10 +92,10 @@ export class CacheStore {
       mkdirSync(join(obj, '..'), { recursive: true });
       const src = absFiles.get(`${f.template}/${f.name}`)!;
       try {
-        linkSync(src, obj);
+        linkOrCopy(src, obj);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
-        copyFileSync(src, obj); // another file system
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue; // another run put it there first
+        throw e;
       }
       this.stat.remember(obj, f.sha256);
     }
@@ -115,17 +115,6 @@ export class CacheStore {
       }
     }
     return undefined;
-  }
-
-  /** Hard-links (or copies across file systems) an object to `dest`. */
-  materialize(sha256: string, dest: string): void {
-    mkdirSync(join(dest, '..'), { recursive: true });
-    try {
-      linkSync(this.objectPath(sha256), dest);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-      copyFileSync(this.objectPath(sha256), dest);
-    }
   }
 
   latest(taskId: string): LatestRecord | undefined {

@@ -1,6 +1,6 @@
+import { runCli, type CliResult } from '../support/cli.js';
 // Helpers for the cache, --from and plan-vs-run tests: a fresh copy of the diamond fixture with a
 // runs folder of its own, and the real `dag` CLI (dist/) as a child process with DAG_RUNS_DIR set.
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,8 +11,6 @@ import { readLedger, readReceipt, type LedgerEntry, type RunReceipt } from '../.
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const DIAMOND = join(REPO, 'test', 'fixtures', 'diamond');
-const CLI = join(REPO, 'tools', 'cli', 'dag.mjs');
-const BUILT = join(REPO, 'dist', 'dag', 'cli', 'main.js');
 
 /** Per-test timeout: each test runs the CLI several times (~1 s per run, more on a busy machine). */
 export const TIMEOUT = 60_000;
@@ -63,23 +61,10 @@ export function replaceIn(p: Proj, rel: string, from: string, to: string): void 
   write(p, rel, text.replace(from, to));
 }
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type { CliResult };
 
 export function dag(p: Proj, args: string[]): Promise<CliResult> {
-  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npx tsc -p .\` first`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, '--root', p.root, ...args], { cwd: p.root, env: { ...process.env, DAG_RUNS_DIR: p.runsDir, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(['--root', p.root, ...args], { cwd: p.root, env: { DAG_RUNS_DIR: p.runsDir } });
 }
 
 /** `dag run --json`'s summary, with the run's ledger (latest line per state) and receipt. */

@@ -1,17 +1,15 @@
 // Shared helpers for the engine tests under test/states/: DuckDB with the kernel prelude, temp copies
 // of the repository's engine project, the real `dag` CLI as a child process, ledgers and digests.
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCli, type CliResult } from '../support/cli.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const LIB = join(REPO, 'states', '_lib');
-const CLI = join(REPO, 'tools', 'cli', 'dag.mjs');
-const BUILT = join(REPO, 'dist', 'dag', 'cli', 'main.js');
 export const HEX64 = /^[0-9a-f]{64}$/;
 
 /** Per-test timeout for tests that spawn `dag` (a process costs ~0.5 s, a 1A run 1-2 s, far more on a busy machine). */
@@ -128,24 +126,11 @@ export function freshRuns(p: Project): Project {
   return withRuns(p.root, tempDir('runs'));
 }
 
-export interface DagResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type DagResult = CliResult;
 
 /** The real `dag` CLI (compiled dist/) in its own process, DAG_RUNS_DIR = the project's runs folder. */
 export function dag(p: Project, args: string[]): Promise<DagResult> {
-  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npx tsc -p .\` first`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, '--root', p.root, ...args], { cwd: p.root, env: { ...process.env, DAG_RUNS_DIR: p.runsDir, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(['--root', p.root, ...args], { cwd: p.root, env: { DAG_RUNS_DIR: p.runsDir } });
 }
 
 export interface RunJson {
