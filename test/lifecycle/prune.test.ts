@@ -1,3 +1,4 @@
+import type { PruneRow } from '../../dag/store/prune.js';
 // `dag prune` (ORCHESTRATOR.md §10, README "Run lifecycle"): keeps locked runs, --keep runs, runs
 // carrying a label of retention.keep_labels and the newest keep_last succeeded runs; deletes failed,
 // interrupted and superseded runs, the cache entries and objects no kept run uses; prints exactly
@@ -12,15 +13,7 @@ import { cleanup, copyFixture, dag, dagJson, dagRun, du, labelsFile, ledger, LIF
 
 const KEEP_LABELS = '[authority, candidate, last-good, witness]';
 
-interface Row {
-  run: string;
-  created: string;
-  status: string;
-  labels: string[];
-  action: 'KEEP' | 'DELETE';
-  reason: string;
-  bytes: number;
-}
+type Row = PruneRow; // the rows of `dag prune --json`
 
 interface PruneJson {
   dry_run: boolean;

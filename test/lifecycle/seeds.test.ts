@@ -1,3 +1,4 @@
+import type { MetricRow } from '../../dag/store/report.js';
 // Multi-seed matrices (ORCHESTRATOR.md §9 `--seeds`, README "Run lifecycle"): one run per seed,
 // sharing a group_id; world-scoped states computed once and served from the cache to the other
 // seeds; `dag report --group G` tabulates every numeric check across the seeds with mean, sample
@@ -15,14 +16,7 @@ interface Matrix {
   exitCode: number;
 }
 
-interface Metric {
-  metric: string;
-  values: (number | null)[];
-  n: number;
-  mean: number | null;
-  std: number | null;
-  cv: number | null;
-}
+type Metric = MetricRow; // the metrics of `dag report --json`
 
 interface Report {
   group: string;
