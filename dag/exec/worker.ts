@@ -12,7 +12,7 @@ import { describeViolations, loadCsvChecked } from '../contracts/csv.js';
 import { checkTable, ident, sqlString } from '../contracts/tablecheck.js';
 import { fileSha256 } from '../fingerprint/digest.js';
 import type { JobOutput, KernelFailure, KernelJob, KernelResult, WorkerMessage, WrittenFile } from './job.js';
-import { splitSteps } from './steps.js';
+import { splitStatements, splitSteps } from './steps.js';
 
 /** Fixed Parquet settings, so equal data gives equal bytes. */
 export const PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880";
@@ -47,10 +47,16 @@ async function runJob(job: KernelJob): Promise<KernelResult> {
         currentStep = step.name;
         send({ type: 'step', name: step.name, index: i, count: parts.length });
         const t0 = performance.now();
-        try {
-          await con.run(step.sql);
-        } catch (e) {
-          throw new KernelError({ message: `SQL error in step '${step.name}' (kernel line ${step.line}): ${(e as Error).message}`, step: step.name });
+        for (const stmt of splitStatements(step.sql, step.sqlLine)) {
+          try {
+            await con.run(stmt.sql);
+          } catch (e) {
+            const message = (e as Error).message;
+            // DuckDB numbers lines within the statement: turn that into a line of the kernel file
+            const rel = /LINE (\d+):/.exec(message);
+            const at = rel ? stmt.line + Number(rel[1]) - 1 : stmt.line;
+            throw new KernelError({ message: `SQL error in step '${step.name}' at ${job.kernelFile.split('/').pop()}:${at}: ${message}`, step: step.name });
+          }
         }
         steps.push({ name: step.name, seconds: (performance.now() - t0) / 1000 });
       }
