@@ -86,9 +86,10 @@ left join room r using (party_id, account_type);
 create table s2_party_holdings_6A as
 select party_id, account_type, (n_cap + extra + last)::BIGINT as n_accounts from third_pass where n_cap + extra + last > 0;
 create table s2_account_base_6A as
-select row_number() over (order by h.party_id, h.account_type, s.i)::UBIGINT as account_id,
-       h.party_id, p.party_type, h.account_type, (s.i + 1)::INTEGER as account_seq
-from s2_party_holdings_6A h join s1_party_base_6A p using (party_id), range(h.n_accounts) s(i);
+with seqs as (select party_id, account_type, unnest(range(n_accounts)) as i from s2_party_holdings_6A)
+select row_number() over (order by s.party_id, s.account_type, s.i)::UBIGINT as account_id,
+       s.party_id, p.party_type, s.account_type, (s.i + 1)::INTEGER as account_seq
+from seqs s join s1_party_base_6A p using (party_id);
 create table s2_allocation_counters_6A as
 with agg as (
   select party_type, account_type, any_value(k_max)::BIGINT as k_max, sum(overflow)::BIGINT as overflow,

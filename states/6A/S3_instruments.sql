@@ -27,8 +27,8 @@ create table scheme_cum as
 select grp as region, categories as schemes, cumw from cumulative_mixes(getvariable('instrument_priors')->'scheme_mix');
 create table s3_instrument_base_6A as
 with expanded as (
-  select c.account_id, c.party_id, c.instrument_type, r.i + 1 as instrument_seq
-  from capped c, range(c.n) r(i)
+  select c.account_id, c.party_id, c.instrument_type, unnest(range(c.n)) + 1 as instrument_seq
+  from capped c where c.n > 0
 )
 select row_number() over (order by e.account_id, e.instrument_type, e.instrument_seq)::UBIGINT as instrument_id,
        e.account_id, e.party_id, e.instrument_type,

@@ -10,10 +10,12 @@ with lam as (
 ), counts as (
   select p.party_id, p.party_type, p.region, 1 + draw_poisson_cdf(prf2(getvariable('stream_key'), p.party_id, 1), l.extra_mean, l.cdf) as n
   from s1_party_base_6A p join lam l using (party_type)
+), seqs as (
+  select party_id, party_type, region, unnest(range(n)) as i from counts
 )
-select row_number() over (order by c.party_id, r.i)::UBIGINT as device_id, c.party_id,
-       d.types[pick_index(d.cumw, u01(prf3(getvariable('stream_key'), c.party_id, 2, r.i)))] as device_type, c.region
-from counts c join device_type_cum d using (party_type), range(c.n) r(i);
+select row_number() over (order by s.party_id, s.i)::UBIGINT as device_id, s.party_id,
+       d.types[pick_index(d.cumw, u01(prf3(getvariable('stream_key'), s.party_id, 2, s.i)))] as device_type, s.region
+from seqs s join device_type_cum d using (party_type);
 
 -- step: device_links
 -- Owners, and a share of retail devices also used by another party of the owner's country
@@ -34,11 +36,14 @@ select device_id, CASE WHEN pick <> owner THEN pick WHEN owner = hi THEN lo ELSE
 -- step: ip_pool
 -- Links: a linked device uses 1 + Poisson(extra_links_mean) IPs.
 create table links as
-with lam as (select dp('$.ips.extra_links_mean')::DOUBLE as extra, poisson_table(dp('$.ips.extra_links_mean')::DOUBLE) as cdf)
-select d.device_id, d.region, r.i as link_seq
-from s4_device_base_6A d, lam,
-     range(CASE WHEN u01(prf2(getvariable('stream_key'), d.device_id, 41)) < dp('$.ips.coverage')::DOUBLE
-                THEN 1 + draw_poisson_cdf(prf2(getvariable('stream_key'), d.device_id, 42), lam.extra, lam.cdf) ELSE 0 END) r(i);
+with lam as (select dp('$.ips.extra_links_mean')::DOUBLE as extra, poisson_table(dp('$.ips.extra_links_mean')::DOUBLE) as cdf),
+counts as (
+  select d.device_id, d.region,
+         CASE WHEN u01(prf2(getvariable('stream_key'), d.device_id, 41)) < dp('$.ips.coverage')::DOUBLE
+              THEN 1 + draw_poisson_cdf(prf2(getvariable('stream_key'), d.device_id, 42), lam.extra, lam.cdf) ELSE 0 END as n
+  from s4_device_base_6A d, lam
+)
+select device_id, region, unnest(range(n)) as link_seq from counts where n > 0;
 create table ip_types as
 select a.r as region, t as ip_type, (getvariable('device_priors')->'ips'->'type_mix'->a.r->>t)::DOUBLE as share,
        row_number() over (partition by a.r order by t)::UBIGINT as cell,
@@ -80,8 +85,9 @@ from numbered n join ip_types t using (region, ip_type) join asn_cum a using (ip
 -- links than its capacity. A link beyond the region's slots (never expected: the pool has slack)
 -- wraps around and is counted by 6A.S5's invariant.
 create table ip_slots as
-select i.ip_id, i.region, row_number() over (partition by i.region order by prf2(getvariable('stream_key'), i.ip_id, 1000 + s.j), i.ip_id, s.j) as slot_rank
-from s4_ip_base_6A i, range(i.capacity) s(j);
+with seqs as (select ip_id, region, unnest(range(capacity)) as j from s4_ip_base_6A)
+select ip_id, region, row_number() over (partition by region order by prf2(getvariable('stream_key'), ip_id, 1000 + j), ip_id, j) as slot_rank
+from seqs;
 create table slot_counts as select region, count(*) as n_slots from ip_slots group by all;
 create table s4_ip_links_6A as
 with ranked as (
