@@ -1,10 +1,9 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import PQueue from 'p-queue';
-import { parse as parseYaml } from 'yaml';
 import { canonicalJson } from '../fingerprint/canonical.js';
 import type { CacheKey, KeyComponents } from '../fingerprint/cachekey.js';
-import { contentDigest, fileSha256, isStructuredFile } from '../fingerprint/digest.js';
+import { contentDigest, fileSha256 } from '../fingerprint/digest.js';
 import { sha256Hex } from '../fingerprint/canonical.js';
 import { streamKey } from '../fingerprint/lineage.js';
 import type { CompiledProject, StateNode } from '../graph/compile.js';
@@ -17,6 +16,7 @@ import { recordTimings } from '../store/history.js';
 import { linkOrCopy } from '../store/atomic.js';
 import { LabelStore } from '../store/labels.js';
 import { acquireLock } from '../store/lock.js';
+import { entryProblems } from '../store/verify.js';
 import { LedgerWriter, latestOutcomes, newRunId, readLedger, readReceipt, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type LedgerOutput, type RunReceipt } from '../store/runs.js';
 import type { EventBus, TaskAction } from './events.js';
 import type { JobOutput, KernelFailure, KernelJob, KernelResult } from './job.js';
@@ -530,7 +530,7 @@ export class Execution {
         const table = f.schema && cp.project.contracts.kindOf(f.schema) === 'table' ? cp.project.contracts.table(f.schema) : undefined;
         csvTables.push({ name: f.as, path: abs, file: actual, schemaRef: f.schema, table });
       }
-      else if (isStructuredFile(actual)) variables.push({ name: f.as, sqlType: 'JSON', value: canonicalJson(parseYaml(readFileSync(abs, 'utf8'))) });
+      else if (lineage.documents.has(f.file)) variables.push({ name: f.as, sqlType: 'JSON', value: lineage.documents.get(f.file)! });
       else variables.push({ name: f.as, sqlType: 'VARCHAR', value: readFileSync(abs, 'utf8') });
     }
     for (const ds of state.datasetInputs) {
@@ -581,14 +581,15 @@ export class Execution {
 }
 
 /**
- * The first file this task reads (kernel, prelude, input files, output contracts) whose content
- * differs from what the run saw when it started, if any: an edit during an hour-long run must not
- * give it half old, half new inputs.
+ * The first file this task reads from disk (kernel, prelude, CSV and other non-document inputs)
+ * whose content differs from what the run saw when it started, if any: an edit during an hour-long
+ * run must not give it half old, half new inputs. YAML/JSON inputs and contracts need no check:
+ * kernels get the run's snapshot of them.
  */
 function changedSinceStart(cp: CompiledProject, prep: Prepared, task: Task): string | undefined {
   const root = cp.project.root;
   if (sha256Hex(readFileSync(posix.join(root, task.state.kernel))) !== prep.ctx.parts.kernelDigest(task.state)) return task.state.kernel;
-  const files = [...cp.project.config.kernel_prelude, ...task.state.fileInputs.map((f) => f.file), ...task.state.outputs.map((o) => o.schema.split('#')[0]!)];
+  const files = [...cp.project.config.kernel_prelude, ...task.state.fileInputs.map((f) => f.file)].filter((f) => !prep.lineage.documents.has(f));
   for (const f of files) {
     const before = prep.lineage.digests.get(f);
     const actual = prep.lineage.resolved.get(f) ?? f;
@@ -631,14 +632,10 @@ function relocate(o: LedgerOutput, task: Task): string {
 
 
 
-/** The first published file of `entry` whose bytes no longer match the ledger, if any. */
+/** The first published file of `entry` whose bytes no longer match the ledger, if any (stat cache first). */
 async function firstMismatch(runDir: string, entry: LedgerEntry, prep: Prepared): Promise<string | undefined> {
-  for (const o of entry.outputs ?? []) {
-    const actual = await prep.cache.stat.sha256(join(runDir, o.path));
-    if (actual === undefined) return `${o.path} is missing`;
-    if (actual !== o.sha256) return `${o.path} changed after publishing`;
-  }
-  return undefined;
+  const [p] = await entryProblems(runDir, entry, (abs) => prep.cache.stat.sha256(abs), true);
+  return p && `${p.path} ${p.problem === 'missing' ? 'is missing' : 'changed after publishing'}`;
 }
 
 function removeUnpublished(runDir: string, task: Task): void {

@@ -1,9 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { posix } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { canonicalJson } from '../fingerprint/canonical.js';
 import { KeyParts } from '../fingerprint/cachekey.js';
-import { isStructuredFile } from '../fingerprint/digest.js';
 import { changedPointers } from '../fingerprint/jsondiff.js';
 import { computeLineage, type Lineage } from '../fingerprint/lineage.js';
 import type { CompiledProject } from '../graph/compile.js';
@@ -50,10 +45,7 @@ export function prepareRun(cp: CompiledProject, req: RunRequest): Prepared {
   const seed = req.seed ?? cp.project.config.defaults.seed;
   const scenarios = req.scenarios ?? cp.project.config.defaults.scenarios;
   const documents = new Map<string, string>();
-  for (const [file, actual] of lineage.resolved) {
-    if (!isStructuredFile(actual)) continue;
-    documents.set(lineage.digests.get(file)!, canonicalJson(parseYaml(readFileSync(posix.join(cp.project.root, actual), 'utf8'))));
-  }
+  for (const [file, canonical] of lineage.documents) documents.set(lineage.digests.get(file)!, canonical);
   const view: CacheView = {
     has: (key) => cache.has(key),
     known: (key) => {

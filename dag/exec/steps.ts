@@ -59,8 +59,10 @@ export function splitStatements(sql: string, firstLine: number): SqlStatement[] 
       while (i < sql.length && sql[i] !== '\n') i++;
       continue;
     }
-    if (c === '/' && sql[i + 1] === '*') {
-      const end = sql.indexOf('*/', i + 2);
+    const closer = c === '/' && sql[i + 1] === '*' ? '*/' : c === '$' && sql[i + 1] === '$' ? '$$' : undefined;
+    if (closer) {
+      // a block comment or a dollar-quoted string: skip to its end, counting the lines it spans
+      const end = sql.indexOf(closer, i + 2);
       const stop = end < 0 ? sql.length : end + 2;
       line += (sql.slice(i, stop).match(/\n/g) ?? []).length;
       i = stop;
@@ -71,13 +73,6 @@ export function splitStatements(sql: string, firstLine: number): SqlStatement[] 
       while (j < sql.length && !(sql[j] === c && sql[j + 1] !== c)) j += sql[j] === c ? 2 : 1;
       line += (sql.slice(i, j + 1).match(/\n/g) ?? []).length;
       i = j + 1;
-      continue;
-    }
-    if (c === '$' && sql[i + 1] === '$') {
-      const end = sql.indexOf('$$', i + 2);
-      const stop = end < 0 ? sql.length : end + 2;
-      line += (sql.slice(i, stop).match(/\n/g) ?? []).length;
-      i = stop;
       continue;
     }
     if (c === ';') push(i);

@@ -1,5 +1,3 @@
-import { posix } from 'node:path';
-import { readFileSync } from 'node:fs';
 import type { CompiledProject, StateNode } from '../graph/compile.js';
 import { canonicalJson, sha256Hex, type Sha256Hex } from './canonical.js';
 import type { Lineage } from './lineage.js';
@@ -44,9 +42,11 @@ export function datasetDigest(fileDigests: string[]): Sha256Hex {
   return sha256Hex(canonicalJson(fileDigests));
 }
 
-/** Digests of the parts that are the same for every task of the project (computed once). */
+/**
+ * Digests of the parts that are the same for every task of the project, all taken from the
+ * lineage, i.e. read once when the run started (a file edited later is seen as a change).
+ */
 export class KeyParts {
-  private readonly kernelDigests = new Map<string, Sha256Hex>();
   readonly prelude: Sha256Hex;
 
   constructor(
@@ -54,17 +54,11 @@ export class KeyParts {
     private readonly lineage: Lineage,
     readonly versions: { dag: string; duckdb: string },
   ) {
-    const root = cp.project.root;
-    this.prelude = sha256Hex(canonicalJson(cp.project.config.kernel_prelude.map((f) => [f, sha256Hex(readFileSync(posix.join(root, f)))])));
+    this.prelude = sha256Hex(canonicalJson(cp.project.config.kernel_prelude.map((f) => [f, this.fileDigest(f)])));
   }
 
   kernelDigest(state: StateNode): Sha256Hex {
-    let d = this.kernelDigests.get(state.id);
-    if (!d) {
-      d = sha256Hex(readFileSync(posix.join(this.cp.project.root, state.kernel)));
-      this.kernelDigests.set(state.id, d);
-    }
-    return d;
+    return this.fileDigest(state.kernel);
   }
 
   fileDigest(file: string): Sha256Hex {

@@ -19,7 +19,13 @@ export function isStructuredFile(file: string): boolean {
  * form, so comments and formatting are not changes; every other file over its bytes.
  */
 export function contentDigest(absPath: string, file: string): Sha256Hex {
+  return readContent(absPath, file).digest;
+}
+
+/** The content digest and, for YAML/JSON files, the canonical JSON it was taken over (one read, one parse). */
+export function readContent(absPath: string, file: string): { digest: Sha256Hex; canonical?: string } {
   const bytes = readFileSync(absPath);
-  if (!isStructuredFile(file)) return sha256Hex(bytes);
-  return sha256Hex(canonicalJson(parseYaml(bytes.toString('utf8'))));
+  if (!isStructuredFile(file)) return { digest: sha256Hex(bytes) };
+  const canonical = canonicalJson(parseYaml(bytes.toString('utf8')));
+  return { digest: sha256Hex(canonical), canonical };
 }

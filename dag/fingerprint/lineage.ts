@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { CompiledProject } from '../graph/compile.js';
 import { canonicalJson, sha256Hex, type Sha256Hex } from './canonical.js';
-import { contentDigest } from './digest.js';
+import { readContent } from './digest.js';
 
 /** The lineage of a run: hashes that name its outputs' folders and go into its receipt. */
 export interface Lineage {
@@ -13,6 +13,11 @@ export interface Lineage {
   digests: Map<string, Sha256Hex>;
   /** Logical path -> the file actually read (differs under a profile). */
   resolved: Map<string, string>;
+  /**
+   * Logical path -> canonical JSON of each YAML/JSON file, as hashed: kernels receive this
+   * snapshot, so a run reads one version of every document however long it takes.
+   */
+  documents: Map<string, string>;
 }
 
 /** Maps a logical project file to the file a profile substitutes for it. */
@@ -32,13 +37,16 @@ export function computeLineage(cp: CompiledProject, profile?: string): Lineage {
   const root = cp.project.root;
   const digests = new Map<string, Sha256Hex>();
   const resolved = new Map<string, string>();
+  const documents = new Map<string, string>();
   const digestOf = (file: string): Sha256Hex => {
     let d = digests.get(file);
     if (!d) {
       const actual = resolve(file);
-      d = contentDigest(posix.join(root, actual), actual);
+      const content = readContent(posix.join(root, actual), actual);
+      d = content.digest;
       digests.set(file, d);
       resolved.set(file, actual);
+      if (content.canonical !== undefined) documents.set(file, content.canonical);
     }
     return d;
   };
@@ -54,7 +62,7 @@ export function computeLineage(cp: CompiledProject, profile?: string): Lineage {
   const pairs = (files: Set<string>) => [...files].sort().map((f) => [f, digestOf(f)]);
   const parameterHash = sha256Hex(canonicalJson(pairs(parameters)));
   const manifestFingerprint = sha256Hex(canonicalJson({ parameter_hash: parameterHash, sealed: pairs(sealed) }));
-  return { parameterHash, manifestFingerprint, digests, resolved };
+  return { parameterHash, manifestFingerprint, digests, resolved, documents };
 }
 
 /** `stream_key`: first 8 bytes (big-endian) of sha256 of `state_id|seed|scenario_id`, seed left out for world scope. */

@@ -9,21 +9,31 @@ export interface VerifyProblem {
   problem: string;
 }
 
+/** A file's sha256, or undefined when it is missing. */
+export type Hasher = (absPath: string) => Promise<string | undefined>;
+
+const rehash: Hasher = async (abs) => (existsSync(abs) ? fileSha256(abs) : undefined);
+
+/** The published files of one ledger entry that are missing or whose bytes no longer match. */
+export async function entryProblems(runDir: string, e: LedgerEntry, hash: Hasher = rehash, first = false): Promise<VerifyProblem[]> {
+  const problems: VerifyProblem[] = [];
+  for (const o of e.outputs ?? []) {
+    const actual = await hash(join(runDir, o.path));
+    if (actual === undefined) problems.push({ state: e.state, path: o.path, problem: 'missing' });
+    else if (actual !== o.sha256) problems.push({ state: e.state, path: o.path, problem: `sha256 ${actual} != ledger ${o.sha256}` });
+    if (first && problems.length) break;
+  }
+  return problems;
+}
+
 /** Rehashes every published output of a run against its ledger. */
 export async function verifyRun(runDir: string): Promise<{ files: number; problems: VerifyProblem[] }> {
   const problems: VerifyProblem[] = [];
   let files = 0;
   for (const e of latestOutcomes(readLedger(runDir)).values()) {
     if (!isPublished(e)) continue;
-    for (const o of e.outputs ?? []) {
-      files++;
-      const abs = join(runDir, o.path);
-      if (!existsSync(abs)) problems.push({ state: e.state, path: o.path, problem: 'missing' });
-      else {
-        const actual = await fileSha256(abs);
-        if (actual !== o.sha256) problems.push({ state: e.state, path: o.path, problem: `sha256 ${actual} != ledger ${o.sha256}` });
-      }
-    }
+    files += e.outputs?.length ?? 0;
+    problems.push(...(await entryProblems(runDir, e)));
   }
   return { files, problems };
 }

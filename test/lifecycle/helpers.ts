@@ -1,6 +1,6 @@
+import { removeTemps, tempDir } from '../support/temp.js';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,17 +18,10 @@ export interface DagResult {
   stderr: string;
 }
 
-const made: string[] = [];
-
-/** A fresh temporary folder, removed by `cleanup()`. */
-export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `dag-lifecycle-${prefix}-`));
-  made.push(dir);
-  return dir;
-}
+export { tempDir };
 
 export function cleanup(): void {
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+  removeTemps();
 }
 
 /**

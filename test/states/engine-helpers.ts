@@ -2,11 +2,11 @@
 // of the repository's engine project, the real `dag` CLI as a child process, ledgers and digests.
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli, type CliResult } from '../support/cli.js';
+import { removeTemps, tempDir } from '../support/temp.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const LIB = join(REPO, 'states', '_lib');
@@ -51,15 +51,7 @@ export const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 // ---------------------------------------------------------------------------------------------
 // Temp folders
 
-const made: string[] = [];
-export function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), `dag-states-${prefix}-`));
-  made.push(d);
-  return d;
-}
-export function removeTemps(): void {
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-}
+export { removeTemps, tempDir };
 
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 export const fileSha = (p: string) => sha256(readFileSync(p));
