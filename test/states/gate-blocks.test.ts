@@ -19,7 +19,7 @@ afterAll(() => duck.close());
 
 const engineContracts = parseYaml(readFileSync(join(REPO, 'contracts', 'engine.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
 const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
-function contractErrors(name: 's0_gate_receipt' | 'validation_report', doc: unknown): unknown[] {
+function contractErrors(name: 's0_gate_receipt' | 'validation_report' | 'validation_policy', doc: unknown): unknown[] {
   const validate = ajv.compile({ ...engineContracts[name], $defs: engineContracts.$defs });
   return validate(doc) ? [] : (validate.errors ?? []);
 }
@@ -189,8 +189,11 @@ interface Report {
   segment: string;
   passed: boolean;
   verdict: string;
-  counts: { PASS: number; WARN: number; FAIL: number };
-  checks: { id: string; kind: string; status: string; value: number | null; required: boolean; threshold: unknown; threshold_B: unknown; threshold_Bplus: unknown; pass_B: boolean | null; pass_Bplus: boolean | null }[];
+  measured_verdict: string;
+  counts: { PASS: number; WARN: number; FAIL: number; PENDING: number };
+  pending: { id: string; reason: string; measured_by: string | null }[];
+  cross_seed?: unknown;
+  checks: { id: string; kind: string; status: string; value: number | null; required: boolean; threshold: unknown; threshold_B: unknown; threshold_Bplus: unknown; pass_B: boolean | null; pass_Bplus: boolean | null; resolves?: string }[];
 }
 interface Issue {
   issue_id: bigint;
@@ -208,19 +211,29 @@ const POLICY = {
     upper_only: { B: [null, 0.1], Bplus: [null, 0.05] },
     lower_only: { B: [3, null], Bplus: [5, null], required: true },
     open: { B: [null, null], Bplus: [null, null] },
+    T9_cross_seed_cv: { B: [null, 0.25], Bplus: [null, 0.15], pending: 'cross-seed' },
+    T10_cnp_full_chain: { B: [1, 1], Bplus: [1, 1], pending: 'downstream', measured_by: '6B' },
   },
 };
 
 let n = 0;
-/** Makes a checks table from SQL struct expressions (realism(...) / invariant(...)) and an entity table; returns report, verdict, issues. */
-async function validate(checks: string[], entities: string[] = []): Promise<{ report: Report; passed: boolean; issues: Issue[]; graded: Graded[] }> {
+/**
+ * Makes a checks table from SQL struct expressions (realism(...) / invariant(...) / pending_gate(...)) and an
+ * entity table; returns report, verdict, issues. With `withPolicy`, the report is made by the 3-argument
+ * call (policy := ...), which copies the policy's cross_seed declaration.
+ */
+async function validate(
+  checks: string[],
+  entities: string[] = [],
+  opts: { policy?: Record<string, unknown>; withPolicy?: boolean } = {},
+): Promise<{ report: Report; passed: boolean; issues: Issue[]; graded: Graded[] }> {
   const t = `checks_${++n}`;
   const e = `entities_${n}`;
-  await duck.run(`SET VARIABLE pol = ${lit(JSON.stringify(POLICY))}::JSON`);
+  await duck.run(`SET VARIABLE pol = ${lit(JSON.stringify(opts.policy ?? POLICY))}::JSON`);
   await duck.run(`create table ${t} as select unnest([${checks.join(', ')}], recursive := true) from (select getvariable('pol') as p)`);
   await duck.run(`create table ${e} (check_id VARCHAR, entity_type VARCHAR, entity_id UBIGINT, detail VARCHAR)`);
   for (const row of entities) await duck.run(`insert into ${e} values ${row}`);
-  const [r] = await duck.rows<{ doc: string }>(`from validation_report('T', '${t}')`);
+  const [r] = await duck.rows<{ doc: string }>(opts.withPolicy ? `from validation_report('T', '${t}', policy := getvariable('pol'))` : `from validation_report('T', '${t}')`);
   const verdict = await duck.rows<{ passed: boolean }>(`from gate_verdict_of('${t}')`);
   expect(verdict).toHaveLength(1);
   const issues = await duck.rows<Issue>(`from validation_issues('${t}', '${e}') order by issue_id`);
@@ -233,6 +246,19 @@ async function validate(checks: string[], entities: string[] = []): Promise<{ re
 const check = (rep: Report, id: string) => rep.checks.find((c) => c.id === id)!;
 const inv = (id: string, v: number, expected = 0) => `invariant('${id}', ${v}, ${expected})`;
 const real = (id: string, v: number | null) => `realism(p, '${id}', ${v === null ? 'NULL' : v})`;
+const pend = (id: string) => `pending_gate(p, '${id}')`;
+const metr = (id: string, v: number) => `metric('${id}', ${v})`;
+const resolving = (id: string, v: number, resolves: string) => `realism_resolving(p, '${id}', ${v}, ${lit(resolves)})`;
+
+/** The error a report over these checks raises, or 'no error'. */
+async function reportError(checks: string[], opts: { policy?: Record<string, unknown>; withPolicy?: boolean } = {}): Promise<string> {
+  try {
+    await validate(checks, [], opts);
+    return 'no error';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
 
 describe('validation_report, gate_verdict_of, validation_issues', () => {
   it('a required realism gate outside B: passed false, HOLD_REMEDIATE, FAIL', async () => {
@@ -240,7 +266,10 @@ describe('validation_report, gate_verdict_of, validation_issues', () => {
     expect(passed).toBe(false);
     expect(report.passed).toBe(false);
     expect(report.verdict).toBe('HOLD_REMEDIATE');
-    expect(report.counts).toEqual({ PASS: 1, WARN: 0, FAIL: 1 });
+    expect(report.counts).toEqual({ PASS: 1, WARN: 0, FAIL: 1, PENDING: 0 });
+    expect(report.measured_verdict).toBe('HOLD_REMEDIATE');
+    expect(report.pending).toEqual([]);
+    expect(report).not.toHaveProperty('cross_seed');
     expect(check(report, 'share')).toMatchObject({ status: 'FAIL', pass_B: false, pass_Bplus: false, required: true, value: 0.5, threshold_B: [0.1, 0.2], threshold_Bplus: [0.12, 0.18], threshold: { lo: 0.1, hi: 0.2 } });
     expect(issues.find((i) => i.check_id === 'share')).toMatchObject({ severity: 'FAIL', entity_type: 'check', entity_id: null, detail: 'value 0.5 outside B' });
   });
@@ -351,5 +380,152 @@ describe('validation_report, gate_verdict_of, validation_issues', () => {
       outcome = (e as Error).message.includes('not_in_policy') ? 'error naming the gate' : `error: ${(e as Error).message}`;
     }
     expect(['error naming the gate', 'FAIL/false']).toContain(outcome);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Pending gates, resolving checks and the cross-seed declaration (ENGINE.md "Realism gates that mean
+// something": a gate that is not measured is PENDING, never passed).
+
+describe('pending_gate: a gate this run cannot measure', () => {
+  it('is PENDING with no value; it neither fails `passed` nor counts as FAIL; the verdict is PENDING, measured_verdict grades the rest', async () => {
+    const { report, passed, graded, issues } = await validate([real('share', 0.15), pend('T9_cross_seed_cv'), inv('served', 0)]);
+    expect(passed).toBe(true);
+    expect(report.passed).toBe(true);
+    expect(report.verdict).toBe('PENDING');
+    expect(report.measured_verdict).toBe('PASS_BPLUS');
+    expect(report.counts).toEqual({ PASS: 2, WARN: 0, FAIL: 0, PENDING: 1 });
+    expect(report.pending).toEqual([{ id: 'T9_cross_seed_cv', reason: 'cross-seed', measured_by: null }]);
+    expect(check(report, 'T9_cross_seed_cv')).toMatchObject({ kind: 'realism', status: 'PENDING', value: null, pass_B: null, pass_Bplus: null, required: true, threshold_B: [null, 0.25], threshold_Bplus: [null, 0.15] });
+    expect(graded.find((g) => g.id === 'T9_cross_seed_cv')).toEqual({ id: 'T9_cross_seed_cv', status: 'PENDING', pass_b: null, pass_bplus: null });
+    expect(issues.find((i) => i.check_id === 'T9_cross_seed_cv')).toMatchObject({ severity: 'PENDING', entity_type: 'check', detail: 'not measured in this run: cross-seed' });
+  });
+
+  it('a downstream gate names the segment that measures it, in the report and the issue table', async () => {
+    const { report, issues } = await validate([real('share', 0.15), pend('T10_cnp_full_chain'), pend('T9_cross_seed_cv')]);
+    expect(report.verdict).toBe('PENDING');
+    expect(report.pending).toEqual([
+      { id: 'T10_cnp_full_chain', reason: 'downstream', measured_by: '6B' },
+      { id: 'T9_cross_seed_cv', reason: 'cross-seed', measured_by: null },
+    ]);
+    expect(issues.find((i) => i.check_id === 'T10_cnp_full_chain')!.detail).toBe('not measured in this run: downstream, measured by 6B');
+  });
+
+  it('a measured gate outside B still reads HOLD_REMEDIATE (and closes the gate) whatever is pending', async () => {
+    const { report, passed } = await validate([real('share', 0.5), pend('T9_cross_seed_cv')]);
+    expect(passed).toBe(false);
+    expect(report).toMatchObject({ passed: false, verdict: 'HOLD_REMEDIATE', measured_verdict: 'HOLD_REMEDIATE', counts: { FAIL: 1, PENDING: 1 } });
+    const soft = await validate([real('soft', 0.5), real('share', 0.15), pend('T10_cnp_full_chain')]);
+    expect(soft.passed).toBe(true); // a non-required gate does not close the HashGate, but holds the verdict
+    expect(soft.report.verdict).toBe('HOLD_REMEDIATE');
+  });
+
+  it('inside B but outside B+ with a pending gate: PENDING, measured_verdict PASS_B; with nothing pending: PASS_B as before', async () => {
+    const pending = await validate([real('share', 0.11), pend('T9_cross_seed_cv')]);
+    expect(pending.report).toMatchObject({ passed: true, verdict: 'PENDING', measured_verdict: 'PASS_B' });
+    const measured = await validate([real('share', 0.11)]);
+    expect(measured.report).toMatchObject({ passed: true, verdict: 'PASS_B', measured_verdict: 'PASS_B', pending: [] });
+  });
+
+  it('only pending gates: passed true, verdict PENDING, measured_verdict PASS_BPLUS (nothing measured failed)', async () => {
+    const { report, passed } = await validate([pend('T9_cross_seed_cv'), pend('T10_cnp_full_chain')]);
+    expect(passed).toBe(true);
+    expect(report).toMatchObject({ passed: true, verdict: 'PENDING', measured_verdict: 'PASS_BPLUS', counts: { PASS: 0, PENDING: 2 } });
+  });
+
+  it('a gate the policy does not declare pending, or does not list, is an error naming it', async () => {
+    expect(await reportError([pend('share')])).toContain("gate 'share' is not declared pending");
+    expect(await reportError([pend('not_in_policy')])).toContain("no gate 'not_in_policy'");
+  });
+
+  it('a gate declared pending but measured by realism() is graded as measured', async () => {
+    const { report } = await validate([real('T9_cross_seed_cv', 0.1)]);
+    expect(check(report, 'T9_cross_seed_cv')).toMatchObject({ status: 'PASS', value: 0.1 });
+    expect(report).toMatchObject({ verdict: 'PASS_BPLUS', pending: [] });
+  });
+});
+
+describe('realism_resolving: a downstream check that measures an upstream pending gate', () => {
+  it('is graded as a realism gate and carries resolves; other checks carry no resolves key', async () => {
+    const policy = { gates: { T10_cnp_full_chain: { B: [0.99, 1], Bplus: [1, 1] } } };
+    const { report, issues } = await validate([resolving('T10_cnp_full_chain', 0.995, '6A:T10_cnp_full_chain'), inv('served', 0)], [], { policy });
+    expect(check(report, 'T10_cnp_full_chain')).toMatchObject({ kind: 'realism', status: 'WARN', value: 0.995, resolves: '6A:T10_cnp_full_chain' });
+    expect(check(report, 'served')).not.toHaveProperty('resolves');
+    expect(report).toMatchObject({ verdict: 'PASS_B', pending: [] });
+    expect(issues.find((i) => i.check_id === 'T10_cnp_full_chain')!.detail).toBe('value 0.995 outside B+ (resolves 6A:T10_cnp_full_chain)');
+    const failing = await validate([resolving('T10_cnp_full_chain', 0.5, '6A:T10_cnp_full_chain')], [], { policy });
+    expect(failing.passed).toBe(false);
+  });
+
+  it("resolves must read '<segment>:<check id>'", async () => {
+    const policy = { gates: { chain: { B: [1, 1], Bplus: [1, 1] } } };
+    expect(await reportError([resolving('chain', 1, 'T10_cnp_full_chain')], { policy })).toContain("resolves must read '<segment>:<check id>'");
+  });
+});
+
+describe('validation_report with a policy: the cross_seed declaration', () => {
+  const CROSS_SEED = { gate: 'T9_cross_seed_cv', seeds: [42, 7, 101, 202], key_rates: ['share', 'risky_share'] };
+  const policy = { ...POLICY, cross_seed: CROSS_SEED };
+
+  it('is copied verbatim into the report by validation_report(seg, checks, policy := ...)', async () => {
+    const { report } = await validate([real('share', 0.15), metr('risky_share', 0.04), pend('T9_cross_seed_cv')], [], { policy, withPolicy: true });
+    expect(report.cross_seed).toEqual(CROSS_SEED);
+    expect(report.verdict).toBe('PENDING');
+  });
+
+  it('the two-argument call, and a policy without cross_seed, give no cross_seed member', async () => {
+    const twoArgs = await validate([real('share', 0.15), metr('risky_share', 0.04), pend('T9_cross_seed_cv')], [], { policy });
+    expect(twoArgs.report).not.toHaveProperty('cross_seed');
+    const noDecl = await validate([real('share', 0.15)], [], { withPolicy: true });
+    expect(noDecl.report).not.toHaveProperty('cross_seed');
+  });
+
+  it('a key rate or a gate that is not a check of the report is an error naming it', async () => {
+    expect(await reportError([real('share', 0.15), pend('T9_cross_seed_cv')], { policy, withPolicy: true })).toContain('cross_seed key_rates are not checks of this report: risky_share');
+    expect(await reportError([real('share', 0.15), metr('risky_share', 0.04)], { policy, withPolicy: true })).toContain("cross_seed gate 'T9_cross_seed_cv' is not a check of this report");
+  });
+
+  it('a checks table made without the pending / measured_by / resolves columns is still graded', async () => {
+    await duck.run('create or replace table old_shape as select unnest([{id: \'share\', kind: \'realism\', value: 0.15::DOUBLE, lo_b: 0.1::DOUBLE, hi_b: 0.2::DOUBLE, lo_bplus: 0.12::DOUBLE, hi_bplus: 0.18::DOUBLE, required: true}], recursive := true)');
+    const [r] = await duck.rows<{ doc: string }>(`from validation_report('T', 'old_shape')`);
+    const report = JSON.parse(r!.doc) as Report;
+    expect(report).toMatchObject({ passed: true, verdict: 'PASS_BPLUS', measured_verdict: 'PASS_BPLUS', pending: [] });
+    expect(contractErrors('validation_report', report)).toEqual([]);
+  });
+});
+
+describe('contracts/engine.yaml: validation_policy and validation_issues', () => {
+  const base = { gates: { share: { B: [0.1, 0.2], Bplus: [0.12, 0.18] } } };
+  it('accepts pending gates and a cross_seed declaration', () => {
+    expect(contractErrors('validation_policy', { gates: POLICY.gates, cross_seed: { gate: 'T9_cross_seed_cv', seeds: [42, 7, 101, 202], key_rates: ['share'] } })).toEqual([]);
+  });
+  it('rejects an unknown pending reason, a downstream gate without measured_by, measured_by without pending', () => {
+    expect(contractErrors('validation_policy', { gates: { g: { B: [0, 1], Bplus: [0, 1], pending: 'later' } } })).not.toEqual([]);
+    expect(contractErrors('validation_policy', { gates: { g: { B: [0, 1], Bplus: [0, 1], pending: 'downstream' } } })).not.toEqual([]);
+    expect(contractErrors('validation_policy', { gates: { g: { B: [0, 1], Bplus: [0, 1], measured_by: '6B' } } })).not.toEqual([]);
+  });
+  it('rejects a cross_seed without gate, seeds or key_rates, with a repeated seed, or with an unknown member; and unknown top-level keys', () => {
+    for (const cs of [
+      { seeds: [1, 2], key_rates: ['share'] },
+      { gate: 'g', key_rates: ['share'] },
+      { gate: 'g', seeds: [1, 2] },
+      { gate: 'g', seeds: [1, 1], key_rates: ['share'] },
+      { gate: 'g', seeds: [1, 2], key_rates: ['share'], extra: true },
+    ])
+      expect(contractErrors('validation_policy', { ...base, cross_seed: cs }), JSON.stringify(cs)).not.toEqual([]);
+    expect(contractErrors('validation_policy', { ...base, cross_seeds: {} })).not.toEqual([]);
+  });
+  it('a report whose PENDING check has a value, or whose measured check lacks pass_B, is rejected', async () => {
+    const { report } = await validate([real('share', 0.15), pend('T9_cross_seed_cv')]);
+    const withValue = { ...report, checks: report.checks.map((c) => (c.status === 'PENDING' ? { ...c, value: 0.1 } : c)) };
+    expect(contractErrors('validation_report', withValue)).not.toEqual([]);
+    const noPass = { ...report, checks: report.checks.map((c) => (c.status === 'PASS' ? { ...c, pass_B: null } : c)) };
+    expect(contractErrors('validation_report', noPass)).not.toEqual([]);
+  });
+  it('the issue table severity enum holds every severity validation_issues writes', async () => {
+    const enumOf = (engineContracts.validation_issues as { columns: { severity: { enum: string[] } } }).columns.severity.enum;
+    const { issues } = await validate([real('share', 0.11), real('lower_only', 2), pend('T9_cross_seed_cv'), inv('served', 0)]);
+    expect(new Set(issues.map((i) => i.severity))).toEqual(new Set(['WARN', 'FAIL', 'PENDING', 'INFO']));
+    for (const i of issues) expect(enumOf).toContain(i.severity);
   });
 });
