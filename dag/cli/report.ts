@@ -1,15 +1,42 @@
 import type { Command } from 'commander';
 import { DagError, EXIT } from '../project/diagnostics.js';
-import { crossRunReport } from '../store/report.js';
+import { certifyGroup, type Band, type Certification, type SeedCell } from '../store/certify.js';
+import { crossRunReport, reportsOfRun } from '../store/report.js';
 import { listRuns, runsDirOf } from '../store/runs.js';
 import { globalOptions, openProject, out, printJson, table } from './context.js';
+
+const f = (v: number | null) => (v === null ? '-' : Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0) ? v.toExponential(3) : Number(v.toFixed(4)).toString());
+const band = ([lo, hi]: Band) => `[${lo === null ? '-' : f(lo)}, ${hi === null ? '-' : f(hi)}]`;
+/** A gate in one seed: its value, with its status when it is not PASS. */
+const cell = (c: SeedCell) => (c.status === 'PENDING' || c.status === 'MISSING' ? c.status : c.status === 'PASS' ? f(c.value) : `${f(c.value)} ${c.status}`);
+
+function printCertification(c: Certification): void {
+  out(`\ncertification of ${c.report} (segment ${c.segment}): ${c.verdict}`);
+  out(`${c.gate} = the largest CV (sample std / |mean|) of ${c.key_rates.length} key rate(s) over seeds ${c.seeds.join(', ')}`);
+  const seedCols = c.seeds.map((s) => `SEED ${s}`);
+  out(
+    table(
+      ['GATE', 'B', 'B+', ...seedCols, 'CERTIFIED', 'STATUS'],
+      c.gates.map((g) => [g.id, band(g.band_B), band(g.band_Bplus), ...g.seeds.map(cell), g.cross_seed ? f(g.value) : '-', g.status]),
+    ),
+  );
+  out('');
+  out(table(['KEY RATE', ...seedCols, 'MEAN', 'STD', 'CV'], c.key_rates.map((k) => [k.id, ...k.values.map(f), f(k.mean), f(k.std), f(k.cv)])));
+  for (const n of c.notes) out(`note: ${n}`);
+  out(c.reasons.length ? `verdict ${c.verdict}:\n${c.reasons.map((r) => `  - ${r}`).join('\n')}` : `verdict ${c.verdict}`);
+}
 
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description("cross-seed report of a --seeds group: every numeric check value in the runs' validation reports, per seed, with mean, standard deviation and coefficient of variation")
+    .description(
+      "cross-seed report of a --seeds group: every numeric check value in the runs' validation reports, per seed, with mean, standard deviation and coefficient of variation; " +
+        'and for every report that declares cross_seed {gate, seeds, key_rates}, a certification: the cross-seed gate = the largest CV of the key rates over the declared seeds, graded against its bands, ' +
+        'every other gate per seed, verdict PASS_BPLUS | PASS_B | HOLD_REMEDIATE (held while a declared seed, a key rate or a pending gate is unmeasured, or a gate fails B). ' +
+        'Exit 1 when a certification is HOLD_REMEDIATE or a CV exceeds --max-cv, else 0',
+    )
     .requiredOption('--group <id>', 'group id printed by dag run --seeds (see dag runs)')
-    .option('--metrics <regex>', 'only the metrics whose name matches this regular expression')
+    .option('--metrics <regex>', 'only the metrics whose name matches this regular expression (the certification is not filtered)')
     .option('--max-cv <x>', 'exit 1 when a metric (of those shown) has a coefficient of variation above x', (v) => Number(v))
     .option('--json', 'print as JSON')
     .action((opts: { group: string; json?: boolean; metrics?: string; maxCv?: number }, cmd: Command) => {
@@ -25,13 +52,24 @@ export function registerReport(program: Command): void {
         throw new DagError([{ code: 'bad-regex', file: '(command line)', message: `--metrics: ${(e as Error).message}` }]);
       }
       if (opts.maxCv !== undefined && !(opts.maxCv >= 0)) throw new DagError([{ code: 'bad-max-cv', file: '(command line)', message: '--max-cv takes a non-negative number' }]);
-      const rows = crossRunReport(runs).filter((r) => !filter || filter.test(r.metric));
+      const reports = runs.map(reportsOfRun);
+      const rows = crossRunReport(runs, reports).filter((r) => !filter || filter.test(r.metric));
       const above = opts.maxCv === undefined ? [] : rows.filter((r) => r.cv !== null && r.cv > opts.maxCv!);
-      process.exitCode = above.length ? EXIT.failed : EXIT.ok;
-      if (opts.json) return printJson({ group: opts.group, runs: runs.map((r) => ({ run: r.id, seed: r.receipt.seed, status: r.receipt.status })), metrics: rows, max_cv: opts.maxCv ?? null, above_max_cv: above.map((r) => r.metric) });
-      const f = (v: number | null) => (v === null ? '-' : Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0) ? v.toExponential(3) : Number(v.toFixed(4)).toString());
+      const certifications = certifyGroup(runs.map((r, i) => ({ run: r.id, seed: r.receipt.seed, status: r.receipt.status, reports: reports[i]! })));
+      const held = certifications.filter((c) => c.verdict === 'HOLD_REMEDIATE');
+      process.exitCode = above.length || held.length ? EXIT.failed : EXIT.ok;
+      if (opts.json)
+        return printJson({
+          group: opts.group,
+          runs: runs.map((r) => ({ run: r.id, seed: r.receipt.seed, status: r.receipt.status })),
+          metrics: rows,
+          max_cv: opts.maxCv ?? null,
+          above_max_cv: above.map((r) => r.metric),
+          certifications,
+        });
       out(`group ${opts.group}: ${runs.map((r) => `seed ${r.receipt.seed} (${r.receipt.status})`).join(', ')}`);
       out(table(['METRIC', ...runs.map((r) => `SEED ${r.receipt.seed}`), 'MEAN', 'STD', 'CV'], rows.map((x) => [x.metric, ...x.values.map(f), f(x.mean), f(x.std), f(x.cv)])));
       if (opts.maxCv !== undefined) out(above.length ? `\n${above.length} metric(s) above CV ${opts.maxCv}: ${above.map((r) => r.metric).join(', ')}` : `\nevery CV is at most ${opts.maxCv} (max ${f(Math.max(0, ...rows.map((r) => r.cv ?? 0)))})`);
+      certifications.forEach(printCertification);
     });
 }
