@@ -12,30 +12,27 @@ with cells as (select row_number() over (order by country_iso)::UBIGINT as cell,
 select c.country_iso, a.n from lr_apportion('country_cells', getvariable('stream_key')) a join cells c using (cell);
 
 -- step: draw
--- Demand classes in alphabetical order with cumulative weights (summed exactly).
-create table class_cum as
-select categories as classes, cumw from cumulative_mixes(json_object('all', getvariable('merchant_policy')->'demand_class_mix'));
-create table mcc_by_class as
-select demand_class, list(mcc order by mcc) as mccs from mcc_1A group by demand_class;
+-- Random lanes, named: each is an independent draw from a merchant's key.
+create macro lane(name) as key_of('1A.S1/' || name);
+-- MCCs in code order with their cumulative frequency weights (summed exactly).
+create table mcc_cum as
+select list(mcc order by mcc) as mccs,
+       list(cum order by mcc) as cumw
+from (select mcc, (sum(weight::DECIMAL(38, 12)) over (order by mcc rows between unbounded preceding and current row))::DOUBLE as cum from mcc_1A);
 
--- One key per merchant slot: (country, slot) under this state's stream; lanes 1.. are independent draws.
+-- One key per merchant slot: (country, slot) under this state's stream.
 create table slots as
 select p.country_iso, s.i::UBIGINT as slot, prf2(getvariable('stream_key'), key_of(p.country_iso), s.i::UBIGINT) as k
 from per_country p, range(p.n) s(i);
 
-create table drawn as
-select s.country_iso, s.slot, s.k,
-       c.classes[pick_index(c.cumw, u01(mix64(s.k, 1)))] as demand_class
-from slots s, class_cum c;
-
 create table merchants_1A as
 with picked as (
-  select d.*, m.mccs[1 + floor(u01(mix64(d.k, 2)) * len(m.mccs))::BIGINT] as mcc
-  from drawn d join mcc_by_class m using (demand_class)
+  select s.*, c.mccs[pick_index(c.cumw, u01(mix64(s.k, lane('mcc'))))] as mcc
+  from slots s, mcc_cum c
 ), moded as (
-  select p.*, x.cnp_share as mcc_cnp,
+  select p.*, x.demand_class, x.cnp_share as mcc_cnp,
          x.virtual_propensity * (getvariable('merchant_policy')->'virtual'->>'online_scale')::DOUBLE as p_online,
-         u01(mix64(p.k, 3)) as u_mode
+         u01(mix64(p.k, lane('virtual_mode'))) as u_mode
   from picked p join mcc_1A x using (mcc)
 ), classified as (
   select *, CASE

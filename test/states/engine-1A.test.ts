@@ -32,7 +32,9 @@ import {
 } from './engine-helpers.js';
 
 const ZZ_FIXTURE = join(REPO, 'test', 'fixtures', 'engine', 'zz-requires-1A', 'states', 'zz');
-const ALL_DATASETS = [...WORLD_SCOPED, ...SEED_SCOPED];
+// 1A also publishes its typed zone table (world-scoped)
+const WORLD_1A = [...WORLD_SCOPED, 'country_zones_1A'];
+const ALL_DATASETS = [...WORLD_1A, ...SEED_SCOPED];
 const RUN_ID = /^[0-9a-f]{32}$/;
 
 afterAll(removeTemps);
@@ -89,8 +91,14 @@ describe('1A on a copy of the repository project (dev world, seed 42)', () => {
     expect(report.passed).toBe(true);
     expect(['PASS_B', 'PASS_BPLUS']).toContain(report.verdict);
     expect(report.checks.map((c) => c.id).sort()).toEqual(
-      ['cross_border_share', 'every_merchant_served', 'mode_consistent', 'outlet_zone_in_country', 'outlets_max_share', 'outlets_p99', 'single_outlet_share', 'virtual_share'].sort(),
+      [
+        ...['every_merchant_served', 'mode_consistent', 'outlet_zone_in_country', 'edge_zone_in_country'],
+        ...['virtual_share', 'cross_border_share', 'single_outlet_share', 'outlets_p99', 'top1pct_outlet_share', 'outlets_tail_index'],
+        ...['mcc_top10_share', 'mcc_class_jsd', 'zone_share_max_error'],
+        ...['merchants', 'physical_merchants', 'outlets', 'virtual_edges', 'sites', 'outlets_max', 'outlets_max_share', 'outlets_tail_merchants', 'mccs_used', 'zone_countries_measured'],
+      ].sort(),
     );
+    for (const c of report.checks.filter((c) => c.kind === 'realism')) expect(c.pass_B, c.id).toBe(true);
     for (const c of report.checks) expect(['PASS', 'WARN'], c.id).toContain(c.status);
     for (const c of report.checks.filter((c) => c.kind === 'invariant')) expect(c.value, c.id).toBe(0);
   });
@@ -113,7 +121,7 @@ describe('1A on a copy of the repository project (dev world, seed 42)', () => {
       const a = digests(run.ledger);
       const b = digests(seven.ledger);
       for (const d of SEED_SCOPED) expect(b[d], d).not.toBe(a[d]);
-      for (const d of WORLD_SCOPED) expect(b[d], d).toBe(a[d]);
+      for (const d of WORLD_1A) expect(b[d], d).toBe(a[d]);
       expect(JSON.parse(readFileSync(join(seven.json.runDir, 'run_receipt.json'), 'utf8')).seed).toBe(7);
     }, ENGINE_TIMEOUT);
 
@@ -154,6 +162,8 @@ describe('1A on a copy of the repository project (dev world, seed 42)', () => {
         await duck.run(`create view ${d.replace('_1A', '')} as select * from read_parquet(${lit(outputPath(run.json.runDir, run.ledger, d))}, hive_partitioning = false)`);
       }
       await duck.run(`create view countries as select * from read_csv(${lit(join(base.root, 'config', 'reference', 'countries.csv'))}, header = true, all_varchar = true)`);
+      await duck.run(`create view zones as select country_iso, tzid, population_share::DOUBLE as share from read_csv(${lit(join(base.root, 'config', 'reference', 'country_zones.csv'))}, header = true, all_varchar = true)`);
+      await duck.run(`create view mccs as select mcc::INTEGER as mcc, demand_class from read_csv(${lit(join(base.root, 'config', 'reference', 'mcc_codes.csv'))}, header = true, all_varchar = true)`);
     });
     afterAll(() => duck?.close());
 
@@ -175,11 +185,11 @@ describe('1A on a copy of the repository project (dev world, seed 42)', () => {
 
     it('merchants per country equal a largest-remainder apportionment of world.yaml merchants by size_weight', async () => {
       const lines = readFileSync(join(base.root, 'config', 'reference', 'countries.csv'), 'utf8').trim().split('\n');
-      expect(lines[0]).toBe('country_iso,name,region,currency,tz_primary,tz_secondary,size_weight');
+      expect(lines[0]).toBe('country_iso,name,region,currency,size_weight');
       const countries = lines.slice(1).map((l) => {
         const f = l.split(',');
-        expect(f, l).toHaveLength(7);
-        return { iso: f[0]!, w: Number(f[6]) };
+        expect(f, l).toHaveLength(5);
+        return { iso: f[0]!, w: Number(f[4]) };
       });
       const total = world.merchants;
       const sum = countries.reduce((a, c) => a + c.w, 0);
@@ -201,11 +211,35 @@ describe('1A on a copy of the repository project (dev world, seed 42)', () => {
       expect(got).toEqual(want);
     });
 
-    it('every outlet tzid is its country\'s tz_primary or tz_secondary (and both occur); edges use the settlement country\'s tz_primary', async () => {
-      expect(await one(`select count(*) from outlets o left join countries c on c.country_iso = o.country_iso where c.country_iso is null or (o.tzid <> c.tz_primary and o.tzid is distinct from c.tz_secondary)`)).toBe(0);
-      expect(await one(`select count(*) from outlets o join countries c on c.country_iso = o.country_iso where o.tzid = c.tz_secondary`)).toBeGreaterThan(0);
-      expect(await one(`select count(*) from outlets o join countries c on c.country_iso = o.country_iso where o.tzid = c.tz_primary`)).toBeGreaterThan(0);
-      expect(await one(`select count(*) from virtual_edges e left join countries c on c.country_iso = e.settlement_country_iso where c.country_iso is null or e.tzid <> c.tz_primary`)).toBe(0);
+    it("every outlet tzid is a populated zone of its country; edges sit in their settlement country's most populous zone", async () => {
+      expect(await one(`select count(*) from outlets o anti join (select * from zones where share > 0) z on z.country_iso = o.country_iso and z.tzid = o.tzid`)).toBe(0);
+      const main = `select country_iso, arg_max(tzid, share) tzid from zones group by all`;
+      expect(await one(`select count(*) from virtual_edges e left join (${main}) z on z.country_iso = e.settlement_country_iso where z.tzid is null or e.tzid <> z.tzid`)).toBe(0);
+      expect(await one(`select count(distinct country_iso) from zones`)).toBe(await one(`select count(*) from countries`));
+    });
+
+    it('realism on the dev world: single-outlet share 0.85-0.95; US outlets on 4+ zones incl. Chicago and Denver; China on one zone; restaurants, grocery and fuel among the top MCCs', async () => {
+      const single = await one(`select avg((n = 1)::INTEGER) from (select m.merchant_id, count(o.site_id) n from merchants m left join outlets o using (merchant_id) where m.virtual_mode <> 'VIRTUAL_ONLY' group by all)`);
+      expect(single).toBeGreaterThanOrEqual(0.85);
+      expect(single).toBeLessThanOrEqual(0.95);
+      const us = (await duck.rows<{ tzid: string; n: bigint }>(`select tzid, count(*) n from outlets where country_iso = 'US' group by all order by n desc`)).map((r) => r.tzid);
+      expect(us.length).toBeGreaterThanOrEqual(4);
+      expect(us).toEqual(expect.arrayContaining(['America/New_York', 'America/Chicago', 'America/Denver', 'America/Los_Angeles']));
+      expect(us.slice(0, 2)).toEqual(['America/New_York', 'America/Chicago']);
+      expect(await one(`select count(*) from outlets where country_iso = 'CN'`)).toBeGreaterThan(100);
+      expect(await duck.rows(`select distinct tzid from outlets where country_iso = 'CN'`)).toEqual([{ tzid: 'Asia/Shanghai' }]);
+      // the old table put a quarter of China's outlets in Asia/Urumqi
+      expect(await one(`select count(*) from outlets where tzid = 'Asia/Urumqi'`)).toBe(0);
+      const top = (await duck.rows<{ mcc: number }>(`select mcc from merchants group by mcc order by count(*) desc, mcc limit 10`)).map((r) => Number(r.mcc));
+      expect(top).toContain(5812); // restaurants
+      expect(top.some((m) => [5411, 5499].includes(m)), `grocery in ${top}`).toBe(true);
+      expect(top.some((m) => [5541, 5542].includes(m)), `fuel in ${top}`).toBe(true);
+      expect(top).not.toContain(5811); // caterers
+      expect(await one(`select count(*) from merchants where mcc in (5811, 5422)`)).toBeLessThan(10);
+      // chains: a few merchants run hundreds of outlets
+      expect(await one(`select max(n) from (select merchant_id, count(*) n from outlets group by all)`)).toBeGreaterThanOrEqual(100);
+      // the demand class follows from the MCC
+      expect(await one(`select count(*) from merchants m join mccs x using (mcc) where m.demand_class <> x.demand_class`)).toBe(0);
     });
 
     it('PHYSICAL merchants have no edges, VIRTUAL_ONLY no outlets, HYBRID both; every merchant has an outlet or an edge', async () => {
@@ -305,14 +339,14 @@ describe('a failing 1A gate, seen from a downstream S0 that requires_pass [1A]',
 });
 
 describe('broken priors and reference tables', () => {
-  it('a negative lognormal_sigma fails `dag run` with exit 2 before any run folder exists, naming the file and the pointer', async () => {
+  it('a negative tail_shape fails `dag run` with exit 2 before any run folder exists, naming the file and the pointer', async () => {
     const p = engineCopy();
-    p.edit('config/1A/merchant_policy.yaml', /lognormal_sigma: [0-9.]+/, 'lognormal_sigma: -1.25');
+    p.edit('config/1A/merchant_policy.yaml', /tail_shape: [0-9.]+/, 'tail_shape: -1.1');
     const r = await dagRun(p);
     expect(r.code).toBe(2);
     const text = r.stdout + r.stderr;
     expect(text).toContain('config/1A/merchant_policy.yaml');
-    expect(text).toContain('/outlets/lognormal_sigma');
+    expect(text).toContain('/outlets/tail_shape');
     expect(text).not.toMatch(/^\s+at \S/m); // no stack trace
     expect(runFolders(p)).toEqual([]);
     expect((await dag(p, ['validate'])).code).toBe(2);
@@ -341,5 +375,22 @@ describe('broken priors and reference tables', () => {
       expect(existsSync(join(r.json!.runDir, 'data'))).toBe(false);
     }
     expect(fileSha(join(p.root, 'config', 'reference', 'countries.csv'))).not.toBe(fileSha(join(REPO, 'config', 'reference', 'countries.csv')));
+  }, ENGINE_TIMEOUT);
+
+  it('a zone table whose shares of a country do not sum to 1, or that names a zone ICU does not know, fails 1A.S0 naming the row; nothing is published', async () => {
+    for (const [from, to, message] of [
+      ['US,America/Chicago,0.29', 'US,America/Chicago,0.39', 'the shares of US sum to 1.1'],
+      ['ES,Atlantic/Canary,0.045', 'ES,Atlantic/Canaries,0.045', 'Atlantic/Canaries (ES) is not an IANA zone known to ICU'],
+    ] as const) {
+      const p = engineCopy();
+      p.edit('config/reference/country_zones.csv', from, to);
+      const r = await dagRun(p);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      const ledger = readFileSync(join(r.json!.runDir, 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LedgerLine);
+      const s0 = entryOf(ledger, '1A.S0');
+      expect(s0.action).toBe('failed');
+      expect(s0.error!.message).toContain(message);
+      expect(s0.outputs ?? []).toEqual([]);
+    }
   }, ENGINE_TIMEOUT);
 });
