@@ -143,15 +143,15 @@ function certifyReport(name: string, runs: GroupRun[]): Certification {
   const differing = declaring.filter((d) => JSON.stringify(d.decl) !== JSON.stringify(decl)).map((d) => d.run.seed);
   if (differing.length) reasons.push(`the cross_seed declaration of ${seedList(differing)} differs from seed ${declaring[0]!.run.seed}'s`);
 
-  // The run certified for each declared seed: the last succeeded one of that seed, else the last.
+  // The run certified for each declared seed: the last succeeded one of that seed, else the last. A run
+  // that did not succeed holds the verdict, but what it published is still shown (it says which gate failed).
   const picked = decl.seeds.map((seed) => {
     const ofSeed = runs.filter((r) => r.seed === seed);
     const run = ofSeed.filter((r) => r.status === 'succeeded').pop() ?? ofSeed.pop() ?? null;
-    let doc: ReportDoc | null = null;
     if (!run) reasons.push(`seed ${seed}: no run in the group`);
     else if (run.status !== 'succeeded') reasons.push(`seed ${seed}: run ${run.run} ${run.status}`);
     else if (!run.reports.has(name)) reasons.push(`seed ${seed}: run ${run.run} published no ${name}`);
-    else doc = readReport(run.reports.get(name));
+    const doc = run?.reports.has(name) ? readReport(run.reports.get(name)) : null;
     return { seed, run, doc };
   });
   const undeclared = [...new Set(runs.map((r) => r.seed).filter((s) => !decl.seeds.includes(s)))];
