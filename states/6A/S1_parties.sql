@@ -50,7 +50,24 @@ from lr_apportion('segment_cells', mix64(getvariable('stream_key'), 3)) a
 join segment_mix s on s.party_type = split_part(a.grp, '|', 2) and s.cell = a.cell;
 
 -- step: parties
+-- Observable attributes: age (retail) uniform in its segment's band; tenure exponential by segment,
+-- capped at the adult lifetime. Each draw has its own named lane of the party's key.
 create table s1_party_base_6A as
-select row_number() over (order by p.country_iso, p.party_type, p.segment, r.i)::UBIGINT as party_id,
-       p.country_iso, c.region, p.party_type, p.segment
-from per_segment p join countries_1A c using (country_iso), range(p.n) r(i);
+with numbered as (
+  select row_number() over (order by p.country_iso, p.party_type, p.segment, r.i)::UBIGINT as party_id,
+         p.country_iso, c.region, p.party_type, p.segment
+  from per_segment p join countries_1A c using (country_iso), range(p.n) r(i)
+), aged as (
+  select n.*,
+         CASE WHEN n.party_type = 'RETAIL' THEN
+           ((getvariable('party_priors')->'age_years'->n.segment->>0)::INTEGER
+            + floor(u01(prf2(getvariable('stream_key'), n.party_id, key_of('age')))
+                    * ((getvariable('party_priors')->'age_years'->n.segment->>1)::INTEGER - (getvariable('party_priors')->'age_years'->n.segment->>0)::INTEGER + 1)))::INTEGER
+         END as age_years,
+         (getvariable('party_priors')->'tenure_mean_months'->>n.segment)::DOUBLE as tenure_mean
+  from numbered n
+)
+select party_id, country_iso, region, party_type, segment, age_years,
+       least(CASE WHEN age_years IS NULL THEN 600 ELSE (age_years - 18) * 12 END,
+             floor(-tenure_mean * pln(u01(prf2(getvariable('stream_key'), party_id, key_of('tenure'))))))::INTEGER as tenure_months
+from aged;
