@@ -143,33 +143,12 @@ function certifyReport(name: string, runs: GroupRun[]): Certification {
   const differing = declaring.filter((d) => JSON.stringify(d.decl) !== JSON.stringify(decl)).map((d) => d.run.seed);
   if (differing.length) reasons.push(`the cross_seed declaration of ${seedList(differing)} differs from seed ${declaring[0]!.run.seed}'s`);
 
-  // The run certified for each declared seed: the last succeeded one of that seed, else the last. A run
-  // that did not succeed holds the verdict, but what it published is still shown (it says which gate failed).
-  const picked = decl.seeds.map((seed) => {
-    const ofSeed = runs.filter((r) => r.seed === seed);
-    const run = ofSeed.filter((r) => r.status === 'succeeded').pop() ?? ofSeed.pop() ?? null;
-    if (!run) reasons.push(`seed ${seed}: no run in the group`);
-    else if (run.status !== 'succeeded') reasons.push(`seed ${seed}: run ${run.run} ${run.status}`);
-    else if (!run.reports.has(name)) reasons.push(`seed ${seed}: run ${run.run} published no ${name}`);
-    const doc = run?.reports.has(name) ? readReport(run.reports.get(name)) : null;
-    return { seed, run, doc };
-  });
+  const picked = pickRuns(name, decl.seeds, runs, reasons);
   const undeclared = [...new Set(runs.map((r) => r.seed).filter((s) => !decl.seeds.includes(s)))];
   if (undeclared.length) notes.push(`${seedList(undeclared)} not in cross_seed.seeds: not certified`);
   const segment = picked.find((p) => p.doc?.segment)?.doc?.segment ?? readReport(declaring[0]!.run.reports.get(name)).segment ?? name;
 
-  // Key rates: the value of each declared check in each seed, and its spread over the seeds.
-  const keyRates: KeyRate[] = decl.key_rates.map((id) => {
-    const values = picked.map(({ doc }) => {
-      const c = doc?.checks.find((x) => x.id === id);
-      return c && c.status !== 'PENDING' ? c.value : null;
-    });
-    const absent = picked.filter((p, i) => p.doc && values[i] === null).map((p) => p.seed);
-    if (absent.length) reasons.push(`key rate ${id}: no value in ${seedList(absent)}`);
-    const spread = spreadOf(values);
-    if (!absent.length && picked.every((p) => p.doc) && spread.cv === null) reasons.push(`key rate ${id}: CV undefined (mean ${short(spread.mean)})`);
-    return { id, values, ...spread };
-  });
+  const keyRates = keyRatesOf(decl.key_rates, picked, reasons);
   const complete = picked.every((p) => p.doc) && keyRates.every((k) => k.values.every((v) => v !== null) && k.cv !== null);
   const maxCv = complete && keyRates.length ? keyRates.reduce((a, b) => (b.cv! > a.cv! ? b : a)) : null;
 
@@ -194,13 +173,15 @@ function certifyReport(name: string, runs: GroupRun[]): Certification {
       const value = maxCv?.cv ?? null;
       const status: CellStatus = !first ? 'MISSING' : value === null ? 'PENDING' : grade(value, bands.band_B, bands.band_Bplus); // no check, no bands: never graded
       if (status === 'FAIL') reasons.push(`${id}: max CV ${short(value)} (key rate ${maxCv!.id}) outside B ${showBand(bands.band_B)}`);
+      if (!decl.key_rates.length) reasons.push(`${id}: cross_seed declares no key rates`);
       return { id, kind: first?.kind ?? 'realism', cross_seed: true, ...bands, seeds, value, status };
     }
     explainGate(id, seeds, picked, bands.band_B, decl.gate, reasons, notes);
     return { id, kind: first?.kind ?? 'realism', cross_seed: false, ...bands, seeds, value: null, status: worst(seeds.map((s) => s.status)) };
   });
 
-  const verdict: Verdict = reasons.length ? 'HOLD_REMEDIATE' : gates.every((g) => g.status === 'PASS') ? 'PASS_BPLUS' : 'PASS_B';
+  const measured = gates.every((g) => g.status === 'PASS' || g.status === 'WARN'); // a second guard: never a pass without a value
+  const verdict: Verdict = reasons.length || !measured ? 'HOLD_REMEDIATE' : gates.every((g) => g.status === 'PASS') ? 'PASS_BPLUS' : 'PASS_B';
   return {
     report: name,
     segment,
@@ -215,6 +196,43 @@ function certifyReport(name: string, runs: GroupRun[]): Certification {
   };
 }
 
+interface Picked {
+  seed: number;
+  run: GroupRun | null;
+  doc: ReportDoc | null;
+}
+
+/**
+ * The run certified for each declared seed: the last succeeded one of that seed, else the last. A run that
+ * did not succeed holds the verdict, but what it published is still shown (it says which gate failed).
+ */
+function pickRuns(name: string, seeds: number[], runs: GroupRun[], reasons: string[]): Picked[] {
+  return seeds.map((seed) => {
+    const ofSeed = runs.filter((r) => r.seed === seed);
+    const run = ofSeed.filter((r) => r.status === 'succeeded').pop() ?? ofSeed.pop() ?? null;
+    if (!run) reasons.push(`seed ${seed}: no run in the group`);
+    else if (run.status !== 'succeeded') reasons.push(`seed ${seed}: run ${run.run} ${run.status}`);
+    else if (!run.reports.has(name)) reasons.push(`seed ${seed}: run ${run.run} published no ${name}`);
+    const doc = run?.reports.has(name) ? readReport(run.reports.get(name)) : null;
+    return { seed, run, doc };
+  });
+}
+
+/** Each key rate's value in each seed (a check of the report, measured) and its spread over the seeds. */
+function keyRatesOf(ids: string[], picked: Picked[], reasons: string[]): KeyRate[] {
+  return ids.map((id) => {
+    const values = picked.map(({ doc }) => {
+      const c = doc?.checks.find((x) => x.id === id);
+      return c && c.status !== 'PENDING' ? c.value : null;
+    });
+    const absent = picked.filter((p, i) => p.doc && values[i] === null).map((p) => p.seed);
+    if (absent.length) reasons.push(`key rate ${id}: no value in ${seedList(absent)}`);
+    const spread = spreadOf(values);
+    if (!absent.length && picked.every((p) => p.doc) && spread.cv === null) reasons.push(`key rate ${id}: CV undefined (mean ${short(spread.mean)})`);
+    return { id, values, ...spread };
+  });
+}
+
 /** A check in another report of the same run whose `resolves` names `<segment>:<gate>`. */
 function resolverOf(run: GroupRun, name: string, key: string): { report: string; check: CheckDoc } | null {
   for (const [other, doc] of [...run.reports].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -226,7 +244,7 @@ function resolverOf(run: GroupRun, name: string, key: string): { report: string;
 }
 
 /** One reason per kind of trouble of a gate (seeds grouped), one note per resolution. */
-function explainGate(id: string, cells: SeedCell[], picked: { seed: number; doc: ReportDoc | null }[], bandB: Band, crossGate: string, reasons: string[], notes: string[]): void {
+function explainGate(id: string, cells: SeedCell[], picked: Picked[], bandB: Band, crossGate: string, reasons: string[], notes: string[]): void {
   const withDoc = cells.filter((_, i) => picked[i]!.doc);
   const seedsWhere = (f: (c: SeedCell) => boolean) => withDoc.filter(f).map((c) => c.seed);
   const pending = seedsWhere((c) => c.status === 'PENDING');

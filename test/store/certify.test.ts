@@ -113,6 +113,8 @@ describe('certifyGroup', () => {
     const [c] = certifyGroup(runs);
     expect(c!.reasons).toEqual(['seed 7: run run7 failed', 'seed 101: run run101 published no validation_report_cz']);
     expect(c!.verdict).toBe('HOLD_REMEDIATE');
+    // what the failed run published is shown (it says which gate failed); the run without the report has nothing
+    expect(c!.gates.find((g) => g.id === 'share')!.seeds.map((x) => x.status)).toEqual(['PASS', 'PASS', 'MISSING', 'PASS']);
     // a succeeded rerun of a seed is taken over the failed one
     const [again] = certifyGroup([...runs.filter((r) => r.seed !== 101), run(7, { validation_report_cz: cz(7) }), run(101, { validation_report_cz: cz(101) })]);
     expect(again!.verdict).toBe('PASS_BPLUS');
@@ -124,6 +126,8 @@ describe('certifyGroup', () => {
     expect(c!.gates.find((g) => g.id === 'cv')!.value).toBeNull();
     const [zero] = certifyGroup(group((s) => ({ validation_report_cz: cz(s, { rate: 0 }) })));
     expect(zero!.reasons).toEqual(['key rate rate: CV undefined (mean 0)']);
+    const [none] = certifyGroup(group((s) => ({ validation_report_cz: cz(s, { decl: { ...DECL, key_rates: [] } }) })));
+    expect(none!).toMatchObject({ verdict: 'HOLD_REMEDIATE', reasons: ['cv: cross_seed declares no key rates'] });
   });
 
   it('a CV above B fails the cross-seed gate and holds; above B+ only gives PASS_B', () => {
