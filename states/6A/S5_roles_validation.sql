@@ -195,14 +195,15 @@ select feature, CASE WHEN any_value(n_pos) > 0 AND any_value(n_neg) > 0
 from c group by feature;
 
 -- step: measure
+-- Per (segment, account type): a population mixed over segments can hide a pile-up at the cap.
 create table holding_stats as
-select p.party_type, h.account_type, k.k_max,
+select p.party_type, p.segment, h.account_type, k.k_max,
        count(*) filter (where h.n_accounts > k.k_max) as above,
        count(*) filter (where h.n_accounts = k.k_max) as at_cap,
        count(*) filter (where h.n_accounts = k.k_max - 1) as below_cap
 from s2_party_holdings_6A h join s1_party_base_6A p using (party_id)
 join s2_allocation_counters_6A k on k.party_type = p.party_type and k.account_type = h.account_type
-group by p.party_type, h.account_type, k.k_max;
+group by p.party_type, p.segment, h.account_type, k.k_max;
 -- T3 on what a model sees: device-IP links by IP type, per region, against the real-world reference.
 create table ip_link_error as
 with realised as (
@@ -257,14 +258,16 @@ from s4_device_base_6A d left join device_ip_types t using (device_id) where d.d
 create table desktop_links as
 select count(*) as links, count(*) filter (where i.ip_type = 'MOBILE_CARRIER') as on_carrier
 from s4_ip_links_6A l join s4_device_base_6A d using (device_id) join s4_ip_base_6A i using (ip_id) where d.device_type = 'DESKTOP';
+-- Ratios of rates are taken on smoothed rates ((k + 0.5) / (n + 1)), so an empty cell is not a 0 or an infinity.
+create macro smoothed(k, n) as (k + 0.5e0) / (n + 1e0);
 create table ip_risk_by_type as
-select count(*) filter (where i.ip_type in ('VPN_PROXY', 'DATACENTER') and r.is_risky)::DOUBLE / greatest(1, count(*) filter (where i.ip_type in ('VPN_PROXY', 'DATACENTER'))) as anon,
-       count(*) filter (where i.ip_type = 'RESIDENTIAL' and r.is_risky)::DOUBLE / greatest(1, count(*) filter (where i.ip_type = 'RESIDENTIAL')) as residential
+select smoothed(count(*) filter (where i.ip_type in ('VPN_PROXY', 'DATACENTER') and r.is_risky), count(*) filter (where i.ip_type in ('VPN_PROXY', 'DATACENTER'))) as anon,
+       smoothed(count(*) filter (where i.ip_type = 'RESIDENTIAL' and r.is_risky), count(*) filter (where i.ip_type = 'RESIDENTIAL')) as residential
 from s4_ip_base_6A i join s5_ip_roles_6A r on r.entity_id = i.ip_id;
 create table role_by_feature as
-select count(*) filter (where f.segment = 'STUDENT' and r.raw_role = 'mule')::DOUBLE / greatest(1, count(*) filter (where f.segment = 'STUDENT')) as mule_student,
-       count(*) filter (where f.segment = 'SENIOR' and r.raw_role = 'mule')::DOUBLE / greatest(1, count(*) filter (where f.segment = 'SENIOR')) as mule_senior,
-       count(*) filter (where f.farm_device and r.is_risky)::DOUBLE / greatest(1, count(*) filter (where f.farm_device)) as risky_farm_users,
+select smoothed(count(*) filter (where f.segment = 'STUDENT' and r.raw_role = 'mule'), count(*) filter (where f.segment = 'STUDENT')) as mule_student,
+       smoothed(count(*) filter (where f.segment = 'SENIOR' and r.raw_role = 'mule'), count(*) filter (where f.segment = 'SENIOR')) as mule_senior,
+       smoothed(count(*) filter (where f.farm_device and r.is_risky), count(*) filter (where f.farm_device)) as risky_farm_users,
        count(*) filter (where r.is_risky)::DOUBLE / count(*) as risky_parties
 from party_features f join s5_party_roles_6A r on r.entity_id = f.party_id;
 create table chain_ready as
@@ -325,7 +328,8 @@ select unnest([
   realism(p, 'T2_cap_pileup_ratio', (select max((at_cap + 1e0) / (below_cap + 1e0)) from holding_stats where k_max >= 2 and below_cap >= 30)),
   realism(p, 'T3_ip_link_mix_max_abs_error_pp', (select max_abs_pp from ip_link_error)),
   realism(p, 'T4_online_devices_linked_share', (select count(*) filter (where linked)::DOUBLE / count(*) from online_devices)),
-  realism(p, 'T5_devices_per_ip_p99', (select quantile_disc(devices, 0.99) from per_ip)),
+  -- T5's p99 on what a consumer sees: the size of the IP behind a device-IP link (link-weighted).
+  realism(p, 'T5_devices_per_ip_p99', (select quantile_disc(u.devices, 0.99) from s4_ip_links_6A l join per_ip u using (ip_id))),
   realism(p, 'T5_devices_per_ip_max', (select max(devices) from per_ip)),
   realism(p, 'T6_roles_mapped_share', (select count(distinct raw_role) filter (where role_family <> 'UNMAPPED') / count(distinct raw_role) from all_roles)),
   realism(p, 'T7_account_odds_ratio', (select account_or from odds)),
@@ -336,9 +340,9 @@ select unnest([
   realism(p, 'chain_ready_party_share', (select share from chain_ready)),
   realism(p, 'household_ip_share', (select on_one_ip::DOUBLE / greatest(1, multi) from retail_multi_device)),
   realism(p, 'desktop_links_on_carrier_share', (select on_carrier::DOUBLE / greatest(1, links) from desktop_links)),
-  realism(p, 'anon_ip_risk_ratio', (select anon / nullif(residential, 0) from ip_risk_by_type)),
-  realism(p, 'mule_student_senior_ratio', (select mule_student / nullif(mule_senior, 0) from role_by_feature)),
-  realism(p, 'farm_user_risk_ratio', (select risky_farm_users / nullif(risky_parties, 0) from role_by_feature)),
+  realism(p, 'anon_ip_risk_ratio', (select anon / residential from ip_risk_by_type)),
+  realism(p, 'mule_student_senior_ratio', (select mule_student / mule_senior from role_by_feature)),
+  realism(p, 'farm_user_risk_ratio', (select risky_farm_users / greatest(risky_parties, 1e-9) from role_by_feature)),
   realism(p, 'risky_party_share', (select risky_parties from role_by_feature)),
   realism(p, 'risky_merchant_share', risky_merchant_share),
   realism(p, 'L1_party_risk_auc', (select auc from learn_auc where feature = 'model')),

@@ -118,7 +118,7 @@ create or replace macro validation_issues(checks, entities) as table
 with rows as (
   select id as check_id, CASE status WHEN 'PASS' THEN 'INFO' ELSE status END as severity, 'check' as entity_type, NULL::UBIGINT as entity_id,
          CASE status WHEN 'PENDING' THEN 'not measured in this run: ' || pending || coalesce(', measured by ' || measured_by, '')
-                     ELSE 'value ' || value || CASE status WHEN 'PASS' THEN ' within B+' WHEN 'WARN' THEN ' outside B+' ELSE ' outside B' END END
+                     ELSE 'value ' || coalesce(value::VARCHAR, 'NULL (not measurable)') || CASE status WHEN 'PASS' THEN ' within B+' WHEN 'WARN' THEN ' outside B+' ELSE ' outside B' END END
          || coalesce(' (resolves ' || resolves || ')', '') as detail
   from graded_checks(checks)
   union all

@@ -361,11 +361,15 @@ describe('validation_report, gate_verdict_of, validation_issues', () => {
   // is not inside its band. Today in_band(NULL, ...) is NULL, the CASE falls through to 'PASS',
   // bool_and ignores the NULL and the gate opens: a required gate passes without a value.
   it('a required check with no value (NULL) fails; it must not open the gate', async () => {
-    const { graded, passed, report } = await validate([real('share', null), inv('served', 0)]);
+    const { graded, passed, report, issues } = await validate([real('share', null), inv('served', 0)]);
     expect(graded.find((g) => g.id === 'share')!.status).toBe('FAIL');
     expect(passed).toBe(false);
     expect(report.passed).toBe(false);
     expect(report.verdict).toBe('HOLD_REMEDIATE');
+    // its issue row still says what happened: a NULL detail broke the issue table's contract
+    const row = issues.find((i) => i.check_id === 'share')!;
+    expect(row.severity).toBe('FAIL');
+    expect(row.detail).toBe('value NULL (not measurable) outside B');
   });
 
   // A realism gate the policy does not define (a typo in validation_policy.yaml, whose `gates` accept
