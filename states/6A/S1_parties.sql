@@ -51,23 +51,27 @@ join segment_mix s on s.party_type = split_part(a.grp, '|', 2) and s.cell = a.ce
 
 -- step: parties
 -- Observable attributes: age (retail) uniform in its segment's band; tenure exponential by segment,
--- capped at the adult lifetime. Each draw has its own named lane of the party's key.
+-- capped at the adult lifetime. Per segment the policy is read once, and the exponential's
+-- quantiles are tabulated once (4 096 of them), so a party's draw is a lookup, not a logarithm.
+create table segment_law as
+select s as segment, (getvariable('party_priors')->'age_years'->s->>0)::INTEGER as age_lo,
+       (getvariable('party_priors')->'age_years'->s->>1)::INTEGER as age_hi,
+       list_transform(range(4096), i -> floor(-(getvariable('party_priors')->'tenure_mean_months'->>s)::DOUBLE * pln((i + 0.5e0) / 4096e0))::INTEGER) as tenure_q
+from (select unnest(json_keys(getvariable('party_priors')->'tenure_mean_months')) as s);
 create table s1_party_base_6A as
 with numbered as (
   select row_number() over (order by p.country_iso, p.party_type, p.segment, r.i)::UBIGINT as party_id,
          p.country_iso, c.region, p.party_type, p.segment
   from per_segment p join countries_1A c using (country_iso), range(p.n) r(i)
+), keyed as (
+  select n.*, mix64(getvariable('stream_key'), n.party_id) as k from numbered n
 ), aged as (
-  select n.*,
-         CASE WHEN n.party_type = 'RETAIL' THEN
-           ((getvariable('party_priors')->'age_years'->n.segment->>0)::INTEGER
-            + floor(u01(prf2(getvariable('stream_key'), n.party_id, key_of('age')))
-                    * ((getvariable('party_priors')->'age_years'->n.segment->>1)::INTEGER - (getvariable('party_priors')->'age_years'->n.segment->>0)::INTEGER + 1)))::INTEGER
-         END as age_years,
-         (getvariable('party_priors')->'tenure_mean_months'->>n.segment)::DOUBLE as tenure_mean
-  from numbered n
+  select k.*, CASE WHEN l.segment IS NULL THEN error('party_priors: segment ' || k.segment || ' has no tenure_mean_months') ELSE l.tenure_q END as tenure_q,
+         CASE WHEN k.party_type <> 'RETAIL' THEN NULL
+              WHEN l.age_lo IS NULL THEN error('party_priors: retail segment ' || k.segment || ' has no age_years')
+              ELSE (l.age_lo + floor(u01(mix64(k.k, 1)) * (l.age_hi - l.age_lo + 1)))::INTEGER END as age_years
+  from keyed k left join segment_law l using (segment)
 )
 select party_id, country_iso, region, party_type, segment, age_years,
-       least(CASE WHEN age_years IS NULL THEN 600 ELSE (age_years - 18) * 12 END,
-             floor(-tenure_mean * pln(u01(prf2(getvariable('stream_key'), party_id, key_of('tenure'))))))::INTEGER as tenure_months
+       least(CASE WHEN age_years IS NULL THEN 600 ELSE (age_years - 18) * 12 END, tenure_q[1 + floor(u01(mix64(k, 2)) * 4096)::BIGINT])::INTEGER as tenure_months
 from aged;

@@ -38,7 +38,7 @@ from lr_apportion('cell_quota_src', mix64(getvariable('stream_key'), 1)) a;
 -- product; other types min(1 - zero_gate, lambda)), and the Poisson mean of the extra accounts,
 -- so that holders average lambda / share.
 create table type_law as
-select s.segment, t.party_type, t.account_type, t.type_no, t.k_max, t.is_primary,
+select s.segment, t.party_type, t.account_type, key_of(t.account_type) as type_key, t.type_no, t.k_max, t.is_primary,
        CASE WHEN t.is_primary THEN 1e0 ELSE least(1e0 - t.zero_gate, s.lam) END as p_hold,
        CASE WHEN s.lam > 0 THEN greatest(0e0, s.lam / CASE WHEN t.is_primary THEN 1e0 ELSE least(1e0 - t.zero_gate, s.lam) END - 1e0) ELSE 0e0 END as mu
 from type_caps t join (
@@ -64,16 +64,19 @@ with ws as (
 select segment, account_type, list((f_sum / 256)::DOUBLE order by k) as cumw
 from (select segment, account_type, k, sum(f::DECIMAL(38, 18)) as f_sum from cdfs group by segment, account_type, k)
 group by segment, account_type;
--- Each party and type: held with p_hold, then its count from the type's law.
+-- Each party and type: held with p_hold, then its count from the type's law. One key per
+-- (party, type), k; its lanes: 0 the gate, 1 the count, 2 the conservation order, 3 account ages.
 create table gated as
-select p.party_id, p.segment, c.cell_no * 64 + l.type_no as grp_no, p.party_type, l.account_type, l.k_max, l.is_primary,
-       l.p_hold > 0 AND u01(prf2(getvariable('stream_key'), p.party_id, key_of(l.account_type))) < l.p_hold as gated_in
-from s1_party_base_6A p join cells c using (country_iso, party_type, segment) join type_law l using (party_type, segment);
+with keyed as (
+  select p.party_id, p.segment, c.cell_no * 64 + l.type_no as grp_no, p.party_type, l.account_type, l.k_max, l.is_primary, l.p_hold,
+         mix64(mix64(getvariable('stream_key'), p.party_id), l.type_key) as k
+  from s1_party_base_6A p join cells c using (country_iso, party_type, segment) join type_law l using (party_type, segment)
+)
+select *, p_hold > 0 AND u01(k) < p_hold as gated_in from keyed;
 create table party_draws as
-with held as (select *, gated_in as holds from gated)
-select h.party_id, h.grp_no, h.party_type, h.account_type, h.k_max, h.is_primary, h.holds,
-       CASE WHEN h.holds THEN pick_index(c.cumw, u01(prf3(getvariable('stream_key'), h.party_id, key_of(h.account_type), key_of('count')))) ELSE 0 END as n
-from held h join type_cdf c using (segment, account_type);
+select h.party_id, h.grp_no, h.party_type, h.account_type, h.k_max, h.is_primary, h.k, h.gated_in as holds,
+       CASE WHEN h.gated_in THEN pick_index(c.cumw, u01(mix64(h.k, 1))) ELSE 0 END as n
+from gated h join type_cdf c using (segment, account_type);
 
 -- step: conserve
 -- Bring each cell's drawn total to its exact target, one account per party: a cell short of its
@@ -102,30 +105,31 @@ with cand as (
   -- per cell, the fewest rounds r with sum(min(movable, r)) >= |gap|, from a histogram
   select grp_no, coalesce(min(r) filter (where cap >= abs(gap)), max(r)) as r from caps group by grp_no
 ), units as (
-  select m.party_id, m.grp_no, m.account_type, m.n, m.gap, unnest(range(least(m.movable, r.r))) as round
+  select m.party_id, m.grp_no, m.account_type, m.k, m.n, m.gap, unnest(range(least(m.movable, r.r))) as round
   from movable m join rounds r using (grp_no)
 ), ranked as (
   select u.*, row_number() over (partition by u.grp_no
                                  order by u.round, CASE WHEN u.gap > 0 THEN (CASE WHEN u.n > 0 THEN 0 ELSE 1 END) ELSE -u.n END,
-                                          prf3(getvariable('stream_key'), u.party_id, key_of(u.account_type), key_of('conserve')), u.party_id) as rk
+                                          mix64(u.k, 2), u.party_id) as rk
   from units u
 ), taken as (
   select party_id, grp_no, sum(CASE WHEN gap > 0 THEN 1 ELSE -1 END) as adj from ranked where rk <= abs(gap) group by all
 )
-select d.party_id, d.grp_no, d.party_type, d.account_type, d.k_max, d.n, coalesce(t.adj, 0) as adj
+select d.party_id, d.grp_no, d.party_type, d.account_type, d.k_max, d.k, d.n, coalesce(t.adj, 0) as adj
 from party_draws d left join taken t using (party_id, grp_no);
 
 -- step: accounts
-create table s2_party_holdings_6A as
-select party_id, account_type, (n + adj)::BIGINT as n_accounts from adjusted where n + adj > 0;
+create table holdings as
+select party_id, account_type, k, (n + adj)::BIGINT as n_accounts from adjusted where n + adj > 0;
+create table s2_party_holdings_6A as select party_id, account_type, n_accounts from holdings;
 -- Account age: the first primary account was opened when the party joined; every other account
 -- at a uniform time since then.
 create table s2_account_base_6A as
-with seqs as (select party_id, account_type, unnest(range(n_accounts)) as i from s2_party_holdings_6A)
+with seqs as (select party_id, account_type, k, unnest(range(n_accounts)) as i from holdings)
 select row_number() over (order by s.party_id, s.account_type, s.i)::UBIGINT as account_id,
        s.party_id, p.party_type, s.account_type, (s.i + 1)::INTEGER as account_seq,
        CASE WHEN s.i = 0 AND s.account_type = (getvariable('account_priors')->'primary'->>p.party_type) THEN p.tenure_months
-            ELSE floor(u01(mix64(prf3(getvariable('stream_key'), s.party_id, key_of(s.account_type), key_of('opened')), s.i)) * (p.tenure_months + 1))::INTEGER
+            ELSE floor(u01(mix64(mix64(s.k, 3), s.i)) * (p.tenure_months + 1))::INTEGER
        END as opened_months_ago
 from seqs s join s1_party_base_6A p using (party_id);
 create table s2_allocation_counters_6A as

@@ -104,7 +104,8 @@ union all
 select device_id, 'MOBILE_CARRIER', country_iso, NULL, country_iso, region from device_ctx
 where device_type = 'MOBILE'
    or (device_type = 'POS_TERMINAL' and coin(device_id, 'pos_wireless') < dpd('$.ips.pos_wireless_share'))
-   or (party_type = 'RETAIL' and device_type in ('DESKTOP', 'TABLET') and not broadband and coin(device_id, 'tether') < dpd('$.ips.tether_share'))
+   or (party_type = 'RETAIL' and device_type in ('DESKTOP', 'TABLET') and not broadband
+       and coin(device_id, 'tether') < coalesce((getvariable('device_priors')->'ips'->'tether_share'->>device_type)::DOUBLE, 0e0))
 union all
 -- an employer's line, for some retail devices
 select device_id, 'CORPORATE', country_iso, NULL, country_iso, region from device_ctx

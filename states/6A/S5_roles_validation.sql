@@ -38,28 +38,36 @@ select r as raw_role, (getvariable('fraud_priors')->'party_roles'->r->>'base_rat
        getvariable('fraud_priors')->'party_roles'->r->>'requires' as requires
 from (select unnest(json_keys(getvariable('fraud_priors')->'party_roles')) as r);
 create macro coef(c, f) as coalesce((c->>f)::DOUBLE, 0e0);
-create table party_role_p as
-with lo as (
-  select f.party_id, m.raw_role, m.requires, f.has_credit,
-         greatest(fp('$.clamp.lo')::DOUBLE, least(fp('$.clamp.hi')::DOUBLE,
+-- Features are booleans, so a party's law depends only on its feature code (8 bits): the roles'
+-- probabilities and their running sums are computed once per code that occurs, not per party.
+create table party_codes as
+select *, young::INT + 2 * senior::INT + 4 * new::INT + 8 * thin::INT + 16 * has_credit::INT + 32 * business::INT + 64 * anon_ip::INT + 128 * farm_device::INT as code
+from party_features;
+create table code_law as
+with codes as (
+  select distinct code, young, senior, new, thin, has_credit, business, anon_ip, farm_device from party_codes
+), p as (
+  select f.code, m.raw_role,
+         CASE WHEN m.requires = 'has_credit' AND NOT f.has_credit THEN 0e0 ELSE sigmoid(greatest(fp('$.clamp.lo')::DOUBLE, least(fp('$.clamp.hi')::DOUBLE,
            logit(m.base_rate) + f.young::INT * coef(m.c, 'young') + f.senior::INT * coef(m.c, 'senior') + f.new::INT * coef(m.c, 'new')
            + f.thin::INT * coef(m.c, 'thin') + f.has_credit::INT * coef(m.c, 'has_credit') + f.business::INT * coef(m.c, 'business')
-           + f.anon_ip::INT * coef(m.c, 'anon_ip') + f.farm_device::INT * coef(m.c, 'farm_device'))) as log_odds
-  from party_features f, role_model m
+           + f.anon_ip::INT * coef(m.c, 'anon_ip') + f.farm_device::INT * coef(m.c, 'farm_device')))) END as p
+  from codes f, role_model m
+), cum as (
+  select code, raw_role,
+         sum(p::DECIMAL(38, 18)) over (partition by code order by raw_role rows between unbounded preceding and current row) as upto,
+         sum(p::DECIMAL(38, 18)) over (partition by code) as total
+  from p
 )
-select party_id, raw_role,
-       CASE WHEN requires = 'has_credit' AND NOT has_credit THEN 0e0 ELSE sigmoid(log_odds) END as p
-from lo;
+-- when the probabilities sum above 1 they are scaled to 1 (the draw is u x total)
+select code, list(raw_role order by raw_role) as roles, list(upto::DOUBLE order by raw_role) as upto, greatest(1e0, any_value(total)::DOUBLE) as scale
+from cum group by code;
 create table party_role_pick as
-with cum as (
-  select party_id, raw_role,
-         sum(p::DECIMAL(38, 18)) over (partition by party_id order by raw_role rows between unbounded preceding and current row) as upto,
-         sum(p::DECIMAL(38, 18)) over (partition by party_id) as total
-  from party_role_p
+with drawn as (
+  select c.party_id, l.roles, len(list_filter(l.upto, x -> x <= u01(prf2(getvariable('stream_key'), c.party_id, key_of('party_role'))) * l.scale)) + 1 as idx
+  from party_codes c join code_law l using (code)
 )
-select c.party_id,
-       coalesce(min(c.raw_role) filter (where u01(prf2(getvariable('stream_key'), c.party_id, key_of('party_role'))) * greatest(1, c.total) < c.upto), 'clean') as raw_role
-from cum c group by c.party_id;
+select party_id, CASE WHEN idx <= len(roles) THEN roles[idx] ELSE 'clean' END as raw_role from drawn;
 create table families as
 select r as raw_role, getvariable('fraud_priors')->'role_families'->>r as role_family
 from (select unnest(json_keys(getvariable('fraud_priors')->'role_families')) as r);

@@ -93,7 +93,7 @@ export const structureCases: GateCase[] = [
     edit: (p) =>
       editYaml(p, 'config/6A/device_priors.yaml', (d) => {
         for (const r of REGIONS) d.households.broadband_share[r] = 0.25;
-        d.ips.tether_share = 0;
+        d.ips.tether_share = { DESKTOP: 0, TABLET: 0 };
       }),
   },
   {
@@ -125,7 +125,7 @@ export const structureCases: GateCase[] = [
     why: 'every desktop tethers, and few homes have a line',
     edit: (p) =>
       editYaml(p, 'config/6A/device_priors.yaml', (d) => {
-        d.ips.tether_share = 1;
+        d.ips.tether_share = { DESKTOP: 1, TABLET: 1 };
         for (const r of REGIONS) d.households.broadband_share[r] = 0.4;
       }),
   },
