@@ -1,27 +1,28 @@
 -- step: size
 create macro prior(path) as getvariable('party_priors')->>path;
--- Expected weekly arrivals = (outlets + virtual edges) x arrivals per outlet per week (until 5A lands).
-create table sites as
-select country_iso, count(*)::BIGINT as n from (
-  select country_iso from outlets_1A union all select settlement_country_iso from virtual_edges_1A
-) group by all;
+-- arrivals_based_v1: N = 5A's expected weekly arrivals / (arrivals per active party per week x
+-- active fraction), clamped; exact DECIMAL sums per legal country of the merchants.
+create table arrivals as
+select legal_country_iso as country_iso, sum(weekly_arrivals::DECIMAL(38, 12)) as weekly
+from merchant_zone_profile_5A group by all;
 create table world_size as
-select greatest(prior('$.sizing.min_parties')::BIGINT, least(prior('$.sizing.max_parties')::BIGINT,
-         floor(sum(n) * (getvariable('world')->>'arrivals_per_outlet_week')::DOUBLE
-               / (prior('$.sizing.arrivals_per_active_party_week')::DOUBLE * prior('$.sizing.active_fraction')::DOUBLE))::BIGINT)) as n_parties
-from sites;
+select CASE WHEN prior('$.sizing.method') <> 'arrivals_based_v1' THEN error('party_priors: sizing.method must be arrivals_based_v1')
+            ELSE greatest(prior('$.sizing.min_parties')::BIGINT, least(prior('$.sizing.max_parties')::BIGINT,
+                   floor(sum(weekly)::DOUBLE / (prior('$.sizing.arrivals_per_active_party_week')::DOUBLE * prior('$.sizing.active_fraction')::DOUBLE))::BIGINT)) END as n_parties
+from arrivals;
 
 -- step: apportion
--- Countries: a blend of each country's share of 1A sites and of size weight (exact sums).
+-- Countries: a blend of each country's share of expected arrivals (by the merchants' legal country)
+-- and of size weight (exact sums).
 create view country_cells as
 with w as (
   select c.country_iso,
-         (coalesce(s.n, 0)::DECIMAL(38, 12) / (select sum(n) from sites))::DOUBLE as site_share,
+         (coalesce(a.weekly, 0) / (select sum(weekly) from arrivals))::DOUBLE as arrivals_share,
          (c.size_weight::DECIMAL(38, 12) / (select sum(size_weight::DECIMAL(38, 12)) from countries_1A))::DOUBLE as size_share
-  from countries_1A c left join sites s using (country_iso)
+  from countries_1A c left join arrivals a using (country_iso)
 )
 select 'world' as grp, row_number() over (order by country_iso)::UBIGINT as cell,
-       prior('$.sizing.outlet_weight')::DOUBLE * site_share + (1e0 - prior('$.sizing.outlet_weight')::DOUBLE) * size_share as weight,
+       prior('$.sizing.arrivals_weight')::DOUBLE * arrivals_share + (1e0 - prior('$.sizing.arrivals_weight')::DOUBLE) * size_share as weight,
        (select n_parties from world_size) as total, country_iso
 from w;
 create table per_country as
