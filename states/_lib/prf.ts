@@ -74,6 +74,22 @@ export function pcos2pi(u: number): number {
 export const u01 = (x: bigint): number => (Number(x >> 11n) + 0.5e0) / 9007199254740992e0;
 
 export const drawNormal = (x: bigint): number => Math.sqrt(-2e0 * pln(u01(x))) * pcos2pi(u01(splitmix64(x)));
+function normInvTail(q: number): number {
+  const t = Math.sqrt(-2e0 * pln(Math.max(q, 1e-300)));
+  return (((((-7.784894002430293e-03 * t - 3.223964580411365e-01) * t - 2.400758277161838e+00) * t - 2.549732539343734e+00) * t + 4.374664141464968e+00) * t + 2.938163982698783e+00)
+    / ((((7.784695709041462e-03 * t + 3.224671290700398e-01) * t + 2.445134137142996e+00) * t + 3.754408661907416e+00) * t + 1e0);
+}
+
+/** Standard normal by inversion (Acklam's rational approximation), as norm_inv in prf.sql. */
+export function normInv(p: number): number {
+  if (p < 0.02425e0) return normInvTail(p);
+  if (p > 0.97575e0) return -normInvTail(1e0 - p);
+  const q = p - 0.5e0;
+  const r = q * q;
+  return ((((((-3.969683028665376e+01 * r + 2.209460984245205e+02) * r - 2.759285104469687e+02) * r + 1.383577518672690e+02) * r - 3.066479806614716e+01) * r + 2.506628277459239e+00) * q)
+    / (((((-5.447609879822406e+01 * r + 1.615858368580409e+02) * r - 1.556989798598866e+02) * r + 6.680131188771972e+01) * r - 1.328068155288572e+01) * r + 1e0);
+}
+export const drawNormalFast = (x: bigint): number => normInv(u01(x));
 export const drawLognormal = (x: bigint, mu: number, sigma: number): number => pexp(mu + sigma * drawNormal(x));
 
 export function poissonInv(u: number, lam: number): number {

@@ -82,6 +82,19 @@ describe('PRF prelude: golden vectors', () => {
     });
   });
 
+  it('norm_inv (the fast normal) equals the reference bit for bit, tails included, and inverts the normal CDF', async () => {
+    const us = [1e-12, 1e-6, 0.001, 0.02, 0.02425, 0.1, 0.3, 0.5, 0.77, 0.97575, 0.99, 0.999999];
+    const rows = await sql(`SELECT u, norm_inv(u) AS z FROM (VALUES ${us.map((u, i) => `(${i}, ${u}::DOUBLE)`).join(', ')}) t(i, u) ORDER BY i`);
+    rows.forEach((r, i) => expect(bits(r.z as number), `u = ${us[i]}`).toBe(bits(prf.normInv(us[i]!))));
+    const keyed = await sql(`SELECT draw_normal_fast(k) AS z FROM (VALUES ${KEYS.map((k, i) => `(${i}, ${k}::UBIGINT)`).join(', ')}) t(i, k) ORDER BY i`);
+    keyed.forEach((r, i) => expect(bits(r.z as number)).toBe(bits(prf.drawNormalFast(KEYS[i]!))));
+    // known quantiles of the standard normal
+    expect(prf.normInv(0.5)).toBe(0);
+    expect(prf.normInv(0.975)).toBeCloseTo(1.959963985, 7);
+    expect(prf.normInv(0.001)).toBeCloseTo(-3.090232306, 7);
+    expect(prf.normInv(1e-9)).toBeCloseTo(-5.997807015, 6);
+  });
+
   it('Poisson from a precomputed CDF equals exact inversion, in SQL and in the reference', async () => {
     const lams = [0, 0.12, 1.5, 6, 61, 399];
     for (const lam of lams) {
