@@ -27,6 +27,7 @@ export function registerQuery(program: Command): void {
           for (const o of e.outputs ?? []) if (!o.dataset.startsWith('(')) byDataset.set(o.dataset, [...(byDataset.get(o.dataset) ?? []), join(run.dir, o.path)]);
         }
         for (const [ds, files] of byDataset) {
+          files.sort(); // a split dataset's files in name order, which is row order
           const list = `[${files.map(sqlString).join(', ')}]`;
           const reader = files[0]!.endsWith('.parquet') ? `read_parquet(${list}, hive_partitioning = false)` : files[0]!.endsWith('.jsonl') ? `read_json(${list}, format = 'newline_delimited')` : `read_json(${list})`;
           await con.run(`CREATE VIEW ${ident(ds)} AS SELECT * FROM ${reader}`);

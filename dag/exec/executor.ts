@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, posix } from 'node:path';
+import { basename, dirname, join, posix, resolve } from 'node:path';
 import PQueue from 'p-queue';
 import { canonicalJson } from '../fingerprint/canonical.js';
 import type { CacheKey, KeyComponents } from '../fingerprint/cachekey.js';
@@ -11,7 +11,7 @@ import { changeReasons, decide, type Decision } from '../plan/decide.js';
 import { knownFromFiles, taskFacts, type Known } from '../plan/plan.js';
 import { DagError, EXIT } from '../project/diagnostics.js';
 import type { CachedFile } from '../store/cache.js';
-import { buildIndex, bundleDigest, FLAG, flagText, verifyBundle } from '../store/gate.js';
+import { asciiCompare, buildIndex, bundleDigest, FLAG, flagText, verifyBundle } from '../store/gate.js';
 import { recordTimings } from '../store/history.js';
 import { linkOrCopy } from '../store/atomic.js';
 import { LabelStore } from '../store/labels.js';
@@ -368,7 +368,7 @@ export class Execution {
       reason,
       cache_key: key,
       seconds: (performance.now() - started) / 1000,
-      rows: Object.fromEntries(files.filter((f) => f.rows !== undefined).map((f) => [f.dataset, f.rows!])),
+      rows: rowsByDataset(files),
       bytes: files.reduce((a, f) => a + (f.bytes ?? 0), 0),
       outputs: files.map((f) => ({ dataset: f.dataset, path: f.rel, template: f.template, sha256: f.sha256!, bytes: f.bytes!, rows: f.rows })),
       gate,
@@ -398,7 +398,8 @@ export class Execution {
   private async runKernel(task: Task, prep: Prepared, runDir: string, tmp: string, done: Map<string, LedgerEntry>, reason: string, started: number, key: CacheKey | undefined): Promise<Outcome> {
     const state = task.state;
     rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(join(tmp, 'spill'), { recursive: true });
+    const spill = this.spillDir(task, runDir, tmp);
+    mkdirSync(spill, { recursive: true });
     this.bus.emit({ type: 'task-start', task: task.key, state: state.id, scenario: task.scenario, estimateSeconds: this.opts.timings?.get(state.id) });
     const fail = (failure: KernelFailure, steps?: KernelResult['steps']) => this.failTask(task, runDir, tmp, started, failure, steps);
 
@@ -421,6 +422,7 @@ export class Execution {
       return fail({ message: (e as Error).message, step: 'inputs' });
     }
     const result = await this.spawnKernel(task, job);
+    if (!spill.startsWith(tmp + '/')) rmSync(spill, { recursive: true, force: true }); // a configured temp_directory: this attempt's own folder in it
     if (result === 'interrupted') {
       rmSync(tmp, { recursive: true, force: true });
       return 'interrupted';
@@ -450,8 +452,10 @@ export class Execution {
         writeFileSync(abs, JSON.stringify(JSON.parse(canonicalJson(doc)), null, 2) + '\n');
         files.push({ dataset: o.dataset, template: o.path, rel, abs });
       } else {
-        const w = kernel.files.find((f) => f.dataset === o.dataset)!;
-        files.push({ dataset: o.dataset, template: o.path, rel, abs: w.file, rows: w.rows, sha256: w.sha256, bytes: w.bytes });
+        // one file, or `<dataset>-NNNN.parquet` in name order when the output was split
+        for (const w of kernel.files.filter((f) => f.dataset === o.dataset)) {
+          files.push({ dataset: o.dataset, template: o.path, rel: `${posix.dirname(rel)}/${basename(w.file)}`, abs: w.file, rows: w.rows, sha256: w.sha256, bytes: w.bytes });
+        }
       }
     }
 
@@ -495,7 +499,7 @@ export class Execution {
       cache_key: key,
       seconds: (performance.now() - started) / 1000,
       steps: kernel.steps,
-      rows: Object.fromEntries(files.filter((f) => f.rows !== undefined).map((f) => [f.dataset, f.rows!])),
+      rows: rowsByDataset(files),
       bytes: files.reduce((a, f) => a + (f.bytes ?? 0), 0),
       outputs: files.map((f) => ({ dataset: f.dataset, path: f.rel, template: f.template, sha256: f.sha256!, bytes: f.bytes!, rows: f.rows })),
       gate,
@@ -539,6 +543,7 @@ export class Execution {
       const entry = done.get(producerKey(producer, task));
       const published = entry?.outputs?.filter((o) => o.dataset === ds) ?? [];
       if (published.length === 0) throw new Error(`input dataset ${ds} has no published files in this run`);
+      published.sort((a, b) => asciiCompare(a.path, b.path)); // a split dataset's files in name order, which is row order
       manifest.push({ kind: 'dataset', name: ds, path: posix.dirname(published[0]!.path), schema: spec.schema, files: published.map((p) => ({ path: p.path, sha256: p.sha256 })) });
       if (spec.format === 'json') {
         variables.push({ name: ds, sqlType: 'JSON', value: readFileSync(join(runDir, published[0]!.path), 'utf8') });
@@ -553,6 +558,7 @@ export class Execution {
       format: o.format,
       table: o.format === 'json' ? undefined : cp.project.contracts.table(o.schema),
       orderBy: o.order_by,
+      rowsPerFile: cp.project.config.publish.rows_per_file,
       file: stagedPath(join(tmp, 'out'), task, outputFile(fillPath(o.path, task.vars), o.dataset, o.format)),
     }));
     const d = cp.project.config.duckdb;
@@ -561,7 +567,7 @@ export class Execution {
       kernelFile: posix.join(root, state.kernel),
       kernelKind: state.kernel.endsWith('.ts') ? 'ts' : 'sql',
       preludeFiles: cp.project.config.kernel_prelude.map((f) => posix.join(root, f)),
-      duckdb: { threads: d.threads, memory_limit: d.memory_limit, temp_directory: d.temp_directory ? posix.join(root, d.temp_directory) : join(tmp, 'spill') },
+      duckdb: { threads: d.threads, memory_limit: d.memory_limit, temp_directory: this.spillDir(task, runDir, tmp) },
       scratchDir: join(tmp, 'scratch'),
       variables,
       csvTables,
@@ -569,6 +575,16 @@ export class Execution {
       outputs,
       gate: state.gate !== undefined,
     };
+  }
+
+  /**
+   * Where this attempt's DuckDB spills: inside the run's .tmp (removed with it), or a folder of
+   * its own under a configured `duckdb.temp_directory` (a disk with more room), so that parallel
+   * attempts never share spill files.
+   */
+  private spillDir(task: Task, runDir: string, tmp: string): string {
+    const configured = this.cp.project.config.duckdb.temp_directory;
+    return configured ? join(resolve(this.cp.project.root, configured), `${basename(runDir)}-${basename(tmp)}`) : join(tmp, 'spill');
   }
 
   private spawnKernel(task: Task, job: KernelJob): Promise<KernelAnswer> {
@@ -636,6 +652,13 @@ function relocate(o: LedgerOutput, task: Task): string {
 async function firstMismatch(runDir: string, entry: LedgerEntry, prep: Prepared): Promise<string | undefined> {
   const [p] = await entryProblems(runDir, entry, (abs) => prep.cache.stat.sha256(abs), true);
   return p && `${p.path} ${p.problem === 'missing' ? 'is missing' : 'changed after publishing'}`;
+}
+
+/** Rows per dataset over its files (a split output has several). */
+function rowsByDataset(files: Staged[]): Record<string, number> {
+  const rows: Record<string, number> = {};
+  for (const f of files) if (f.rows !== undefined) rows[f.dataset] = (rows[f.dataset] ?? 0) + f.rows;
+  return rows;
 }
 
 function removeUnpublished(runDir: string, task: Task): void {

@@ -23,8 +23,10 @@ export interface JobOutput {
   /** The table schema (parquet, jsonl); JSON outputs are validated by the orchestrator. */
   table?: TableSchema;
   orderBy?: string[];
-  /** Absolute path the file is written to (parquet, jsonl); unused for json. */
+  /** Absolute path the file is written to (parquet, jsonl); unused for json. A Parquet output of
+   * more than `rowsPerFile` rows is written beside it as `<dataset>-NNNN.parquet` instead. */
   file: string;
+  rowsPerFile: number;
 }
 
 export interface WrittenFile {
@@ -37,6 +39,7 @@ export interface WrittenFile {
 
 export interface KernelResult {
   steps: { name: string; seconds: number }[];
+  /** Every file written, an output's files in name order (which is row order). */
   files: WrittenFile[];
   /** dataset -> the JSON text of its `doc` (json outputs). */
   docs: Record<string, string>;

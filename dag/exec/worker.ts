@@ -9,13 +9,15 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describeViolations, loadCsvChecked } from '../contracts/csv.js';
-import { checkTable, ident, sqlString } from '../contracts/tablecheck.js';
+import { ident, scanTable, sqlString } from '../contracts/tablecheck.js';
 import { fileSha256 } from '../fingerprint/digest.js';
+import { fileRanges, partFile, sortKeyOf } from './order.js';
 import type { JobOutput, KernelFailure, KernelJob, KernelResult, WorkerMessage, WrittenFile } from './job.js';
 import { splitStatements, splitSteps } from './steps.js';
 
 /** Fixed Parquet settings, so equal data gives equal bytes. */
-export const PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880";
+export const ROW_GROUP_SIZE = 122880;
+export const PARQUET_OPTIONS = `FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_SIZE}`;
 
 class KernelError extends Error {
   constructor(readonly failure: KernelFailure) {
@@ -32,7 +34,9 @@ async function runJob(job: KernelJob): Promise<KernelResult> {
     threads: String(job.duckdb.threads),
     memory_limit: job.duckdb.memory_limit,
     temp_directory: job.duckdb.temp_directory,
-    preserve_insertion_order: 'true',
+    // every output is sorted explicitly before it is written, so scans need not keep their order
+    // (which lets DuckDB stream large unordered COPY and CREATE TABLE AS without buffering)
+    preserve_insertion_order: 'false',
   });
   const con = await instance.connect();
   const steps: KernelResult['steps'] = [];
@@ -117,7 +121,7 @@ async function writeOutputs(con: DuckDBConnection, job: KernelJob): Promise<Omit
       throw new KernelError({ message: `the kernel left no table '${out.dataset}' for output ${out.dataset}`, output: out.dataset, rule: 'missing-output' });
     }
     if (out.format === 'json') docs[out.dataset] = await readDoc(con, out);
-    else files.push(await writeTable(con, out));
+    else files.push(...(await writeTable(con, out)));
   }
   let gatePassed: boolean | undefined;
   if (job.gate) {
@@ -140,23 +144,46 @@ async function readDoc(con: DuckDBConnection, out: JobOutput): Promise<string> {
   return rows[0]!.doc as string;
 }
 
-async function writeTable(con: DuckDBConnection, out: JobOutput): Promise<WrittenFile> {
+async function writeTable(con: DuckDBConnection, out: JobOutput): Promise<WrittenFile[]> {
   const table = out.table!;
-  const violations = await checkTable(con, out.dataset, table);
+  const columns = Object.keys(table.columns);
+  const order = sortKeyOf(out.orderBy ?? [], columns, table.primary_key);
+  const { violations, rows } = await scanTable(con, out.dataset, table, { sortedBy: order });
   if (violations.length > 0) {
     const v = violations[0]!;
     const more = violations.length > 1 ? ` (and ${violations.length - 1} more: ${violations.slice(1).map((x) => x.rule + (x.column ? ` ${x.column}` : '')).join(', ')})` : '';
     const sample = v.sample.length ? `; e.g. ${JSON.stringify(v.sample.slice(0, 3))}` : '';
     throw new KernelError({ message: `output ${out.dataset} breaks its contract: ${v.message}${more}${sample}`, output: out.dataset, column: v.column, rule: v.rule, sample: v.sample });
   }
-  const columns = Object.keys(table.columns);
-  const order = [...(out.orderBy ?? []), ...columns.filter((c) => !(out.orderBy ?? []).includes(c))];
   const select = `SELECT ${columns.map(ident).join(', ')} FROM ${ident(out.dataset)} ORDER BY ${order.map((c) => `${ident(c)} NULLS LAST`).join(', ')}`;
   mkdirSync(dirname(out.file), { recursive: true });
-  const options = out.format === 'parquet' ? PARQUET_OPTIONS : 'FORMAT json';
-  await con.run(`COPY (${select}) TO ${sqlString(out.file)} (${options})`);
-  const rows = Number((await con.runAndReadAll(`SELECT count(*) AS n FROM ${ident(out.dataset)}`)).getRowObjectsJS()[0]!.n);
-  return { dataset: out.dataset, file: out.file, rows, sha256: await fileSha256(out.file), bytes: statSync(out.file).size };
+  if (out.format !== 'parquet' || rows <= out.rowsPerFile) {
+    await con.run(`COPY (${select}) TO ${sqlString(out.file)} (${out.format === 'parquet' ? PARQUET_OPTIONS : 'FORMAT json'})`);
+    return [await written(out.dataset, out.file, rows)];
+  }
+  // Several files: sort once into a table (its row ids follow the sorted order), then write each
+  // contiguous range of row ids; a table scan keeps row-id order only with insertion order on.
+  const ranges = fileRanges(rows, out.rowsPerFile);
+  if (ranges.length > 10_000) throw new KernelError({ message: `output ${out.dataset} would need ${ranges.length} files of ${out.rowsPerFile} rows (at most 10000): raise publish.rows_per_file`, output: out.dataset, rule: 'rows-per-file' });
+  const sorted = ident(`__dag_sorted_${out.dataset}`);
+  await con.run(`CREATE TEMP TABLE ${sorted} AS ${select}`);
+  await con.run('SET preserve_insertion_order = true');
+  const files: WrittenFile[] = [];
+  try {
+    for (const [i, r] of ranges.entries()) {
+      const file = partFile(out.file, i);
+      await con.run(`COPY (SELECT * FROM ${sorted} WHERE rowid >= ${r.offset} AND rowid < ${r.offset + r.rows}) TO ${sqlString(file)} (${PARQUET_OPTIONS})`);
+      files.push(await written(out.dataset, file, r.rows));
+    }
+  } finally {
+    await con.run('SET preserve_insertion_order = false');
+    await con.run(`DROP TABLE ${sorted}`);
+  }
+  return files;
+}
+
+async function written(dataset: string, file: string, rows: number): Promise<WrittenFile> {
+  return { dataset, file, rows, sha256: await fileSha256(file), bytes: statSync(file).size };
 }
 
 /** The context a TypeScript kernel receives (ORCHESTRATOR.md §5). */

@@ -85,6 +85,12 @@ export const projectSchema = z.strictObject({
       temp_directory: z.string().optional(),
     })
     .default({ threads: 2, memory_limit: '4GB' }),
+  publish: z
+    .strictObject({
+      // a Parquet output of more rows is written as <dataset>-NNNN.parquet files of this many rows
+      rows_per_file: z.number().int().positive().default(20_000_000),
+    })
+    .default({ rows_per_file: 20_000_000 }),
   kernel_prelude: z.array(relPath).default([]),
   profiles: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), z.record(relPath, relPath)).default({}),
 });
