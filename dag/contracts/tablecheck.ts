@@ -16,24 +16,17 @@ function sqlLiteral(v: string | number | boolean): string {
   return typeof v === 'string' ? sqlString(v) : String(v);
 }
 
-/** How a table is checked: the sample size, and the order it is written in (for the key check). */
+/** How a table is checked. */
 export interface CheckOptions {
   sampleSize?: number;
-  /** The sort key of the published output: a primary key that leads it is checked on adjacent rows. */
-  sortedBy?: string[];
+  /** Leave the primary key to the caller, which checks it on the sorted rows (`adjacentDuplicates`). */
+  skipPrimaryKey?: boolean;
 }
 
 /** Every violation, and the relation's row count (counted in the same scan). */
 export interface TableCheck {
   violations: TableViolation[];
   rows: number;
-}
-
-/** True when the first columns of `sortedBy` are exactly the key's columns (in any order). */
-export function keyLeads(key: string[], sortedBy: string[] | undefined): boolean {
-  if (!sortedBy || sortedBy.length < key.length) return false;
-  const lead = new Set(sortedBy.slice(0, key.length));
-  return key.every((c) => lead.has(c)) && lead.size === key.length;
 }
 
 /**
@@ -47,8 +40,7 @@ export async function checkTable(con: DuckDBConnection, rel: string, schema: Tab
 /**
  * The same checks in as few scans as possible: the column set from DESCRIBE, then one aggregate
  * holding every rule's violation count and the row count, then queries only for the offending
- * rows of the rules that failed. A primary key leading `sortedBy` is checked by comparing each row
- * with the previous one in key order (a sort of the key columns) instead of a GROUP BY.
+ * rows of the rules that failed, then the key sets (GROUP BY).
  */
 export async function scanTable(con: DuckDBConnection, rel: string, schema: TableSchema, opts: CheckOptions = {}): Promise<TableCheck> {
   const sampleSize = opts.sampleSize ?? 5;
@@ -85,24 +77,34 @@ export async function scanTable(con: DuckDBConnection, rel: string, schema: Tabl
     violations.push({ column: r.column, rule: r.rule, message: `${r.message}: ${n} row(s)`, sample: sample.getRowObjectsJson() as Record<string, unknown>[] });
   }
   const keySets: { cols: string[]; rule: 'primary-key' | 'unique' }[] = [];
-  if (schema.primary_key) keySets.push({ cols: schema.primary_key, rule: 'primary-key' });
+  if (schema.primary_key && !opts.skipPrimaryKey) keySets.push({ cols: schema.primary_key, rule: 'primary-key' });
   for (const u of schema.unique ?? []) keySets.push({ cols: u, rule: 'unique' });
   for (const { cols, rule } of keySets) {
-    const sorted = rule === 'primary-key' && keyLeads(cols, opts.sortedBy);
-    if (sorted && !(await adjacentDuplicates(con, rel, opts.sortedBy!.slice(0, cols.length)))) continue;
-    const list = cols.map(ident).join(', ');
-    const dup = await con.runAndReadAll(`SELECT ${list}, count(*) AS copies FROM ${ident(rel)} GROUP BY ALL HAVING count(*) > 1 ORDER BY copies DESC, ${list} LIMIT ${sampleSize}`);
-    const found = dup.getRowObjectsJson() as Record<string, unknown>[];
-    if (found.length > 0) violations.push({ column: cols.join(', '), rule, message: `${rule === 'primary-key' ? 'primary key' : 'unique key'} (${cols.join(', ')}) is duplicated`, sample: found });
+    const v = await duplicatedKey(con, rel, cols, rule, sampleSize);
+    if (v) violations.push(v);
   }
   return { violations, rows };
 }
 
-/** True when two rows adjacent in `key` order carry equal keys (NULL key parts equal, as in GROUP BY). */
-async function adjacentDuplicates(con: DuckDBConnection, rel: string, key: string[]): Promise<boolean> {
+/** The key's duplicated values (GROUP BY, most copies first), as a violation; undefined if none. */
+export async function duplicatedKey(con: DuckDBConnection, rel: string, cols: string[], rule: 'primary-key' | 'unique', sampleSize = 5): Promise<TableViolation | undefined> {
+  const list = cols.map(ident).join(', ');
+  const dup = await con.runAndReadAll(`SELECT ${list}, count(*) AS copies FROM ${ident(rel)} GROUP BY ALL HAVING count(*) > 1 ORDER BY copies DESC, ${list} LIMIT ${sampleSize}`);
+  const found = dup.getRowObjectsJson() as Record<string, unknown>[];
+  return found.length > 0 ? { column: cols.join(', '), rule, message: `${rule === 'primary-key' ? 'primary key' : 'unique key'} (${cols.join(', ')}) is duplicated`, sample: found } : undefined;
+}
+
+/**
+ * True when two consecutive rows of `sorted`, a table of `rows` rows written sorted by a key that
+ * starts with `key`, carry equal keys (NULL parts equal, as in GROUP BY): one sequential scan,
+ * each row beside the next (POSITIONAL JOIN). Needs preserve_insertion_order on, so that a scan
+ * returns rows in row-id order.
+ */
+export async function adjacentDuplicates(con: DuckDBConnection, sorted: string, key: string[], rows: number): Promise<boolean> {
+  if (rows < 2) return false;
   const cols = key.map(ident);
-  const previous = cols.map((c, i) => `lag(${c}) OVER w AS p${i}`).join(', ');
-  const equal = cols.map((c, i) => `${c} IS NOT DISTINCT FROM p${i}`).join(' AND ');
-  const r = await con.runAndReadAll(`SELECT count(*) AS n FROM (SELECT ${cols.join(', ')}, ${previous}, row_number() OVER w AS i FROM ${ident(rel)} WINDOW w AS (ORDER BY ${cols.join(', ')})) WHERE i > 1 AND ${equal}`);
+  const next = cols.map((c, i) => `${c} AS n${i}`).join(', ');
+  const equal = cols.map((c, i) => `${c} IS NOT DISTINCT FROM n${i}`).join(' AND ');
+  const r = await con.runAndReadAll(`SELECT count(*) AS n FROM (SELECT ${cols.join(', ')} FROM ${ident(sorted)} WHERE rowid < ${rows - 1}) POSITIONAL JOIN (SELECT ${next} FROM ${ident(sorted)} WHERE rowid >= 1) WHERE ${equal}`);
   return Number(r.getRowObjectsJS()[0]?.n ?? 0) > 0;
 }

@@ -21,3 +21,10 @@ export function fileRanges(rows: number, rowsPerFile: number): { offset: number;
 export function partFile(singleFile: string, i: number): string {
   return singleFile.replace(/\.parquet$/, `-${String(i).padStart(4, '0')}.parquet`);
 }
+
+/** True when the first columns of `sortKey` are exactly the key's columns (in any order). */
+export function keyLeads(key: readonly string[] | undefined, sortKey: readonly string[]): boolean {
+  if (!key || key.length === 0 || sortKey.length < key.length) return false;
+  const lead = new Set(sortKey.slice(0, key.length));
+  return lead.size === key.length && key.every((c) => lead.has(c));
+}

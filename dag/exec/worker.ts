@@ -9,9 +9,9 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describeViolations, loadCsvChecked } from '../contracts/csv.js';
-import { ident, scanTable, sqlString } from '../contracts/tablecheck.js';
+import { adjacentDuplicates, duplicatedKey, ident, scanTable, sqlString, type TableViolation } from '../contracts/tablecheck.js';
 import { fileSha256 } from '../fingerprint/digest.js';
-import { fileRanges, partFile, sortKeyOf } from './order.js';
+import { fileRanges, keyLeads, partFile, sortKeyOf } from './order.js';
 import type { JobOutput, KernelFailure, KernelJob, KernelResult, WorkerMessage, WrittenFile } from './job.js';
 import { splitStatements, splitSteps } from './steps.js';
 
@@ -148,38 +148,42 @@ async function writeTable(con: DuckDBConnection, out: JobOutput): Promise<Writte
   const table = out.table!;
   const columns = Object.keys(table.columns);
   const order = sortKeyOf(out.orderBy ?? [], columns, table.primary_key);
-  const { violations, rows } = await scanTable(con, out.dataset, table, { sortedBy: order });
-  if (violations.length > 0) {
-    const v = violations[0]!;
-    const more = violations.length > 1 ? ` (and ${violations.length - 1} more: ${violations.slice(1).map((x) => x.rule + (x.column ? ` ${x.column}` : '')).join(', ')})` : '';
+  // a primary key leading the sort key is checked on the sorted rows, beside each other
+  const keyBySort = keyLeads(table.primary_key, order);
+  const { violations, rows } = await scanTable(con, out.dataset, table, { skipPrimaryKey: keyBySort });
+  const fail = (all: TableViolation[]) => {
+    const v = all[0]!;
+    const more = all.length > 1 ? ` (and ${all.length - 1} more: ${all.slice(1).map((x) => x.rule + (x.column ? ` ${x.column}` : '')).join(', ')})` : '';
     const sample = v.sample.length ? `; e.g. ${JSON.stringify(v.sample.slice(0, 3))}` : '';
-    throw new KernelError({ message: `output ${out.dataset} breaks its contract: ${v.message}${more}${sample}`, output: out.dataset, column: v.column, rule: v.rule, sample: v.sample });
-  }
-  const select = `SELECT ${columns.map(ident).join(', ')} FROM ${ident(out.dataset)} ORDER BY ${order.map((c) => `${ident(c)} NULLS LAST`).join(', ')}`;
-  mkdirSync(dirname(out.file), { recursive: true });
-  if (out.format !== 'parquet' || rows <= out.rowsPerFile) {
-    await con.run(`COPY (${select}) TO ${sqlString(out.file)} (${out.format === 'parquet' ? PARQUET_OPTIONS : 'FORMAT json'})`);
-    return [await written(out.dataset, out.file, rows)];
-  }
-  // Several files: sort once into a table (its row ids follow the sorted order), then write each
-  // contiguous range of row ids; a table scan keeps row-id order only with insertion order on.
-  const ranges = fileRanges(rows, out.rowsPerFile);
+    return new KernelError({ message: `output ${out.dataset} breaks its contract: ${v.message}${more}${sample}`, output: out.dataset, column: v.column, rule: v.rule, sample: v.sample });
+  };
+  if (violations.length > 0 && (!keyBySort || Number.isNaN(rows))) throw fail(violations);
+  const ranges = out.format === 'parquet' && rows > out.rowsPerFile ? fileRanges(rows, out.rowsPerFile) : [{ offset: 0, rows }];
   if (ranges.length > 10_000) throw new KernelError({ message: `output ${out.dataset} would need ${ranges.length} files of ${out.rowsPerFile} rows (at most 10000): raise publish.rows_per_file`, output: out.dataset, rule: 'rows-per-file' });
+  // Sort once into a table (its row ids follow the sorted order), then write each file from a
+  // contiguous range of row ids; a scan keeps row-id order only with insertion order preserved.
   const sorted = ident(`__dag_sorted_${out.dataset}`);
-  await con.run(`CREATE TEMP TABLE ${sorted} AS ${select}`);
+  await con.run(`CREATE TEMP TABLE ${sorted} AS SELECT ${columns.map(ident).join(', ')} FROM ${ident(out.dataset)} ORDER BY ${order.map((c) => `${ident(c)} NULLS LAST`).join(', ')}`);
   await con.run('SET preserve_insertion_order = true');
-  const files: WrittenFile[] = [];
   try {
+    if (keyBySort && (await adjacentDuplicates(con, `__dag_sorted_${out.dataset}`, order.slice(0, table.primary_key!.length), rows))) {
+      const at = violations.findIndex((v) => v.rule === 'unique'); // the key's place among the rules, as in scanTable
+      violations.splice(at < 0 ? violations.length : at, 0, (await duplicatedKey(con, out.dataset, table.primary_key!, 'primary-key'))!);
+    }
+    if (violations.length > 0) throw fail(violations);
+    mkdirSync(dirname(out.file), { recursive: true });
+    const files: WrittenFile[] = [];
     for (const [i, r] of ranges.entries()) {
-      const file = partFile(out.file, i);
-      await con.run(`COPY (SELECT * FROM ${sorted} WHERE rowid >= ${r.offset} AND rowid < ${r.offset + r.rows}) TO ${sqlString(file)} (${PARQUET_OPTIONS})`);
+      const file = ranges.length === 1 ? out.file : partFile(out.file, i);
+      const slice = ranges.length === 1 ? '' : ` WHERE rowid >= ${r.offset} AND rowid < ${r.offset + r.rows}`;
+      await con.run(`COPY (SELECT * FROM ${sorted}${slice}) TO ${sqlString(file)} (${out.format === 'parquet' ? PARQUET_OPTIONS : 'FORMAT json'})`);
       files.push(await written(out.dataset, file, r.rows));
     }
+    return files;
   } finally {
     await con.run('SET preserve_insertion_order = false');
-    await con.run(`DROP TABLE ${sorted}`);
+    await con.run(`DROP TABLE IF EXISTS ${sorted}`);
   }
-  return files;
 }
 
 async function written(dataset: string, file: string, rows: number): Promise<WrittenFile> {

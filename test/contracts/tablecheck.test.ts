@@ -3,7 +3,7 @@
 // sort key checked on adjacent rows, with the same messages as the GROUP BY check.
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyLeads, scanTable } from '../../dag/contracts/tablecheck.js';
+import { adjacentDuplicates, scanTable } from '../../dag/contracts/tablecheck.js';
 import { tableSchemaSchema } from '../../dag/contracts/table.js';
 
 const schema = tableSchemaSchema.parse({
@@ -28,31 +28,27 @@ async function table(name: string, rows: string): Promise<string> {
   return name;
 }
 
+async function sortedCopy(t: string): Promise<{ name: string; rows: number }> {
+  await con.run(`CREATE OR REPLACE TEMP TABLE sorted_${t} AS SELECT * FROM ${t} ORDER BY a NULLS LAST, b NULLS LAST`);
+  const rows = Number((await con.runAndReadAll(`SELECT count(*) FROM sorted_${t}`)).getRowsJS()[0]![0]);
+  return { name: `sorted_${t}`, rows };
+}
+
 describe('scanTable', () => {
-  it('counts rows and finds nothing in a valid table, by adjacent rows or by GROUP BY', async () => {
+  it('counts rows and finds nothing in a valid table', async () => {
     const t = await table('ok', "(1, 1, 'n', 0), (1, 2, 's', 9), (2, 1, 'n', 5), (NULL, 1, 'n', 1)");
-    expect(await scanTable(con, t, schema, { sortedBy: ['a', 'b', 'v'] })).toEqual({ violations: [], rows: 4 });
-    expect(await scanTable(con, t, schema, { sortedBy: ['v'] })).toEqual({ violations: [], rows: 4 });
+    expect(await scanTable(con, t, schema)).toEqual({ violations: [], rows: 4 });
   });
 
-  it('reports a duplicated key by adjacent rows with the same message and sample as the GROUP BY check', async () => {
+  it('leaves the primary key to the caller when asked to', async () => {
     const t = await table('dup', "(1, 1, 'n', 0), (2, 1, 's', 9), (1, 1, 'n', 5), (3, 3, 'n', 1)");
-    const adjacent = await scanTable(con, t, schema, { sortedBy: ['b', 'a'] });
-    const grouped = await scanTable(con, t, schema, {});
-    expect(adjacent.violations).toEqual(grouped.violations);
-    expect(adjacent.violations).toEqual([{ column: 'a, b', rule: 'primary-key', message: 'primary key (a, b) is duplicated', sample: [{ a: '1', b: '1', copies: '2' }] }]);
-  });
-
-  it('treats NULL key parts as equal, as GROUP BY does', async () => {
-    const t = await table('nulls', "(NULL, 1, 'n', 0), (NULL, 1, 's', 9), (1, 1, 'n', 5)");
-    const adjacent = await scanTable(con, t, schema, { sortedBy: ['a', 'b'] });
-    expect(adjacent.violations.map((v) => v.rule)).toEqual(['primary-key']);
-    expect(adjacent.violations).toEqual((await scanTable(con, t, schema)).violations);
+    expect(await scanTable(con, t, schema, { skipPrimaryKey: true })).toEqual({ violations: [], rows: 4 });
+    expect((await scanTable(con, t, schema)).violations).toEqual([{ column: 'a, b', rule: 'primary-key', message: 'primary key (a, b) is duplicated', sample: [{ a: '1', b: '1', copies: '2' }] }]);
   });
 
   it('reports every broken column rule from one aggregate, each with its offending rows', async () => {
     const t = await table('bad', "(1, 1, 'x', 10), (1, 2, 'n', -1), (2, 2, 'n', 3)");
-    const { violations, rows } = await scanTable(con, t, schema, { sortedBy: ['a', 'b'] });
+    const { violations, rows } = await scanTable(con, t, schema);
     expect(rows).toBe(3);
     expect(violations.map((v) => [v.rule, v.column, v.message])).toEqual([
       ['enum', 'zone', "column 'zone' holds values outside its enum [n, s]: 1 row(s)"],
@@ -63,12 +59,28 @@ describe('scanTable', () => {
   });
 });
 
-describe('keyLeads', () => {
-  it('is true only when the first columns of the sort key are the key columns', () => {
-    expect(keyLeads(['a', 'b'], ['a', 'b', 'c'])).toBe(true);
-    expect(keyLeads(['a', 'b'], ['b', 'a'])).toBe(true);
-    expect(keyLeads(['a', 'b'], ['a', 'c', 'b'])).toBe(false);
-    expect(keyLeads(['a', 'b'], ['a'])).toBe(false);
-    expect(keyLeads(['a'], undefined)).toBe(false);
+describe('adjacentDuplicates on rows sorted by the key', () => {
+  beforeAll(() => con.run('SET preserve_insertion_order = true'));
+
+  it('finds a duplicated key, and none in a unique one', async () => {
+    const dup = await sortedCopy(await table('adj_dup', "(3, 3, 'n', 1), (1, 1, 'n', 0), (2, 1, 's', 9), (1, 1, 'n', 5)"));
+    expect(await adjacentDuplicates(con, dup.name, ['a', 'b'], dup.rows)).toBe(true);
+    const ok = await sortedCopy(await table('adj_ok', "(3, 3, 'n', 1), (1, 1, 'n', 0), (2, 1, 's', 9), (1, 2, 'n', 5)"));
+    expect(await adjacentDuplicates(con, ok.name, ['a', 'b'], ok.rows)).toBe(false);
+  });
+
+  it('treats NULL key parts as equal, as GROUP BY does', async () => {
+    const t = await sortedCopy(await table('adj_nulls', "(NULL, 1, 'n', 0), (1, 1, 'n', 5), (NULL, 1, 's', 9)"));
+    expect(await adjacentDuplicates(con, t.name, ['a', 'b'], t.rows)).toBe(true);
+  });
+
+  it('finds the duplicates among 300 000 rows sorted with 4 threads', async () => {
+    await con.run("SET threads = 4");
+    await con.run("CREATE OR REPLACE TABLE big AS SELECT (hash(range) % 1000)::UBIGINT AS a, range::UBIGINT AS b, 'n' AS zone, 0 AS v FROM range(300000) UNION ALL SELECT (hash(range) % 1000)::UBIGINT, range::UBIGINT, 'n', 1 FROM range(300000) WHERE range = 123456");
+    const t = await sortedCopy('big');
+    expect(await adjacentDuplicates(con, t.name, ['a', 'b'], t.rows)).toBe(true);
+    await con.run('DELETE FROM big WHERE v = 1');
+    const u = await sortedCopy('big');
+    expect(await adjacentDuplicates(con, u.name, ['a', 'b'], u.rows)).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 // How outputs are ordered and split (dag/exec/order.ts): pure decisions.
 import { describe, expect, it } from 'vitest';
-import { fileRanges, partFile, sortKeyOf } from '../../dag/exec/order.js';
+import { fileRanges, keyLeads, partFile, sortKeyOf } from '../../dag/exec/order.js';
 
 describe('sortKeyOf', () => {
   const columns = ['id', 'seq', 'zone', 'amount'];
@@ -23,5 +23,15 @@ describe('fileRanges and partFile', () => {
   it('names file i <dataset>-NNNN.parquet beside <dataset>.parquet', () => {
     expect(partFile('/x/out/events.parquet', 0)).toBe('/x/out/events-0000.parquet');
     expect(partFile('/x/out/events.parquet', 12)).toBe('/x/out/events-0012.parquet');
+  });
+});
+
+describe('keyLeads', () => {
+  it('is true only when the first columns of the sort key are the key columns', () => {
+    expect(keyLeads(['a', 'b'], ['a', 'b', 'c'])).toBe(true);
+    expect(keyLeads(['a', 'b'], ['b', 'a'])).toBe(true);
+    expect(keyLeads(['a', 'b'], ['a', 'c', 'b'])).toBe(false);
+    expect(keyLeads(['a', 'b'], ['a'])).toBe(false);
+    expect(keyLeads(undefined, ['a'])).toBe(false);
   });
 });
