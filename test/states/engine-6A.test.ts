@@ -102,7 +102,7 @@ describe('segment 6A on the dev world', () => {
     const runs = plan.states.filter((s) => s.action === 'run').map((s) => s.state);
     expect(runs).toEqual(['6A.S0', '6A.S4', '6A.S5']);
     expect(plan.states.find((s) => s.state === '6A.S4')!.reason).toBe('file changed: config/6A/device_priors.yaml (/ips/home_wifi_share)');
-    expect(plan.states.filter((s) => s.action === 'cached').map((s) => s.state)).toEqual(['1A.S0', '1A.S1', '1A.S2', '1A.S3', '6A.S1', '6A.S2', '6A.S3']);
+    expect(plan.states.filter((s) => s.action === 'cached').map((s) => s.state)).toEqual(['1A.S0', '1A.S1', '1A.S2', '1A.S3', '5A.S0', '5A.S1', '5A.S2', '5A.S3', '5A.S4', '5A.S5', '6A.S1', '6A.S2', '6A.S3']);
     const { ledger } = await runOk(p);
     expect(ledger.filter((e) => e.action === 'ran').map((e) => e.state).sort()).toEqual(['6A.S0', '6A.S4', '6A.S5']);
     p.edit('config/6A/device_priors.yaml', '  home_wifi_share: 0.8', '  home_wifi_share: 0.85');

@@ -85,6 +85,9 @@ export interface Project {
   edit(rel: string, from: string | RegExp, to: string): void;
 }
 
+/** Segments a segment's states read from besides 1A (copied along with it): 6A sizes its world from 5A's profiles. */
+const UPSTREAM_SEGMENTS: Record<string, string[]> = { '6A': ['5A'] };
+
 /**
  * A temp copy of the repository's engine project (dag.yaml, config/, contracts/, states/_lib and the
  * given segments' states: other segments are under construction in the repository and must not
@@ -92,7 +95,8 @@ export interface Project {
  */
 export function engineCopy(segments: string[] = ['1A']): Project {
   const root = tempDir('proj');
-  for (const p of ['dag.yaml', 'config', 'contracts', 'states/_lib', ...segments.map((s) => `states/${s}`)]) cpSync(join(REPO, p), join(root, p), { recursive: true });
+  const withUpstream = [...new Set(segments.flatMap((s) => [...(UPSTREAM_SEGMENTS[s] ?? []), s]))];
+  for (const p of ['dag.yaml', 'config', 'contracts', 'states/_lib', ...withUpstream.map((s) => `states/${s}`)]) cpSync(join(REPO, p), join(root, p), { recursive: true });
   return withRuns(root, tempDir('runs'));
 }
 

@@ -142,9 +142,11 @@ export const roleCases: GateCase[] = [
   },
   {
     gate: 'T7_device_odds_ratio',
-    why: "a perpetrator's devices no riskier than anyone's, and no device farms (risk does not follow the owner)",
+    why: "a perpetrator's devices no riskier than anyone's (5 % of every device risky), and no device farms (risk does not follow the owner)",
     edit: (p) => {
-      editYaml(p, 'config/6A/fraud_priors.yaml', (d) => (d.device_risk.perpetrator_rate = d.device_risk.compromised_rate));
+      // at the compromised rate (0.4 %) a dev world's perpetrators own only a few risky devices, and the
+      // odds ratio of so few is noise that can land above 1.5; at 5 % both ways it is ~1 with a tight interval
+      editYaml(p, 'config/6A/fraud_priors.yaml', (d) => (d.device_risk.perpetrator_rate = d.device_risk.compromised_rate = 0.05));
       editYaml(p, 'config/6A/device_priors.yaml', (d) => (d.farms.device_share = 0));
     },
   },
