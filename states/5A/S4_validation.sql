@@ -7,12 +7,15 @@ create table horizon as select any_value(n_buckets) as n_buckets, any_value(n_bu
 create table key_weights as
 select demand_class, channel_group, tzid, sum(weekly_arrivals::DECIMAL(38, 12))::DOUBLE as w, count(*) as profiles
 from merchant_zone_profile_5A group by all;
--- Expected arrivals per surface row = key weight x share (DECIMAL, so sums do not depend on order),
--- with the bucket's local time in the row's zone (ICU).
+-- Each (zone, bucket)'s local time through ICU, once; then expected arrivals per surface row = key
+-- weight x share (DECIMAL, so sums do not depend on order).
+create table zone_local as
+select tzid, bucket_index, timezone(tzid, timezone('UTC', bucket_start_utc)) as local_ts
+from (select distinct tzid, bucket_index, bucket_start_utc from class_zone_surface_5A);
 create table expected as
 select s.scenario_id, s.demand_class, s.channel_group, s.tzid, s.bucket_index, s.share,
-       (k.w * s.share)::DECIMAL(38, 9) as e, timezone(s.tzid, timezone('UTC', s.bucket_start_utc)) as local_ts
-from class_zone_surface_5A s join key_weights k using (demand_class, channel_group, tzid);
+       (k.w * s.share)::DECIMAL(38, 9) as e, z.local_ts
+from class_zone_surface_5A s join key_weights k using (demand_class, channel_group, tzid) join zone_local z using (tzid, bucket_index);
 create table baseline as
 select e.* from expected e join scenario_manifest_5A m using (scenario_id) where m.is_baseline;
 

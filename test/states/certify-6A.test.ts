@@ -53,7 +53,7 @@ describe('6A certification across seeds (dev world)', () => {
   it('T9 fails on a world of a few hundred parties: key rates swing from seed to seed', async () => {
     const q = freshRuns(p);
     editYaml(q, 'config/6A/party_priors.yaml', (d) => {
-      d.sizing.arrivals_per_active_party_week = 4000;
+      d.sizing.arrivals_per_active_party_week = 150; // 45x the prior's 3.3: about 450 parties (at 200-300 a seed can have too few perpetrators for an AUC, and T9 goes unmeasured)
       d.sizing.min_parties = 200;
     });
     const { cert } = await certification(q, await group(q, [42, 7, 101, 202], { mayFail: true }));

@@ -4,30 +4,17 @@
 // config passes them all (engine-5A.test.ts).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dagRun, ENGINE_TIMEOUT, engineCopy, entryOf, ledgerOf, removeTemps, runOk, type Project } from './engine-helpers.js';
+import { editYaml, type Check } from './gates-6A-support.js';
 
 afterAll(removeTemps);
-
-interface Check {
-  id: string;
-  kind: string;
-  status: string;
-  value: number | null;
-  pass_B: boolean;
-}
 
 const DEMAND = 'config/5A/demand_policy.yaml';
 const SHAPE = 'config/5A/shape_policy.yaml';
 const SCENARIO = 'config/5A/scenario_policy.yaml';
 
-/** Rewrites a YAML project file through its parsed value (the copy is temporary: comments may go). */
-function editYaml(p: Project, rel: string, change: (doc: any) => void): void {
-  const doc = parse(p.read(rel));
-  change(doc);
-  p.write(rel, stringify(doc));
-}
 const days = (p: Project, cls: string, weights: number[]) => editYaml(p, SHAPE, (d) => (d.classes[cls].day_weights = weights));
 const weekendOf = (p: Project, cls: string, sat: number, sun: number) => editYaml(p, SHAPE, (d) => d.classes[cls].day_weights.splice(5, 2, sat, sun));
 
