@@ -57,14 +57,29 @@ export function validateDocument(cp: CompiledProject, file: string, schemaRef: s
     const pointer = e.keyword === 'required' ? `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}` : e.instancePath;
     const where = e.keyword === 'required' ? e.instancePath : pointer;
     const detail = e.keyword === 'additionalProperties' ? `${e.message}: '${(e.params as { additionalProperty: string }).additionalProperty}'` : e.message;
+    const value = e.keyword === 'required' || e.keyword === 'additionalProperties' ? '' : quoteValue(valueAt(source.data, fromPointer(where)));
     return {
       code: 'input-schema',
       file,
       line: source.lineOf(fromPointer(where)),
       pointer: pointer || '/',
-      message: `${detail} (rule ${e.schemaPath.replace(/^https:\/\/contracts\.dag\.invalid\//, '')}, schema ${schemaRef})`,
+      message: `${detail}${value} (rule ${e.schemaPath.replace(/^https:\/\/contracts\.dag\.invalid\//, '')}, schema ${schemaRef})`,
     };
   });
+}
+
+/** The value at a path of a parsed document (undefined when absent). */
+function valueAt(doc: unknown, path: string[]): unknown {
+  let v: unknown = doc;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+/** `, got <value>` for a value short enough to quote on one line; nothing for long objects. */
+function quoteValue(v: unknown): string {
+  if (v === undefined) return '';
+  const text = JSON.stringify(v);
+  return text.length <= 80 ? `, got ${text}` : '';
 }
 
 /**

@@ -1,0 +1,167 @@
+-- step: sealed
+create table sealed_check as from assert_sealed('sealed_inputs_5B');
+
+-- step: civil_time
+-- T1, T2: every arrival's local time against ICU's conversion of its UTC time in its zone.
+-- T12: local times are naive TIMESTAMPs that survive a text round trip without a zone marker.
+create table civil as
+select count(*) as arrivals,
+       count(*) filter (where ts_local <> timezone(tzid, ts_utc AT TIME ZONE 'UTC')) as mismatched,
+       count(*) filter (where abs(date_diff('second', timezone(tzid, ts_utc AT TIME ZONE 'UTC'), ts_local)) = 3600) as one_hour_off,
+       count(*) filter (where typeof(ts_local) = 'TIMESTAMP' and strptime(strftime(ts_local, '%Y-%m-%dT%H:%M:%S.%f'), '%Y-%m-%dT%H:%M:%S.%f') = ts_local) as local_round_trip,
+       count(*) filter (where ts_utc < g.bucket_start_utc or ts_utc >= g.bucket_end_utc) as outside_bucket
+from arrival_events_5B a join s1_time_grid_5B g using (tzid, bucket_index);
+
+-- step: conservation
+-- T4: arrivals per (merchant, zone, channel, bucket) against 5B.S3's counts, every cell.
+create table conservation as
+with realised as (select merchant_id, tzid, channel_group, bucket_index, count(*) as n from arrival_events_5B group by all)
+select coalesce(sum(abs(coalesce(r.n, 0) - coalesce(c.count_n, 0))), 0) as residual,
+       count(*) filter (where r.n IS DISTINCT FROM c.count_n) as cells_off
+from realised r full join s3_bucket_counts_5B c using (merchant_id, tzid, channel_group, bucket_index);
+-- arrival_seq runs 1..n per merchant
+create table seq_check as
+select count(*) filter (where n <> mx or mn <> 1) as merchants_off
+from (select merchant_id, count(*) as n, min(arrival_seq) as mn, max(arrival_seq) as mx from arrival_events_5B group by all);
+
+-- step: routing
+-- T5: every site belongs to the arrival's merchant and zone, every edge too; a CP arrival has a
+-- site and no edge, a CNP arrival an edge and no site (a full join, not a sample).
+create table routing as
+select count(*) filter (where a.channel_group = 'CP' and (a.site_id IS NULL or a.edge_id IS NOT NULL or o.site_id IS NULL)) +
+       count(*) filter (where a.channel_group = 'CNP' and (a.edge_id IS NULL or a.site_id IS NOT NULL or e.edge_id IS NULL)) as violations
+from arrival_events_5B a
+left join outlets_1A o on o.site_id = a.site_id and o.merchant_id = a.merchant_id and o.tzid = a.tzid
+left join virtual_edges_1A e on e.edge_id = a.edge_id and e.merchant_id = a.merchant_id and e.tzid = a.tzid;
+
+-- step: mix
+-- T6 top-10 zones' share of arrivals; T7 virtual share; T8 weekend share (local) realised vs
+-- expected from 5A's surface (the target intensity, without the latent field).
+create table zone_counts as select tzid, count(*) as n from arrival_events_5B group by all;
+create table mix as
+select (select sum(n) from (select n from zone_counts order by n desc, tzid limit 10)) / (select sum(n) from zone_counts) as top10,
+       (select count(*) filter (where is_virtual) / count(*) from arrival_events_5B) as virtual_share,
+       (select count(*) filter (where isodow(ts_local) >= 6) / count(*) from arrival_events_5B) as weekend_realised;
+create table expected_cells as
+with w as (select demand_class, channel_group, tzid, sum(weekly_arrivals::DECIMAL(38, 12)) as weekly from merchant_zone_profile_5A group by all)
+select s.tzid, s.bucket_index, sum((w.weekly::DOUBLE * s.share)::DECIMAL(38, 12))::DOUBLE as mu
+from class_zone_scenario_utc_5A s join w using (demand_class, channel_group, tzid) group by all;
+create table weekend_expected as
+select (sum(e.mu::DECIMAL(38, 12)) filter (where g.is_weekend) / sum(e.mu::DECIMAL(38, 12)))::DOUBLE as weekend_expected
+from expected_cells e join s1_time_grid_5B g using (tzid, bucket_index);
+
+-- step: dst
+-- T3: inside each DST-transition window (a zone's local days from the day before a transition to
+-- the day after), the hour-of-day distribution of arrivals against the expected one; a window is
+-- material with at least min_window_arrivals arrivals; the value is the arrival-weighted mean of
+-- the windows' mean absolute errors (pp), NULL with fewer than min_material_windows windows.
+create macro vp(path) as (getvariable('validation_policy')->'params'->>path)::DOUBLE;
+create macro lp(path) as (getvariable('latent_policy')->>path)::DOUBLE;
+create table transitions as
+select tzid, local_start::DATE as day
+from (select *, lag(utc_offset_minutes) over (partition by tzid order by bucket_index) as prev from s1_time_grid_5B)
+where prev IS NOT NULL and prev <> utc_offset_minutes;
+create table windows as
+select t.tzid, t.day, g.bucket_index, hour(g.local_start) as local_hour
+from transitions t join s1_time_grid_5B g on g.tzid = t.tzid and g.local_start::DATE between t.day - 1 and t.day + 1;
+create table window_hours as
+with realised as (
+  select w.tzid, w.day, hour(a.ts_local) as local_hour, count(*) as n
+  from arrival_events_5B a join windows w on w.tzid = a.tzid and w.bucket_index = a.bucket_index group by all
+), expected as (
+  select w.tzid, w.day, w.local_hour, sum(e.mu::DECIMAL(38, 12))::DOUBLE as mu from windows w join expected_cells e using (tzid, bucket_index) group by all
+), both_ as (
+  select tzid, day, local_hour, coalesce(r.n, 0) as n, coalesce(x.mu, 0) as mu from realised r full join expected x using (tzid, day, local_hour)
+), normed as (
+  select *, sum(n) over w as support, n / nullif(sum(n) over w, 0) as p_real, mu / nullif(sum(mu) over w, 0) as p_exp
+  from both_ window w as (partition by tzid, day)
+)
+select tzid, day, any_value(support) as support, 100 * sum(abs(p_real - p_exp)::DECIMAL(38, 15)) / count(*) as mae_pp
+from normed group by tzid, day;
+create table dst as
+select count(*) filter (where support >= vp('$.min_window_arrivals')) as material,
+       (sum(mae_pp * support) filter (where support >= vp('$.min_window_arrivals')))
+         / (sum(support) filter (where support >= vp('$.min_window_arrivals'))) as mae_pp
+from window_hours;
+
+-- step: dispersion
+-- T9: dispersion of the bucket counts around 5A's target intensity mu, pooled over every cell and
+-- weighted by mu (zeros included: the sum over all cells of (N - mu)^2 is the sum over non-zero
+-- cells of ((N - mu)^2 - mu^2) plus the sum of mu^2), against the dispersion the configured
+-- Poisson law and latent field imply: Var N = mu + mu^2 (e^sigma^2 - 1) (the lognormal factor
+-- unclipped). Realised = sum (N - mu)^2 / sum mu, implied = 1 + sum mu^2 (e^sigma^2 - 1) / sum mu;
+-- the gate is their relative difference. Weighting by mu lets the busy cells, where the latent field
+-- shows, carry the measure.
+create table cell_mu as
+select p.merchant_id, p.tzid, p.channel_group, g.group_id, s.bucket_index, p.weekly_arrivals * s.share as mu
+from merchant_zone_profile_5A p
+join s1_grouping_5B g using (merchant_id, tzid, channel_group)
+join class_zone_scenario_utc_5A s on s.demand_class = p.demand_class and s.channel_group = p.channel_group and s.tzid = p.tzid
+where s.share > 0;
+create table group_sigma as
+select g.group_id,
+       greatest(lp('$.sigma.min'), least(lp('$.sigma.max'),
+         lp('$.sigma.base') * coalesce((getvariable('latent_policy')->'sigma_by_class'->>g.demand_class)::DOUBLE, 1e0)
+                            * CASE WHEN g.scenario_band = 'stress' THEN lp('$.sigma.stress_multiplier') ELSE 1e0 END)) as sigma
+from (select group_id, any_value(demand_class) as demand_class, any_value(scenario_band) as scenario_band from s1_grouping_5B group by all) g;
+create table dispersion as
+with nonzero as (
+  select sum((((c.count_n - m.mu) * (c.count_n - m.mu)) - m.mu * m.mu)::DECIMAL(38, 9)) as x
+  from s3_bucket_counts_5B c join cell_mu m using (merchant_id, tzid, channel_group, bucket_index)
+), unexpected as (
+  -- arrivals in a cell 5A gave no intensity: no dispersion can account for them
+  select count(*) as n from s3_bucket_counts_5B c anti join cell_mu m using (merchant_id, tzid, channel_group, bucket_index)
+), totals as (
+  select sum(m.mu::DECIMAL(38, 9)) as mu_sum, sum((m.mu * m.mu)::DECIMAL(38, 9)) as mu2_sum,
+         sum((m.mu * m.mu * (pexp(s.sigma * s.sigma) - 1e0))::DECIMAL(38, 9)) as extra
+  from cell_mu m join group_sigma s using (group_id)
+)
+select (select n from unexpected) as unexpected_cells,
+       ((select x from nonzero) + mu2_sum)::DOUBLE / mu_sum::DOUBLE as realised,
+       1e0 + extra::DOUBLE / mu_sum::DOUBLE as implied
+from totals;
+
+-- step: checks
+create table issue_entities as
+select 'T5_routing_violations' as check_id, 'merchant' as entity_type, a.merchant_id as entity_id,
+       'arrival ' || a.arrival_seq || ' routed to ' || coalesce('site ' || a.site_id, 'edge ' || a.edge_id, 'nothing') || ' outside ' || a.tzid as detail
+from arrival_events_5B a
+left join outlets_1A o on o.site_id = a.site_id and o.merchant_id = a.merchant_id and o.tzid = a.tzid
+left join virtual_edges_1A e on e.edge_id = a.edge_id and e.merchant_id = a.merchant_id and e.tzid = a.tzid
+where (a.channel_group = 'CP' and o.site_id IS NULL) or (a.channel_group = 'CNP' and e.edge_id IS NULL)
+limit 100;
+create table checks as
+with pol as (select getvariable('validation_policy') as p)
+select unnest([
+  invariant('arrivals_inside_bucket', (select outside_bucket from civil), 0),
+  invariant('arrival_seq_contiguous', (select merchants_off from seq_check), 0),
+  invariant('arrivals_in_zero_intensity_cells', (select unexpected_cells from dispersion), 0),
+  realism(p, 'T1_civil_time_mismatch_share', (select mismatched / arrivals from civil)),
+  realism(p, 'T2_one_hour_dst_signature_share', (select one_hour_off / arrivals from civil)),
+  realism(p, 'T3_dst_window_hour_mae_pp', (select CASE WHEN material >= vp('$.min_material_windows') THEN mae_pp END from dst)),
+  realism(p, 'T4_conservation_residual', (select residual from conservation)),
+  realism(p, 'T5_routing_violations', (select violations from routing)),
+  realism(p, 'T6_top10_zone_share', (select top10 from mix)),
+  realism(p, 'T7_virtual_share', (select virtual_share from mix)),
+  realism(p, 'T8_weekend_share_error_pp', (select 100 * abs(weekend_realised - weekend_expected) from mix, weekend_expected)),
+  realism(p, 'T9_dispersion_relative_error', (select abs(realised - implied) / implied from dispersion)),
+  pending_gate(p, 'T10_cross_seed_cv'),
+  realism(p, 'T11_zone_rules_cover_horizon', (select count(*) filter (where rows = n and off = 0)::DOUBLE / count(*)
+                                              from (select tzid, count(*) as rows, count(*) filter (where local_start IS DISTINCT FROM timezone(tzid, bucket_start_utc AT TIME ZONE 'UTC')) as off
+                                                    from s1_time_grid_5B group by all),
+                                                   (select max(bucket_index) + 1 as n from s1_time_grid_5B))),
+  realism(p, 'T12_local_time_contract_share', (select local_round_trip / arrivals from civil)),
+  metric('arrivals', (select arrivals from civil)),
+  metric('dst_material_windows', (select material from dst)),
+  metric('weekend_share_realised', (select weekend_realised from mix)),
+  metric('dispersion_realised', (select realised from dispersion)),
+  metric('dispersion_implied', (select implied from dispersion)),
+  metric('arrivals_per_key_week', (select count(*) from arrival_events_5B) / (select count(*) from merchant_zone_profile_5A)
+                                    / ((select max(bucket_index) + 1 from s1_time_grid_5B) / 168e0))
+], recursive := true)
+from pol;
+
+-- step: report
+create table validation_report_5B as from validation_report('5B', 'checks', policy := getvariable('validation_policy'));
+create table validation_issue_table_5B as from validation_issues('checks', 'issue_entities');
+create table gate_verdict as from gate_verdict_of('checks');
