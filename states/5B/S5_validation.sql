@@ -92,12 +92,22 @@ from window_hours;
 -- unclipped). Realised = sum (N - mu)^2 / sum mu, implied = 1 + sum mu^2 (e^sigma^2 - 1) / sum mu;
 -- the gate is their relative difference. Weighting by mu lets the busy cells, where the latent field
 -- shows, carry the measure.
-create table cell_mu as
-select p.merchant_id, p.tzid, p.channel_group, g.group_id, s.bucket_index, p.weekly_arrivals * s.share as mu
+-- Dense sums by key, not by cell (keys x buckets is ~800 M cells at full scale): per (class, channel,
+-- zone) the sums of share and share^2 over the horizon, then per key weekly x those sums.
+create table shape_sums as
+select demand_class, channel_group, tzid, sum(share::DECIMAL(38, 18)) as s1, sum((share * share)::DECIMAL(38, 18)) as s2
+from class_zone_scenario_utc_5A group by all;
+create table key_mu as
+select p.merchant_id, p.tzid, p.channel_group, p.demand_class, g.group_id, p.weekly_arrivals as weekly, h.s1::DOUBLE as s1, h.s2::DOUBLE as s2
 from merchant_zone_profile_5A p
 join s1_grouping_5B g using (merchant_id, tzid, channel_group)
-join class_zone_scenario_utc_5A s on s.demand_class = p.demand_class and s.channel_group = p.channel_group and s.tzid = p.tzid
-where s.share > 0;
+join shape_sums h on h.demand_class = p.demand_class and h.channel_group = p.channel_group and h.tzid = p.tzid;
+-- mu of every cell that has arrivals
+create table cell_mu as
+select c.merchant_id, c.tzid, c.channel_group, c.bucket_index, c.count_n, k.weekly * s.share as mu
+from s3_bucket_counts_5B c
+join key_mu k using (merchant_id, tzid, channel_group)
+left join class_zone_scenario_utc_5A s on s.demand_class = k.demand_class and s.channel_group = k.channel_group and s.tzid = k.tzid and s.bucket_index = c.bucket_index;
 create table group_sigma as
 select g.group_id,
        greatest(lp('$.sigma.min'), least(lp('$.sigma.max'),
@@ -106,15 +116,14 @@ select g.group_id,
 from (select group_id, any_value(demand_class) as demand_class, any_value(scenario_band) as scenario_band from s1_grouping_5B group by all) g;
 create table dispersion as
 with nonzero as (
-  select sum((((c.count_n - m.mu) * (c.count_n - m.mu)) - m.mu * m.mu)::DECIMAL(38, 9)) as x
-  from s3_bucket_counts_5B c join cell_mu m using (merchant_id, tzid, channel_group, bucket_index)
+  select sum((((count_n - mu) * (count_n - mu)) - mu * mu)::DECIMAL(38, 9)) as x from cell_mu where mu > 0
 ), unexpected as (
   -- arrivals in a cell 5A gave no intensity: no dispersion can account for them
-  select count(*) as n from s3_bucket_counts_5B c anti join cell_mu m using (merchant_id, tzid, channel_group, bucket_index)
+  select count(*) as n from cell_mu where mu IS NULL or mu <= 0
 ), totals as (
-  select sum(m.mu::DECIMAL(38, 9)) as mu_sum, sum((m.mu * m.mu)::DECIMAL(38, 9)) as mu2_sum,
-         sum((m.mu * m.mu * (pexp(s.sigma * s.sigma) - 1e0))::DECIMAL(38, 9)) as extra
-  from cell_mu m join group_sigma s using (group_id)
+  select sum((k.weekly * k.s1)::DECIMAL(38, 9)) as mu_sum, sum((k.weekly * k.weekly * k.s2)::DECIMAL(38, 9)) as mu2_sum,
+         sum((k.weekly * k.weekly * k.s2 * (pexp(g.sigma * g.sigma) - 1e0))::DECIMAL(38, 9)) as extra
+  from key_mu k join group_sigma g using (group_id)
 )
 select (select n from unexpected) as unexpected_cells,
        ((select x from nonzero) + mu2_sum)::DOUBLE / mu_sum::DOUBLE as realised,
