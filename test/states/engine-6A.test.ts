@@ -2,17 +2,10 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dag, dagRun, digests, ENGINE_TIMEOUT, engineCopy, removeTemps, runOk, type Project } from './engine-helpers.js';
+import type { Check } from './gates-6A-support.js';
 
 afterAll(removeTemps);
 
-interface Check {
-  id: string;
-  kind: string;
-  status: string;
-  value: number | null;
-  pass_B: boolean;
-  pass_Bplus: boolean;
-}
 
 function report6A(runDir: string): { verdict: string; measured_verdict: string; passed: boolean; checks: Check[] } {
   const dir = join(runDir, 'data', 'layer3', '6A', 'validation');
