@@ -56,7 +56,6 @@ from expected_cells e join s1_time_grid_5B g using (tzid, bucket_index);
 -- material with at least min_window_arrivals arrivals; the value is the arrival-weighted mean of
 -- the windows' mean absolute errors (pp), NULL with fewer than min_material_windows windows.
 create macro vp(path) as (getvariable('validation_policy')->'params'->>path)::DOUBLE;
-create macro lp(path) as (getvariable('latent_policy')->>path)::DOUBLE;
 create table transitions as
 select tzid, local_start::DATE as day
 from (select *, lag(utc_offset_minutes) over (partition by tzid order by bucket_index) as prev from s1_time_grid_5B)
@@ -87,13 +86,10 @@ from window_hours;
 -- step: dispersion
 -- T9: dispersion of the bucket counts around 5A's target intensity mu, pooled over every cell and
 -- weighted by mu (zeros included: the sum over all cells of (N - mu)^2 is the sum over non-zero
--- cells of ((N - mu)^2 - mu^2) plus the sum of mu^2), against the dispersion the configured
--- Poisson law and latent field imply: Var N = mu + mu^2 (e^sigma^2 - 1) (the lognormal factor
--- unclipped). Realised = sum (N - mu)^2 / sum mu, implied = 1 + sum mu^2 (e^sigma^2 - 1) / sum mu;
--- the gate is their relative difference. Weighting by mu lets the busy cells, where the latent field
--- shows, carry the measure.
--- Dense sums by key, not by cell (keys x buckets is ~800 M cells at full scale): per (class, channel,
--- zone) the sums of share and share^2 over the horizon, then per key weekly x those sums.
+-- cells of ((N - mu)^2 - mu^2) plus the sum of mu^2), against the one the Poisson law and the
+-- published latent field imply: given the factor f, E (N - mu)^2 = mu f + mu^2 (f - 1)^2.
+-- Realised = sum (N - mu)^2 / sum mu, implied = sum (mu f + mu^2 (f - 1)^2) / sum mu; the gate is their
+-- relative difference: counts that ignore the field, or follow another law, move it.
 create table shape_sums as
 select demand_class, channel_group, tzid, sum(share::DECIMAL(38, 18)) as s1, sum((share * share)::DECIMAL(38, 18)) as s2
 from class_zone_scenario_utc_5A group by all;
@@ -108,12 +104,13 @@ select c.merchant_id, c.tzid, c.channel_group, c.bucket_index, c.count_n, k.week
 from s3_bucket_counts_5B c
 join key_mu k using (merchant_id, tzid, channel_group)
 left join class_zone_scenario_utc_5A s on s.demand_class = k.demand_class and s.channel_group = k.channel_group and s.tzid = k.tzid and s.bucket_index = c.bucket_index;
-create table group_sigma as
-select g.group_id,
-       greatest(lp('$.sigma.min'), least(lp('$.sigma.max'),
-         lp('$.sigma.base') * coalesce((getvariable('latent_policy')->'sigma_by_class'->>g.demand_class)::DOUBLE, 1e0)
-                            * CASE WHEN g.scenario_band = 'stress' THEN lp('$.sigma.stress_multiplier') ELSE 1e0 END)) as sigma
-from (select group_id, any_value(demand_class) as demand_class, any_value(scenario_band) as scenario_band from s1_grouping_5B group by all) g;
+-- per group (one class, channel and zone): sum over buckets of share x f and of share^2 (f - 1)^2
+create table group_field as
+select g.group_id, sum((s.share * f.factor)::DECIMAL(38, 18)) as a, sum((s.share * s.share * (f.factor - 1e0) * (f.factor - 1e0))::DECIMAL(38, 18)) as b
+from (select distinct group_id, demand_class, channel_group, tzid from s1_grouping_5B) g
+join class_zone_scenario_utc_5A s on s.demand_class = g.demand_class and s.channel_group = g.channel_group and s.tzid = g.tzid
+join s2_latent_field_5B f on f.group_id = g.group_id and f.bucket_index = s.bucket_index
+group by g.group_id;
 create table dispersion as
 with nonzero as (
   select sum((((count_n - mu) * (count_n - mu)) - mu * mu)::DECIMAL(38, 9)) as x from cell_mu where mu > 0
@@ -122,12 +119,12 @@ with nonzero as (
   select count(*) as n from cell_mu where mu IS NULL or mu <= 0
 ), totals as (
   select sum((k.weekly * k.s1)::DECIMAL(38, 9)) as mu_sum, sum((k.weekly * k.weekly * k.s2)::DECIMAL(38, 9)) as mu2_sum,
-         sum((k.weekly * k.weekly * k.s2 * (pexp(g.sigma * g.sigma) - 1e0))::DECIMAL(38, 9)) as extra
-  from key_mu k join group_sigma g using (group_id)
+         sum((k.weekly * g.a::DOUBLE + k.weekly * k.weekly * g.b::DOUBLE)::DECIMAL(38, 9)) as implied_sum
+  from key_mu k join group_field g using (group_id)
 )
 select (select n from unexpected) as unexpected_cells,
        ((select x from nonzero) + mu2_sum)::DOUBLE / mu_sum::DOUBLE as realised,
-       1e0 + extra::DOUBLE / mu_sum::DOUBLE as implied
+       implied_sum::DOUBLE / mu_sum::DOUBLE as implied
 from totals;
 
 -- step: checks

@@ -85,12 +85,8 @@ const cases: Case[] = [
   },
   {
     gate: 'T9_dispersion_relative_error',
-    why: 'a clip range so tight it removes the latent variance the policy declares',
-    edit: (p) =>
-      editYaml(p, LATENT, (d) => {
-        d.sigma.base = 0.6;
-        d.clip = { lo: 0.9, hi: 1.1 };
-      }),
+    why: "counts drawn from 5A's target intensity, the latent field left out (its variance missing from the counts)",
+    edit: (p) => p.edit('states/5B/S3_counts.sql', 'select g.group_id, g.bucket_index, g.share * f.factor as q', 'select g.group_id, g.bucket_index, g.share * (1e0 + 0e0 * f.factor) as q'),
   },
   {
     gate: 'T11_zone_rules_cover_horizon',
