@@ -29,6 +29,8 @@ from l;
 -- Strata: scenario band x demand class x channel x virtual mode x zone; inside a stratum, keys
 -- are hashed into buckets_per_stratum buckets. The zone is the key's own tzid (the prior hashed
 -- tzids into 16 zone groups; one zone per group keeps one intensity path per group, see README).
+-- key_id numbers the keys 1..n in (merchant_id, tzid, channel_group) order: 5B.S3 and S4 carry it
+-- instead of the three columns, and the bucket counts are sorted by (key_id, bucket_index).
 create table s1_grouping_5B as
 with keyed as (
   select p.merchant_id, p.tzid, p.channel_group, p.demand_class, p.virtual_mode,
@@ -36,6 +38,7 @@ with keyed as (
          (mix64(getvariable('stream_key'), p.merchant_id) % (getvariable('grouping_policy')->>'buckets_per_stratum')::UBIGINT)::INTEGER as stratum_bucket
   from merchant_zone_profile_5A p
 )
-select merchant_id, tzid, channel_group, demand_class, virtual_mode, scenario_band, stratum_bucket,
+select row_number() over (order by merchant_id, tzid, channel_group)::UBIGINT as key_id,
+       merchant_id, tzid, channel_group, demand_class, virtual_mode, scenario_band, stratum_bucket,
        dense_rank() over (order by scenario_band, demand_class, channel_group, virtual_mode, tzid, stratum_bucket)::UBIGINT as group_id
 from keyed;

@@ -17,37 +17,38 @@ from group_share g join s2_latent_field_5B f using (group_id, bucket_index);
 -- a week is at most ~0.05 and the factor at most clip.hi, so a horizon's sum stays below 2^62).
 create table group_cum as
 with scaled as (select group_id, bucket_index, round(q * 1099511627776e0)::BIGINT as qi from group_intensity)
-select group_id, bucket_index, qi,
+select group_id::INTEGER as gid, bucket_index, qi,
        sum(qi) over (partition by group_id order by bucket_index rows between unbounded preceding and current row) - qi as cum_lo,
        sum(qi) over (partition by group_id) as total
 from scaled where qi > 0;  -- only buckets with intensity: cum_lo is then strictly increasing
-create table group_total as select group_id, any_value(total) as total from group_cum group by all;
+create table group_total as select gid, any_value(total) as total from group_cum group by all;
 
 -- step: totals
 -- One Poisson total per key over the horizon (its realised intensity summed), drawn from the key's
 -- own PRF key; a total at or below lambda_zero_eps is 0 with no draw.
 create table key_totals as
-select k.merchant_id, k.tzid, k.channel_group, k.group_id, p.weekly_arrivals * (t.total / 1099511627776e0) as lambda_total,
+select k.key_id, k.merchant_id, k.tzid, k.channel_group, k.group_id, p.weekly_arrivals * (t.total / 1099511627776e0) as lambda_total, t.total,
        prf3(getvariable('stream_key'), k.merchant_id, key_of(k.tzid), key_of(k.channel_group)) as kk
-from s1_grouping_5B k join merchant_zone_profile_5A p using (merchant_id, tzid, channel_group) join group_total t using (group_id);
+from s1_grouping_5B k join merchant_zone_profile_5A p using (merchant_id, tzid, channel_group) join group_total t on t.gid = k.group_id;
 create table key_counts as
 select *, CASE WHEN lambda_total <= cp('$.lambda_zero_eps') THEN 0
                ELSE draw_poisson(mix64(kk, 0), lambda_total, lam_normal := cp('$.poisson_exact_lambda_max')) END as n_total
 from key_totals;
 
 -- step: deal
--- Each of a key's arrivals j = 1..n picks its bucket with probability q_t / total (Poisson
--- splitting: bucket counts are then independent Poisson(weekly x q_t), exactly).
-create table dealt as
-with arrivals as (
-  select merchant_id, tzid, channel_group, group_id, mix64(kk, key_of('deal')) as kd, unnest(range(n_total)) as j
-  from key_counts where n_total > 0
-)
-select a.merchant_id, a.tzid, a.channel_group, c.bucket_index
-from (select a.*, floor(u01(mix64(a.kd, a.j)) * t.total)::BIGINT as x from arrivals a join group_total t using (group_id)) a
-asof join group_cum c on c.group_id = a.group_id and a.x >= c.cum_lo;
+-- Each of a key's arrivals j = 0..n-1 picks its bucket with probability q_t / total (Poisson
+-- splitting: bucket counts are then independent Poisson(weekly x q_t), exactly): the draw
+-- draw_at(key's deal key, j) scaled to [0, total) finds its bucket by an as-of join on the group's
+-- cumulative intensities. Only integer ids travel with the hundred million draws.
+create table deal_keys as
+select key_id, group_id::INTEGER as gid, total, mix64(kk, key_of('deal')) as draw_key, n_total::BIGINT as draw_n from key_counts;
+create table bucket_counts as
+with drawn as (select key_id, gid, floor(u01(draw_x) * total)::BIGINT as x from counter_draws(deal_keys))
+select d.key_id, c.bucket_index, count(*)::INTEGER as count_n
+from drawn d asof join group_cum c on c.gid = d.gid and d.x >= c.cum_lo
+group by all;
 create table s3_bucket_counts_5B as
-select d.merchant_id, d.tzid, d.channel_group, d.bucket_index, count(*)::INTEGER as count_n
-from dealt d group by all;
+select c.key_id, k.merchant_id, k.tzid, k.channel_group, c.bucket_index, c.count_n
+from bucket_counts c join key_counts k using (key_id);
 create table s3_key_totals_5B as
-select merchant_id, tzid, channel_group, group_id, lambda_total, n_total::BIGINT as n_total from key_counts;
+select key_id, merchant_id, tzid, channel_group, group_id, lambda_total, n_total::BIGINT as n_total from key_counts;

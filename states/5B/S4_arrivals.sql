@@ -1,43 +1,51 @@
 -- step: sites
 -- Where a key's arrivals happen: a CP key's at the merchant's outlets in that zone (equal weight),
--- a CNP key's at its virtual edges in that zone; numbered 0..n-1 for an index pick.
+-- a CNP key's at its virtual edges in that zone; numbered 0..n-1 per key for an index pick.
 create table key_sites as
-select merchant_id, tzid, 'CP' as channel_group, site_id as place_id, (row_number() over (partition by merchant_id, tzid order by site_id) - 1)::BIGINT as ord
-from outlets_1A
+select g.key_id, o.site_id as place_id, (row_number() over (partition by g.key_id order by o.site_id) - 1)::BIGINT as ord
+from outlets_1A o join s1_grouping_5B g on g.merchant_id = o.merchant_id and g.tzid = o.tzid and g.channel_group = 'CP'
 union all
-select merchant_id, tzid, 'CNP', edge_id, (row_number() over (partition by merchant_id, tzid order by edge_id) - 1)::BIGINT
-from virtual_edges_1A;
-create table key_site_counts as
-select merchant_id, tzid, channel_group, count(*) as n_places from key_sites group by all;
+select g.key_id, e.edge_id, (row_number() over (partition by g.key_id order by e.edge_id) - 1)::BIGINT
+from virtual_edges_1A e join s1_grouping_5B g on g.merchant_id = e.merchant_id and g.tzid = e.tzid and g.channel_group = 'CNP';
+-- Per key: its places, its rank among the merchant's keys (for arrival_seq), and the first two
+-- levels of its cells' PRF key prf3(stream_key, merchant, zone+channel, bucket).
+create table keys as
+select g.key_id, g.merchant_id, g.tzid, g.channel_group, n.n_places,
+       (row_number() over (partition by g.merchant_id order by g.tzid, g.channel_group))::INTEGER as key_rank,
+       mix64(getvariable('stream_key'), g.merchant_id) as k1,
+       xor(key_of(g.tzid), CASE g.channel_group WHEN 'CP' THEN 1 ELSE 2 END::UBIGINT) as zk
+from s1_grouping_5B g join (select key_id, count(*) as n_places from key_sites group by all) n using (key_id);
+create table key_prf_in as select key_id, xor(k1, splitmix64(zk)) as sm_in from keys;
+create table key_prf as select key_id, sm_out as kz from splitmix_table(key_prf_in);
 
 -- step: events
--- One row per arrival: the cell's key (merchant, zone, channel, bucket) and a counter k per arrival.
--- One 64-bit draw per arrival: its high 32 bits place it in the bucket (microseconds), its low 32
--- bits pick the site or edge. Local time: the bucket's UTC offset, or ICU for the rare bucket whose
--- offset changes inside it.
-create table zone_keys as
-select tzid, xor(key_of(tzid), CASE channel_group WHEN 'CP' THEN 1 ELSE 2 END::UBIGINT) as zk, channel_group
-from (select distinct tzid, channel_group from s3_bucket_counts_5B);
-create table expanded as
-select c.merchant_id, c.tzid, c.channel_group, c.bucket_index, unnest(range(c.count_n)) as k,
-       prf3(getvariable('stream_key'), c.merchant_id, z.zk, c.bucket_index) as cell_key
-from s3_bucket_counts_5B c join zone_keys z using (tzid, channel_group);
-create table drawn as
-select e.merchant_id, e.tzid, e.channel_group, e.bucket_index, e.k, mix64(e.cell_key, e.k) as x,
-       g.bucket_start_utc, g.utc_offset_minutes, g.offset_changes, g.bucket_end_utc
-from expanded e join s1_time_grid_5B g using (tzid, bucket_index);
+-- One row per arrival: the cell's key prf3(stream, merchant, zone+channel, bucket) and a counter k
+-- per arrival (draw_at(cell key, k)). One 64-bit draw per arrival: its high 32 bits place it in the
+-- bucket (microseconds), its low 32 bits pick the site or edge. arrival_seq numbers a merchant's
+-- arrivals by (bucket, zone, channel, k): a running sum over the merchant's cells gives each cell's
+-- first number. Local time: the bucket's UTC offset, or ICU for the rare bucket whose offset
+-- changes inside it.
+create table bucket_mix as select distinct bucket_index, splitmix64(bucket_index::UBIGINT) as bm from s1_time_grid_5B;
+create table cell_in as
+select c.key_id, c.bucket_index, c.count_n, xor(p.kz, b.bm) as sm_in,
+       (sum(c.count_n) over (partition by k.merchant_id order by c.bucket_index, k.key_rank rows between unbounded preceding and current row) - c.count_n)::BIGINT as seq0
+from s3_bucket_counts_5B c join keys k using (key_id) join key_prf p using (key_id) join bucket_mix b using (bucket_index);
+create table cells as
+select c.key_id, c.bucket_index, c.seq0, c.sm_out as draw_key, c.count_n::BIGINT as draw_n,
+       k.merchant_id, k.tzid, k.channel_group, k.n_places,
+       g.bucket_start_utc, date_diff('microsecond', g.bucket_start_utc, g.bucket_end_utc)::UBIGINT as bucket_us, g.utc_offset_minutes, g.offset_changes
+from splitmix_table(cell_in) c join keys k using (key_id) join s1_time_grid_5B g on g.tzid = k.tzid and g.bucket_index = c.bucket_index;
 create table arrival_events_5B as
 with placed as (
-  select d.*, n.n_places,
-         d.bucket_start_utc + to_microseconds((((d.x >> 32) * date_diff('microsecond', d.bucket_start_utc, d.bucket_end_utc)::UBIGINT) >> 32)::BIGINT) as ts_utc,
-         ((d.x & 4294967295::UBIGINT) * n.n_places::UBIGINT) >> 32 as ord
-  from drawn d join key_site_counts n using (merchant_id, tzid, channel_group)
+  select d.*, d.draw_j as k,
+         d.bucket_start_utc + to_microseconds((((d.draw_x >> 32) * d.bucket_us) >> 32)::BIGINT) as ts_utc,
+         (((d.draw_x & 4294967295::UBIGINT) * d.n_places::UBIGINT) >> 32)::BIGINT as ord
+  from counter_draws(cells) d
 )
-select p.merchant_id,
-       row_number() over (partition by p.merchant_id order by p.bucket_index, p.tzid, p.channel_group, p.k)::BIGINT as arrival_seq,
+select p.merchant_id, p.seq0 + p.k + 1 as arrival_seq,
        p.bucket_index, p.ts_utc, p.tzid,
        CASE WHEN p.offset_changes THEN timezone(p.tzid, p.ts_utc AT TIME ZONE 'UTC') ELSE p.ts_utc + to_minutes(p.utc_offset_minutes) END as ts_local,
        CASE WHEN p.channel_group = 'CP' THEN s.place_id END as site_id,
        CASE WHEN p.channel_group = 'CNP' THEN s.place_id END as edge_id,
        p.channel_group = 'CNP' as is_virtual, p.channel_group
-from placed p join key_sites s on s.merchant_id = p.merchant_id and s.tzid = p.tzid and s.channel_group = p.channel_group and s.ord = p.ord::BIGINT;
+from placed p join key_sites s on s.key_id = p.key_id and s.ord = p.ord;

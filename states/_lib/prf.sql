@@ -104,3 +104,39 @@ create or replace macro norm_inv(u) as list_transform([u::DOUBLE], p -> CASE
     (((((-3.969683028665376e+01 * r + 2.209460984245205e+02) * r - 2.759285104469687e+02) * r + 1.383577518672690e+02) * r - 3.066479806614716e+01) * r + 2.506628277459239e+00) * q
     / (((((-5.447609879822406e+01 * r + 1.615858368580409e+02) * r - 1.556989798598866e+02) * r + 6.680131188771972e+01) * r - 1.328068155288572e+01) * r + 1e0))[1])[1] END)[1];
 create or replace macro draw_normal_fast(x) as norm_inv(u01(x));
+
+-- splitmix_table(t): every row of table (or view) t with sm_in replaced by sm_out = splitmix64(sm_in),
+-- evaluated in stages, one per projection: the nested macro binds its intermediate values through
+-- one-item lists, which costs about twice as much per value over a hundred million rows
+-- (bench/RESULTS.md). Equal to splitmix64() bit for bit (test/states/prf.test.ts).
+create or replace macro splitmix_table(t) as table
+with z0 as (select * exclude (sm_in), add64(sm_in, 11400714819323198485::UBIGINT) as sm_z from query_table(t)),
+z1 as (select * replace (mul64(xor(sm_z, sm_z >> 30), 13787848793156543929::UBIGINT) as sm_z) from z0),
+z2 as (select * replace (mul64(xor(sm_z, sm_z >> 27), 10723151780598845931::UBIGINT) as sm_z) from z1)
+select * exclude (sm_z), xor(sm_z, sm_z >> 31) as sm_out from z2;
+
+-- Counter draws: the j-th draw of key k is draw_at(k, j) = mix64(mix64(k, j >> 10), j & 1023): a
+-- chunk key per 1024 counters, then one mix per draw. counter_draws(t) expands every row of table t
+-- (columns draw_key UBIGINT and draw_n BIGINT, and any others) into draw_n rows with draw_j =
+-- 0..draw_n-1 and draw_x = draw_at(draw_key, draw_j) (draw_key and draw_n are dropped): the final
+-- splitmix64 in stages, with splitmix64(j & 1023) from a 1024-row table.
+create or replace macro draw_at(k, j) as mix64(mix64(k, j::UBIGINT >> 10), j::UBIGINT & 1023::UBIGINT);
+create or replace macro counter_draws(t) as table
+with chunks as (
+  select * exclude (draw_key, draw_n), mix64(draw_key, draw_chunk::UBIGINT) as draw_chunk_key,
+         least(1024, draw_n - draw_chunk * 1024)::INTEGER as draw_len
+  from (select *, unnest(range((draw_n + 1023) // 1024)) as draw_chunk from query_table(t) where draw_n > 0)
+), low as (
+  select range::INTEGER as draw_low, splitmix64(range::UBIGINT) as draw_low_mix from range(1024)
+), each_ as (
+  select * exclude (draw_len), unnest(range(draw_len))::INTEGER as draw_low from chunks
+), z0 as (
+  select e.* exclude (draw_chunk_key, draw_low, draw_chunk), e.draw_chunk * 1024 + e.draw_low as draw_j,
+         add64(xor(e.draw_chunk_key, l.draw_low_mix), 11400714819323198485::UBIGINT) as draw_z
+  from each_ e join low l using (draw_low)
+), z1 as (
+  select * replace (mul64(xor(draw_z, draw_z >> 30), 13787848793156543929::UBIGINT) as draw_z) from z0
+), z2 as (
+  select * replace (mul64(xor(draw_z, draw_z >> 27), 10723151780598845931::UBIGINT) as draw_z) from z1
+)
+select * exclude (draw_z), xor(draw_z, draw_z >> 31) as draw_x from z2;

@@ -58,8 +58,8 @@ const cases: Case[] = [
     gate: 'T5_routing_violations',
     why: 'sites picked among all the merchant\'s outlets, whatever their zone',
     edit: (p) =>
-      p.edit(S4, "select merchant_id, tzid, 'CP' as channel_group, site_id as place_id, (row_number() over (partition by merchant_id, tzid order by site_id) - 1)::BIGINT as ord\nfrom outlets_1A",
-        "select o.merchant_id, z.tzid, 'CP' as channel_group, o.site_id as place_id, (row_number() over (partition by o.merchant_id, z.tzid order by o.site_id) - 1)::BIGINT as ord\nfrom outlets_1A o join (select distinct merchant_id, tzid from outlets_1A) z using (merchant_id)"),
+      p.edit(S4, "from outlets_1A o join s1_grouping_5B g on g.merchant_id = o.merchant_id and g.tzid = o.tzid and g.channel_group = 'CP'",
+        "from outlets_1A o join s1_grouping_5B g on g.merchant_id = o.merchant_id and g.channel_group = 'CP'"),
   },
   {
     gate: 'T6_top10_zone_share',

@@ -137,6 +137,23 @@ describe('PRF prelude: golden vectors', () => {
     expect(prf.streamKey('1A.S0')).not.toBe(prf.streamKey('1A.S0', 42));
   });
 
+  it('splitmix_table and counter_draws (the staged forms) equal splitmix64 and draw_at, and draw_at the reference', async () => {
+    const values = KEYS.map((k, i) => `(${i}, ${k}::UBIGINT)`).join(', ');
+    await con.run(`CREATE OR REPLACE TABLE sm_t AS SELECT i, k AS sm_in, k FROM (VALUES ${values}) t(i, k)`);
+    const [s] = await sql(`SELECT count(*) AS n, count(*) FILTER (WHERE sm_out <> splitmix64(k)) AS bad FROM splitmix_table(sm_t)`);
+    expect([s!.n, s!.bad]).toEqual([BigInt(KEYS.length), 0n]);
+    // counts across the 1024-counter chunks (0, 1, 1023, 1024, 1025, 3000), and a row with none
+    const ns = [0, 1, 1023, 1024, 1025, 3000];
+    await con.run(`CREATE OR REPLACE TABLE cd_t AS SELECT i, k AS draw_key, k, (${`[${ns.join(', ')}]`})[1 + i % ${ns.length}]::BIGINT AS draw_n FROM (VALUES ${values}) t(i, k)`);
+    const [c] = await sql(`SELECT count(*) AS n, count(DISTINCT (i, draw_j)) AS uniq, count(*) FILTER (WHERE draw_x <> draw_at(k, draw_j)) AS bad,
+      (SELECT sum(draw_n) FROM cd_t) AS want FROM counter_draws(cd_t)`);
+    expect(c!.bad).toBe(0n);
+    expect(c!.n).toBe(c!.want);
+    expect(c!.uniq).toBe(c!.want);
+    const picks = await sql(`SELECT k, j, draw_at(k, j) AS x FROM (VALUES (42::UBIGINT, 0), (42::UBIGINT, 1023), (42::UBIGINT, 1024), (${0xffffffffffffffffn}::UBIGINT, 5000)) t(k, j)`);
+    for (const r of picks) expect(r.x).toBe(prf.drawAt(r.k as bigint, BigInt(r.j as number)));
+  });
+
   it('draws have the right distribution (a sanity check, 20 000 draws in SQL)', async () => {
     const [r] = await sql(`SELECT avg(z) AS mz, stddev_samp(z) AS sz, avg(p) AS mp, var_samp(p) AS vp, min(u) > 0 AND max(u) < 1 AS inside
       FROM (SELECT draw_normal(mix64(99, i)) AS z, draw_poisson(mix64(98, i), 6.0) AS p, u01(mix64(97, i)) AS u FROM range(20000) t(i))`);
