@@ -115,15 +115,16 @@ z1 as (select * replace (mul64(xor(sm_z, sm_z >> 30), 13787848793156543929::UBIG
 z2 as (select * replace (mul64(xor(sm_z, sm_z >> 27), 10723151780598845931::UBIGINT) as sm_z) from z1)
 select * exclude (sm_z), xor(sm_z, sm_z >> 31) as sm_out from z2;
 
--- Counter draws: the j-th draw of key k is draw_at(k, j) = mix64(mix64(k, j >> 10), j & 1023): a
--- chunk key per 1024 counters, then one mix per draw. counter_draws(t) expands every row of table t
--- (columns draw_key UBIGINT and draw_n BIGINT, and any others) into draw_n rows with draw_j =
--- 0..draw_n-1 and draw_x = draw_at(draw_key, draw_j) (draw_key and draw_n are dropped): the final
--- splitmix64 in stages, with splitmix64(j & 1023) from a 1024-row table.
-create or replace macro draw_at(k, j) as mix64(mix64(k, j::UBIGINT >> 10), j::UBIGINT & 1023::UBIGINT);
+-- Counter draws: the j-th draw of key k is draw_at(k, j) = mix64(c, j & 1023) with chunk key c = k
+-- for j < 1024 and mix64(k, j >> 10) above: one mix per draw, and a chunk key only for the rare key
+-- with more than 1024 draws. counter_draws(t) expands every row of table t (columns draw_key
+-- UBIGINT and draw_n BIGINT, and any others) into draw_n rows with draw_j = 0..draw_n-1 and
+-- draw_x = draw_at(draw_key, draw_j) (draw_key and draw_n are dropped): the splitmix64 in stages,
+-- with splitmix64(j & 1023) from a 1024-row table.
+create or replace macro draw_at(k, j) as mix64(CASE WHEN j::UBIGINT < 1024 THEN k::UBIGINT ELSE mix64(k, j::UBIGINT >> 10) END, j::UBIGINT & 1023::UBIGINT);
 create or replace macro counter_draws(t) as table
 with chunks as (
-  select * exclude (draw_key, draw_n), mix64(draw_key, draw_chunk::UBIGINT) as draw_chunk_key,
+  select * exclude (draw_key, draw_n), CASE WHEN draw_chunk = 0 THEN draw_key ELSE mix64(draw_key, draw_chunk::UBIGINT) END as draw_chunk_key,
          least(1024, draw_n - draw_chunk * 1024)::INTEGER as draw_len
   from (select *, unnest(range((draw_n + 1023) // 1024)) as draw_chunk from query_table(t) where draw_n > 0)
 ), low as (

@@ -22,8 +22,8 @@ export function splitmix64(x: bigint): bigint {
 export const mix64 = (k: bigint, a: bigint): bigint => splitmix64(k ^ splitmix64(a));
 export const prf2 = (k: bigint, a: bigint, b: bigint): bigint => mix64(mix64(k, a), b);
 export const prf3 = (k: bigint, a: bigint, b: bigint, c: bigint): bigint => mix64(mix64(mix64(k, a), b), c);
-/** The j-th counter draw of key k: a chunk key per 1024 counters, then one mix (prf.sql's draw_at). */
-export const drawAt = (k: bigint, j: bigint): bigint => mix64(mix64(k, j >> 10n), j & 1023n);
+/** The j-th counter draw of key k: the key itself for j < 1024, a chunk key per 1024 counters above, then one mix (prf.sql's draw_at). */
+export const drawAt = (k: bigint, j: bigint): bigint => mix64(j < 1024n ? k : mix64(k, j >> 10n), j & 1023n);
 
 /** DuckDB's md5_number_lower: bytes 8..15 of the MD5 digest, little-endian. */
 export function keyOf(s: string): bigint {
