@@ -40,6 +40,7 @@ export class ContractRegistry {
   private constructor(readonly root: string) {
     this.ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false, logger: false });
     addSumKeyword(this.ajv);
+    addUniqueByKeyword(this.ajv);
   }
 
   static load(root: string, diags: Diagnostics): ContractRegistry {
@@ -284,6 +285,34 @@ function addSumKeyword(ajv: InstanceType<typeof Ajv2020>): void {
       if (Math.abs(sum - spec.to) <= tol) return true;
       (check as unknown as { errors: object[] }).errors = [{ keyword: 'x-sum', message: `${spec.property ? `'${spec.property}' values` : 'values'} sum to ${sum}, not ${spec.to} (tolerance ${tol})`, params: { sum, to: spec.to } }];
       return false;
+    },
+  });
+}
+
+/**
+ * `x-unique-by`: the items of an array (objects) must differ in `property` (values compared as
+ * JSON, so null is a value too). For ordered rule lists where two rules for one case would collide:
+ * the error names the two items' indexes and the repeated value.
+ */
+function addUniqueByKeyword(ajv: InstanceType<typeof Ajv2020>): void {
+  ajv.addKeyword({
+    keyword: 'x-unique-by',
+    type: 'array',
+    schemaType: 'string',
+    errors: true,
+    validate: function check(property: string, data: unknown[]): boolean {
+      const seen = new Map<string, number>();
+      for (const [i, item] of data.entries()) {
+        const v = item !== null && typeof item === 'object' ? (item as Record<string, unknown>)[property] : undefined;
+        const key = JSON.stringify(v ?? null);
+        const first = seen.get(key);
+        if (first !== undefined) {
+          (check as unknown as { errors: object[] }).errors = [{ keyword: 'x-unique-by', instancePath: `/${i}/${property}`, message: `items ${first} and ${i} have the same '${property}' (${key}): they collide`, params: { property, value: v ?? null, first, second: i } }];
+          return false;
+        }
+        seen.set(key, i);
+      }
+      return true;
     },
   });
 }
