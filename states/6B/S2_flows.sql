@@ -1,0 +1,78 @@
+-- step: amounts
+-- A flow's amount: a price point (a charm price: the point times the currency's price unit, less
+-- one minor unit) with the class's point_share, else lognormal(median, sigma) dollars, clipped,
+-- converted at the currency's rate and rounded to its minor unit. The currency is the merchant's
+-- country's (1A); a currency missing from the reference is an error.
+create macro fp(path) as getvariable('flow_policy')->>path;
+create macro fpd(path) as (getvariable('flow_policy')->>path)::DOUBLE;
+-- a lognormal delay (seconds) of policy entry d from uniform u, within [min, cap]
+create macro delay_s(d, u) as least(coalesce(fpd('$.' || d || '.cap'), 1e12), greatest(coalesce(fpd('$.' || d || '.min'), 0e0),
+  fpd('$.' || d || '.median') * pexp(fpd('$.' || d || '.sigma') * norm_inv(u))));
+create table merchant_money as
+select m.merchant_id, m.mcc::VARCHAR as mcc, m.demand_class, k.currency, x.minor_exponent, x.units_per_usd,
+       pow(10e0, round(log10(x.units_per_usd))) as price_unit,
+       CASE WHEN x.currency IS NULL THEN error('6B.S2: currency ' || k.currency || ' of country ' || m.legal_country_iso || ' is not in config/reference/currencies.csv') END as guard
+from merchants_1A m join countries_1A k on k.country_iso = m.legal_country_iso
+left join currencies_6B x using (currency);
+create table points as select unnest((fp('$.price_points'))::DOUBLE[]) as point, generate_subscripts((fp('$.price_points'))::DOUBLE[], 1) - 1 as idx;
+create table flows0 as
+select e.*, m.mcc, m.demand_class, m.currency, m.minor_exponent, m.units_per_usd, m.price_unit, i.instrument_type,
+       mix64(getvariable('stream_key'), e.flow_id) as fk
+from s1_arrival_entities_6B e join merchant_money m using (merchant_id) join s3_instrument_base_6A i using (instrument_id);
+create table flows1 as
+with u as (
+  select f.*, u01(mix64(fk, 1)) < fpd('$.amounts.' || demand_class || '.point_share') as at_point,
+         floor(u01(mix64(fk, 2)) * (select count(*) from points))::BIGINT as point_idx,
+         least(fpd('$.max_amount_usd'), greatest(fpd('$.min_amount_usd'),
+           fpd('$.amounts.' || demand_class || '.median') * pexp(fpd('$.amounts.' || demand_class || '.sigma') * norm_inv(u01(mix64(fk, 3)))))) as usd
+  from flows0 f
+)
+select u.* exclude (point_idx),
+       greatest(1, CASE WHEN at_point THEN round(p.point * price_unit * pow(10e0, minor_exponent)) - CASE WHEN minor_exponent >= 2 THEN 1 ELSE 0 END
+                        ELSE round(usd * units_per_usd * pow(10e0, minor_exponent)) END)::BIGINT as amount_minor
+from u join points p on p.idx = u.point_idx;
+
+-- step: events
+-- AUTH_REQUEST at the arrival, AUTH_RESPONSE after a lognormal latency, DECLINED with the
+-- channel's probability; a declined flow is retried with retry_probability (a second pair after a
+-- delay, approved with retry_approval_probability); an approved flow is cleared when its card's
+-- network is dual-message (clearing_share) and refunded with its class's refund rate.
+create table outcome as
+select f.flow_id, f.ts_utc, f.amount_minor,
+       f.ts_utc + to_microseconds(round(delay_s('latency', u01(mix64(f.fk, 10))) * 1e6)::BIGINT) as t_resp1,
+       u01(mix64(f.fk, 11)) < fpd('$.decline_probability.' || f.channel_group) as declined1,
+       u01(mix64(f.fk, 12)) < fpd('$.retry_probability') as retry_draw,
+       delay_s('retry_delay', u01(mix64(f.fk, 13))) as retry_s,
+       delay_s('latency', u01(mix64(f.fk, 14))) as latency2_s,
+       u01(mix64(f.fk, 15)) < fpd('$.retry_approval_probability') as retry_ok,
+       u01(mix64(f.fk, 16)) < fpd('$.clearing_share.' || f.instrument_type) as clears,
+       delay_s('clearing_delay', u01(mix64(f.fk, 17))) as clearing_s,
+       u01(mix64(f.fk, 18)) < fpd('$.refund_rate.' || f.demand_class) as refunds,
+       delay_s('refund_delay', u01(mix64(f.fk, 19))) as refund_s
+from flows1 f;
+create table outcome2 as
+select *, declined1 and retry_draw as retried,
+       t_resp1 + to_microseconds(round(retry_s * 1e6)::BIGINT) as t_req2,
+       t_resp1 + to_microseconds(round((retry_s + latency2_s) * 1e6)::BIGINT) as t_resp2
+from outcome;
+create table outcome3 as
+select *, (not declined1) or (retried and retry_ok) as approved,
+       CASE WHEN retried THEN t_resp2 ELSE t_resp1 END as t_last
+from outcome2;
+create table s2_event_stream_baseline_6B as
+with ev as (
+  select flow_id, 0 as k, 'AUTH_REQUEST' as event_type, ts_utc as ts, amount_minor, NULL as auth_result from outcome3
+  union all select flow_id, 1, 'AUTH_RESPONSE', t_resp1, amount_minor, CASE WHEN declined1 THEN 'DECLINED' ELSE 'APPROVED' END from outcome3
+  union all select flow_id, 2, 'AUTH_REQUEST', t_req2, amount_minor, NULL from outcome3 where retried
+  union all select flow_id, 3, 'AUTH_RESPONSE', t_resp2, amount_minor, CASE WHEN retry_ok THEN 'APPROVED' ELSE 'DECLINED' END from outcome3 where retried
+  union all select flow_id, 4, 'CLEARING', t_last + to_microseconds(round(clearing_s * 1e6)::BIGINT), amount_minor, NULL from outcome3 where approved and clears
+  union all select flow_id, 5, 'REFUND', t_last + to_microseconds(round(((CASE WHEN clears THEN clearing_s ELSE 0 END) + refund_s) * 1e6)::BIGINT), amount_minor, NULL from outcome3 where approved and refunds
+)
+select flow_id, (row_number() over (partition by flow_id order by k) - 1)::INTEGER as event_seq, event_type, ts as ts_utc, amount_minor, auth_result from ev;
+create table s2_flow_anchor_baseline_6B as
+select f.flow_id, f.merchant_id, f.arrival_seq, f.session_id, f.ts_utc, f.ts_local, f.tzid, f.channel_group, f.mcc, f.demand_class,
+       f.party_id, f.account_id, f.instrument_id, f.device_id, f.ip_id, f.site_id, f.edge_id, f.currency, f.amount_minor,
+       f.amount_minor / pow(10e0, f.minor_exponent) as amount,
+       CASE WHEN o.approved THEN 'APPROVED' ELSE 'DECLINED' END as auth_result,
+       (2 + CASE WHEN o.retried THEN 2 ELSE 0 END + CASE WHEN o.approved and o.clears THEN 1 ELSE 0 END + CASE WHEN o.approved and o.refunds THEN 1 ELSE 0 END)::INTEGER as n_events
+from flows1 f join outcome3 o using (flow_id);
