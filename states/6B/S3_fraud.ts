@@ -1,0 +1,153 @@
+/**
+ * 6B.S3 — the fraud overlay. Campaigns (config/6B/campaign_policy.yaml) in priority order: each
+ * campaign day takes round(rate x that day's flows) of the day's eligible flows (its filter, over
+ * the flow and its entities' 6A roles, and not taken by an earlier campaign), the top k by a PRF
+ * rank, so a target is met exactly whenever enough flows are eligible (a shortfall is counted, never
+ * filled from elsewhere). Then each campaign's tactic changes its flows. A TypeScript kernel only
+ * because the filters are policy text: each is checked against a whitelist of columns, keywords
+ * and literals before it reaches SQL, so a filter cannot call a function or read a file.
+ */
+interface Ctx {
+  con: { run(sql: string): Promise<unknown>; runAndReadAll(sql: string): Promise<{ getRowObjectsJS(): Record<string, unknown>[] }> };
+  variables: Record<string, unknown>;
+  step<T>(name: string, body: () => Promise<T>): Promise<T>;
+}
+interface Campaign {
+  id: string;
+  type: string;
+  priority: number;
+  rate: number;
+  active: { from: number; to: number };
+  filter: string;
+  tactic: { kind: 'card_testing' | 'takeover' | 'amount'; min_usd?: number; max_usd?: number; lo?: number; hi?: number; round?: boolean; ip_swap_probability?: number };
+}
+
+const COLUMNS = ['channel', 'demand_class', 'mcc', 'amount_usd', 'local_hour', 'day_index', 'horizon_days', 'party_role', 'account_role', 'merchant_role', 'account_age_months', 'instrument_type', 'device_type', 'ip_type', 'takeover_day'];
+const KEYWORDS = ['AND', 'OR', 'NOT', 'IN', 'IS', 'NULL', 'TRUE', 'FALSE', 'BETWEEN', 'LIKE'];
+
+/** The filter if every token is a known column, keyword, number, quoted string or operator; else an error naming the token. */
+export function checkedFilter(id: string, filter: string): string {
+  const token = /\s*(?:('(?:[^']|'')*')|([A-Za-z_][A-Za-z0-9_]*)|(\d+(?:\.\d+)?)|(<>|<=|>=|!=|[=<>(),+\-*/]))/y;
+  let at = 0;
+  while (at < filter.length) {
+    if (/^\s*$/.test(filter.slice(at))) break;
+    token.lastIndex = at;
+    const m = token.exec(filter);
+    if (!m) throw new Error(`config/6B/campaign_policy.yaml: campaign ${id}: filter has an unexpected character at offset ${at}: ${JSON.stringify(filter.slice(at, at + 12))}`);
+    const word = m[2];
+    if (word && !COLUMNS.includes(word) && !KEYWORDS.includes(word.toUpperCase())) {
+      throw new Error(`config/6B/campaign_policy.yaml: campaign ${id}: filter names '${word}', which is neither a column (${COLUMNS.join(', ')}) nor a keyword`);
+    }
+    at = token.lastIndex;
+  }
+  return filter;
+}
+
+export default async function run(ctx: Ctx): Promise<void> {
+  const { con, step } = ctx;
+  const policy = ctx.variables.campaign_policy as { campaigns: Campaign[] };
+  const campaigns = [...policy.campaigns].sort((a, b) => a.priority - b.priority || a.id.localeCompare(b.id));
+  const filters = campaigns.map((c) => checkedFilter(c.id, c.filter));
+
+  await step('features', async () => {
+    // What a filter can read: the flow, its entities' 6A roles and attributes, its day and hour.
+    await con.run(`create table horizon as
+      select horizon_start_utc, (n_buckets * bucket_seconds / 86400)::INTEGER as horizon_days
+      from scenario_manifest_5A where scenario_id = getvariable('scenario_id')`);
+    await con.run(`create table fx as
+      select f.flow_id, f.account_id, f.channel_group as channel, f.demand_class, f.mcc,
+             f.amount_minor / pow(10e0, c.minor_exponent) / c.units_per_usd as amount_usd,
+             hour(f.ts_local)::INTEGER as local_hour,
+             date_diff('day', h.horizon_start_utc, f.ts_utc)::INTEGER as day_index, h.horizon_days,
+             coalesce(pr.raw_role, 'clean') as party_role, coalesce(ar.raw_role, 'clean') as account_role,
+             coalesce(mr.raw_role, 'clean') as merchant_role, a.opened_months_ago as account_age_months,
+             i.instrument_type, d.device_type, ip.ip_type,
+             floor(u01(prf2(getvariable('stream_key'), f.account_id, key_of('takeover'))) * h.horizon_days * 0.8)::INTEGER as takeover_day
+      from s2_flow_anchor_baseline_6B f cross join horizon h
+      join currencies_6B c using (currency)
+      join s2_account_base_6A a using (account_id)
+      join s3_instrument_base_6A i using (instrument_id)
+      left join s4_device_base_6A d using (device_id)
+      left join s4_ip_base_6A ip using (ip_id)
+      left join s5_party_roles_6A pr on pr.entity_id = f.party_id
+      left join s5_account_roles_6A ar on ar.entity_id = f.account_id
+      left join s5_merchant_roles_6A mr on mr.entity_id = f.merchant_id`);
+    await con.run(`create table day_flows as select day_index, count(*) as n from fx group by all`);
+    await con.run(`create table picks (flow_id UBIGINT, campaign_id UBIGINT)`);
+    await con.run(`create table catalogue (campaign_id UBIGINT, campaign_key VARCHAR, campaign_type VARCHAR, priority INTEGER, rate DOUBLE,
+      active_days INTEGER, eligible_flows BIGINT, target_flows BIGINT, realised_flows BIGINT, shortfall_flows BIGINT)`);
+  });
+
+  await step('select', async () => {
+    for (const [i, c] of campaigns.entries()) {
+      const cid = i + 1;
+      const ck = `prf2(getvariable('stream_key'), ${cid}::UBIGINT, key_of(${sql(c.id)}))`;
+      await con.run(`create or replace table elig as
+        select fx.flow_id, fx.day_index from fx, horizon h
+        where (${filters[i]})
+          and fx.day_index >= floor(${c.active.from} * h.horizon_days) and fx.day_index < ceil(${c.active.to} * h.horizon_days)
+          and fx.flow_id not in (select flow_id from picks)`);
+      await con.run(`create or replace table targets as
+        select d.day_index, round(${c.rate} * d.n)::BIGINT as target, count(e.flow_id) as eligible
+        from (select d.*, h.horizon_days from day_flows d cross join horizon h) d left join elig e on e.day_index = d.day_index
+        where d.day_index >= floor(${c.active.from} * d.horizon_days) and d.day_index < ceil(${c.active.to} * d.horizon_days)
+        group by d.day_index, d.n`);
+      await con.run(`insert into picks
+        select flow_id, ${cid} from (
+          select e.flow_id, e.day_index, row_number() over (partition by e.day_index order by mix64(${ck}, e.flow_id), e.flow_id) as r from elig e
+        ) r join targets t using (day_index) where r.r <= t.target`);
+      await con.run(`insert into catalogue
+        select ${cid}, ${sql(c.id)}, ${sql(c.type)}, ${c.priority}, ${c.rate}, count(*)::INTEGER, sum(eligible)::BIGINT, sum(target)::BIGINT,
+               (select count(*) from picks where campaign_id = ${cid}), sum(greatest(0, target - eligible))::BIGINT
+        from targets`);
+    }
+  });
+
+  await step('tactics', async () => {
+    // Attack infrastructure: IPs a fraudster brings (6A's risky IPs, hosting and proxy addresses),
+    // devices a takeover brings (6A's fraud and farm devices), each numbered for an index pick.
+    await con.run(`create table attack_ips as
+      select ip_id, (row_number() over (order by ip_id) - 1)::BIGINT as ord from s4_ip_base_6A i left join s5_ip_roles_6A r on r.entity_id = i.ip_id
+      where r.raw_role = 'risky_ip' or i.ip_type in ('DATACENTER', 'VPN_PROXY')`);
+    await con.run(`create table attack_devices as
+      select entity_id as device_id, (row_number() over (order by entity_id) - 1)::BIGINT as ord from s5_device_roles_6A where raw_role in ('fraud_device', 'farm_device')`);
+    const kinds = campaigns.map((c, i) => `(${i + 1}::UBIGINT, ${sql(c.tactic.kind)}, ${c.tactic.min_usd ?? 'NULL'}::DOUBLE, ${c.tactic.max_usd ?? 'NULL'}::DOUBLE, ${c.tactic.lo ?? 1}::DOUBLE, ${c.tactic.hi ?? 1}::DOUBLE, ${c.tactic.round ?? false}, ${c.tactic.ip_swap_probability ?? 0}::DOUBLE)`);
+    await con.run(`create table tactic (campaign_id UBIGINT, kind VARCHAR, min_usd DOUBLE, max_usd DOUBLE, lo DOUBLE, hi DOUBLE, round_units BOOLEAN, ip_swap DOUBLE)`);
+    await con.run(`insert into tactic values ${kinds.join(', ')}`);
+    await con.run(`create table changed as
+      with p as (
+        select f.flow_id, f.amount_minor, f.device_id, f.ip_id, c.minor_exponent, c.units_per_usd, t.*,
+               mix64(prf2(getvariable('stream_key'), f.flow_id, key_of('tactic')), 0) as tk
+        from picks k join s2_flow_anchor_baseline_6B f using (flow_id) join tactic t using (campaign_id) join currencies_6B c using (currency)
+      ), m as (
+        select *, CASE kind
+                    WHEN 'card_testing' THEN round((min_usd + u01(mix64(tk, 1)) * (max_usd - min_usd)) * units_per_usd * pow(10e0, minor_exponent))
+                    ELSE amount_minor * (lo + u01(mix64(tk, 1)) * (hi - lo)) END as raw_minor
+        from p
+      )
+      select flow_id, campaign_id,
+             greatest(1, CASE WHEN round_units THEN round(raw_minor / pow(10e0, minor_exponent)) * pow(10e0, minor_exponent) ELSE round(raw_minor) END)::BIGINT as amount_minor,
+             CASE WHEN kind = 'takeover' THEN (select device_id from attack_devices d where d.ord = floor(u01(mix64(m.tk, 2)) * (select count(*) from attack_devices))::BIGINT)
+                  ELSE device_id END as device_id,
+             CASE WHEN kind IN ('card_testing', 'takeover') AND u01(mix64(tk, 3)) < ip_swap
+                  THEN (select ip_id from attack_ips a where a.ord = floor(u01(mix64(m.tk, 4)) * (select count(*) from attack_ips))::BIGINT)
+                  ELSE ip_id END as ip_id
+      from m`);
+    await con.run(`create table s3_flow_anchor_with_fraud_6B as
+      select f.* replace (coalesce(c.amount_minor, f.amount_minor) as amount_minor,
+                          coalesce(c.amount_minor, f.amount_minor) / pow(10e0, x.minor_exponent) as amount,
+                          CASE WHEN c.flow_id IS NULL THEN f.device_id ELSE c.device_id END as device_id,
+                          CASE WHEN c.flow_id IS NULL THEN f.ip_id ELSE c.ip_id END as ip_id),
+             c.campaign_id, c.flow_id IS NOT NULL as fraud_flag
+      from s2_flow_anchor_baseline_6B f join currencies_6B x using (currency) left join changed c using (flow_id)`);
+    // events take their flow's amount and campaign: one source, joined
+    await con.run(`create table s3_event_stream_with_fraud_6B as
+      select e.* replace (coalesce(c.amount_minor, e.amount_minor) as amount_minor), c.campaign_id
+      from s2_event_stream_baseline_6B e left join changed c using (flow_id)`);
+    await con.run(`create table s3_campaign_catalogue_6B as
+      select campaign_id, campaign_key, campaign_type, priority, rate, active_days, coalesce(eligible_flows, 0) as eligible_flows,
+             coalesce(target_flows, 0) as target_flows, realised_flows, coalesce(shortfall_flows, 0) as shortfall_flows from catalogue`);
+  });
+}
+
+const sql = (s: string): string => "'" + s.replace(/'/g, "''") + "'";

@@ -1,0 +1,88 @@
+-- step: truth
+-- Ordered rules on the flow's campaign type (null: no campaign); a flow takes its first matching
+-- rule. A flow matching no rule stops the state (two rules for one type are refused earlier, by
+-- the policy's contract).
+create macro lpd(path) as (getvariable('label_policy')->>path)::DOUBLE;
+create table rules as
+with l as (select from_json(getvariable('label_policy')->'truth_rules', '[{"campaign_type":"VARCHAR","label":"VARCHAR","subtype":"VARCHAR"}]') as rs)
+select generate_subscripts(rs, 1)::INTEGER as rule_index, unnest(rs, recursive := true) from l;
+create table flow_type as
+select f.flow_id, f.instrument_id, f.ts_utc, f.demand_class, f.amount_minor, f.currency, c.campaign_type
+from s3_flow_anchor_with_fraud_6B f left join s3_campaign_catalogue_6B c using (campaign_id);
+create table s4_flow_truth_labels_6B as
+with m as (
+  select f.flow_id, min(r.rule_index) as rule_index
+  from flow_type f left join rules r on r.campaign_type IS NOT DISTINCT FROM f.campaign_type group by f.flow_id
+)
+select m.flow_id, r.label as truth_label, r.subtype as truth_subtype, r.label <> 'LEGIT' as is_fraud_truth,
+       CASE WHEN m.rule_index IS NULL THEN error('6B.S4: flow ' || m.flow_id || ' matches no truth rule (config/6B/label_policy.yaml)') ELSE m.rule_index END as rule_index
+from m left join rules r using (rule_index);
+
+-- step: bank_view
+-- Detection: log-odds of the subtype's rate, plus amount_slope x ln(amount in dollars / 50), plus
+-- the merchant class's shift; LEGIT flows are false positives by the same law. An undetected flow
+-- is disputed, a dispute goes to chargeback and is written off, with the truth label's rates.
+create macro logit(p) as pln(p / (1e0 - p));
+create table scored as
+select f.flow_id, f.instrument_id, f.ts_utc, t.truth_label, t.truth_subtype, t.is_fraud_truth,
+       f.amount_minor / pow(10e0, x.minor_exponent) / x.units_per_usd as amount_usd,
+       mix64(getvariable('stream_key'), f.flow_id) as bk,
+       logit(lpd('$.detection.by_subtype.' || t.truth_subtype)) + lpd('$.detection.amount_slope') * pln(greatest(f.amount_minor / pow(10e0, x.minor_exponent) / x.units_per_usd, 0.01) / 50e0)
+         + coalesce(lpd('$.detection.class_shift.' || f.demand_class), 0e0) as detect_logit
+from flow_type f join s4_flow_truth_labels_6B t using (flow_id) join currencies_6B x using (currency);
+create table decided as
+select *, u01(mix64(bk, 1)) < 1e0 / (1e0 + pexp(-detect_logit)) as detected,
+       u01(mix64(bk, 2)) < lpd('$.dispute.' || truth_label) as dispute_draw,
+       u01(mix64(bk, 3)) < lpd('$.chargeback.' || truth_label) as chargeback_draw,
+       u01(mix64(bk, 4)) < lpd('$.written_off.' || truth_label) as written_off_draw
+from scored;
+create table bank as
+select *, not detected and dispute_draw as disputed, not detected and dispute_draw and chargeback_draw as chargeback,
+       not detected and dispute_draw and chargeback_draw and written_off_draw as written_off
+from decided;
+
+-- step: cases
+-- A flow with an alert opens its case after the review delay, a disputed flow after the dispute
+-- delay; cases group one instrument's flows whose triggers fall in one window of case_window_days.
+-- A case's events follow one another by lognormal stage delays (in order by construction).
+create macro delay_us(stage, u) as round(lpd('$.delays.' || stage || '.median') * pexp(lpd('$.delays.' || stage || '.sigma') * norm_inv(u)) * 1e6)::BIGINT;
+create table triggers as
+select flow_id, instrument_id, detected, disputed, chargeback, written_off,
+       ts_utc + to_microseconds(CASE WHEN detected THEN delay_us('detect', u01(mix64(bk, 5))) ELSE delay_us('dispute', u01(mix64(bk, 6))) END) as t_trigger
+from bank where detected or disputed;
+create table case_members as
+select *, min(flow_id) over (partition by instrument_id, epoch_us(t_trigger) // (lpd('$.case_window_days')::BIGINT * 86400000000)) as case_id from triggers;
+create table cases as
+select case_id, any_value(instrument_id) as instrument_id, count(*)::INTEGER as n_flows, min(t_trigger) as t_open,
+       bool_or(detected) as any_alert, bool_or(disputed) as any_dispute, bool_or(chargeback) as any_chargeback,
+       mix64(getvariable('stream_key'), case_id) as ck
+from case_members group by case_id;
+create table case_steps as
+select c.*, s.k, s.event_type, s.stage,
+       CASE s.k WHEN 0 THEN true WHEN 1 THEN c.any_alert WHEN 2 THEN c.any_dispute WHEN 3 THEN c.any_chargeback WHEN 4 THEN c.any_chargeback ELSE true END as present
+from cases c, (values (0, 'CASE_OPENED', NULL), (1, 'FRAUD_ALERT_REVIEWED', 'detect'), (2, 'DISPUTE_OPENED', NULL),
+                      (3, 'CHARGEBACK_FILED', 'chargeback'), (4, 'CHARGEBACK_DECIDED', 'decision'), (5, 'CASE_CLOSED', 'close')) s(k, event_type, stage);
+create table s4_case_timeline_6B as
+with p as (
+  select *, CASE WHEN stage IS NULL THEN 0 ELSE delay_us(stage, u01(mix64(ck, k))) END as d from case_steps where present
+)
+select case_id, (row_number() over (partition by case_id order by k) - 1)::INTEGER as case_event_seq, event_type as case_event_type,
+       t_open + to_microseconds((sum(d) over (partition by case_id order by k rows between unbounded preceding and current row))::BIGINT) as ts_utc,
+       instrument_id, n_flows
+from p;
+create table s4_flow_bank_view_6B as
+select b.flow_id, b.detected, b.disputed, b.chargeback,
+       CASE WHEN b.detected AND b.is_fraud_truth THEN 'BANK_CONFIRMED_FRAUD'
+            WHEN b.detected THEN 'BANK_CONFIRMED_LEGIT'
+            WHEN b.written_off THEN 'CHARGEBACK_WRITTEN_OFF'
+            WHEN b.disputed THEN 'CUSTOMER_DISPUTE_REJECTED'
+            ELSE 'NO_CASE_OPENED' END as bank_label,
+       (b.detected AND b.is_fraud_truth) OR (NOT b.detected AND b.written_off) as is_fraud_bank_view,
+       m.case_id
+from bank b left join case_members m using (flow_id);
+
+-- step: events
+-- Event labels are the flow labels joined (one source).
+create table s4_event_labels_6B as
+select e.flow_id, e.event_seq, t.is_fraud_truth, b.is_fraud_bank_view
+from s3_event_stream_with_fraud_6B e join s4_flow_truth_labels_6B t using (flow_id) join s4_flow_bank_view_6B b using (flow_id);
