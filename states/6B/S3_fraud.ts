@@ -13,6 +13,7 @@ interface Ctx {
   step<T>(name: string, body: () => Promise<T>): Promise<T>;
 }
 interface Campaign {
+  // (ip_swap_probability applies to every tactic, on flows that have an IP)
   id: string;
   type: string;
   priority: number;
@@ -129,7 +130,7 @@ export default async function run(ctx: Ctx): Promise<void> {
              greatest(1, CASE WHEN round_units THEN round(raw_minor / pow(10e0, minor_exponent)) * pow(10e0, minor_exponent) ELSE round(raw_minor) END)::BIGINT as amount_minor,
              CASE WHEN kind = 'takeover' THEN (select device_id from attack_devices d where d.ord = floor(u01(mix64(m.tk, 2)) * (select count(*) from attack_devices))::BIGINT)
                   ELSE device_id END as device_id,
-             CASE WHEN kind IN ('card_testing', 'takeover') AND u01(mix64(tk, 3)) < ip_swap
+             CASE WHEN ip_id IS NOT NULL AND u01(mix64(tk, 3)) < ip_swap
                   THEN (select ip_id from attack_ips a where a.ord = floor(u01(mix64(m.tk, 4)) * (select count(*) from attack_ips))::BIGINT)
                   ELSE ip_id END as ip_id
       from m`);
