@@ -86,7 +86,7 @@ export interface Project {
 }
 
 /** Segments a segment's states read from besides 1A (copied along with it): 6A sizes its world from 5A's profiles. */
-const UPSTREAM_SEGMENTS: Record<string, string[]> = { '6A': ['5A'], '5B': ['5A'] };
+const UPSTREAM_SEGMENTS: Record<string, string[]> = { '6A': ['5A'], '5B': ['5A'], '6B': ['5A', '5B', '6A'] };
 
 /**
  * A temp copy of the repository's engine project (dag.yaml, config/, contracts/, states/_lib and the
