@@ -300,14 +300,14 @@ function addUniqueByKeyword(ajv: InstanceType<typeof Ajv2020>): void {
     type: 'array',
     schemaType: 'string',
     errors: true,
-    validate: function check(property: string, data: unknown[]): boolean {
+    validate: function check(property: string, data: unknown[], _parent?: unknown, cxt?: { instancePath?: string }): boolean {
       const seen = new Map<string, number>();
       for (const [i, item] of data.entries()) {
         const v = item !== null && typeof item === 'object' ? (item as Record<string, unknown>)[property] : undefined;
         const key = JSON.stringify(v ?? null);
         const first = seen.get(key);
         if (first !== undefined) {
-          (check as unknown as { errors: object[] }).errors = [{ keyword: 'x-unique-by', instancePath: `/${i}/${property}`, message: `items ${first} and ${i} have the same '${property}' (${key}): they collide`, params: { property, value: v ?? null, first, second: i } }];
+          (check as unknown as { errors: object[] }).errors = [{ keyword: 'x-unique-by', instancePath: `${cxt?.instancePath ?? ''}/${i}/${property}`, message: `items ${first} and ${i} have the same '${property}' (${key}): they collide`, params: { property, value: v ?? null, first, second: i } }];
           return false;
         }
         seen.set(key, i);
