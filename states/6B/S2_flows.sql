@@ -3,6 +3,9 @@
 -- one minor unit) with the class's point_share, else lognormal(median, sigma) dollars, clipped,
 -- converted at the currency's rate and rounded to its minor unit. The currency is the merchant's
 -- country's (1A); a currency missing from the reference is an error.
+-- the currency reference, typed (6B.S3-S5 read it from here)
+create table currencies_6B as
+select currency::VARCHAR as currency, minor_exponent::INTEGER as minor_exponent, units_per_usd::DOUBLE as units_per_usd from currencies_csv;
 create macro fp(path) as getvariable('flow_policy')->>path;
 create macro fpd(path) as (getvariable('flow_policy')->>path)::DOUBLE;
 -- a lognormal delay (seconds) of policy entry d from uniform u, within [min, cap]

@@ -6,15 +6,15 @@ select f->>'path' as path, f->>'role' as role, f->>'schema' as schema_ref, f->>'
 from (select unnest(from_json(getvariable('inputs_manifest'), '["JSON"]')) as f)
 where f->>'kind' = 'file';
 
--- The S0 receipt: the upstream gates the orchestrator verified (segment, gate state, flag digest,
--- bundle path) and one digest over the sealed inputs, sorted by path.
+-- The S0 receipt: the upstream gates the orchestrator verified (segment, gate state, flag digest:
+-- what was verified, not where it lay, so a receipt does not change with the run's manifest
+-- fingerprint) and one digest over the sealed inputs, sorted by path.
 create or replace macro s0_gate_receipt(seg) as table
 select json_object(
   'segment', seg,
   'upstream', coalesce((
     select list(json_object('segment', k, 'status', 'PASS', 'gate_state', getvariable('upstream_gates')->k->>'gate_state',
-                            'flag_digest', getvariable('upstream_gates')->k->>'flag_digest',
-                            'bundle_path', getvariable('upstream_gates')->k->>'bundle_path') order by k)
+                            'flag_digest', getvariable('upstream_gates')->k->>'flag_digest') order by k)
     from (select unnest(json_keys(getvariable('upstream_gates'))) as k)), []),
   'sealed_inputs', (select count(*) from sealed_files()),
   'sealed_inputs_digest', (select sha256(coalesce(string_agg(path || '=' || sha256, chr(10) order by path), '')) from sealed_files())

@@ -310,12 +310,12 @@ describe('a failing 1A gate, seen from a downstream S0 that requires_pass [1A]',
     const flagDigest = /^sha256_hex = ([0-9a-f]{64})\s*$/.exec(flag)![1]!;
     const receipt = JSON.parse(readFileSync(outputPath(ok.json.runDir, ok.ledger, 's0_gate_receipt_zz'), 'utf8')) as {
       segment: string;
-      upstream: { segment: string; status: string; gate_state: string; flag_digest: string; bundle_path: string }[];
+      upstream: { segment: string; status: string; gate_state: string; flag_digest: string }[];
       sealed_inputs: number;
       sealed_inputs_digest: string;
     };
     expect(receipt.segment).toBe('zz');
-    expect(receipt.upstream).toEqual([{ segment: '1A', status: 'PASS', gate_state: '1A.S3', flag_digest: flagDigest, bundle_path: gate.path }]);
+    expect(receipt.upstream).toEqual([{ segment: '1A', status: 'PASS', gate_state: '1A.S3', flag_digest: flagDigest }]);
     expect(receipt.sealed_inputs).toBe(1);
     // zz sealed config/world.yaml; 1A.S0 sealed the same file with the same content digest
     const duck = await openDuck([], 1);

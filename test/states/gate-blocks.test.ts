@@ -86,7 +86,7 @@ describe('s0_gate_receipt', () => {
     const doc = await receipt('6B');
     expect(doc.segment).toBe('6B');
     expect(doc.upstream).toEqual(
-      ['10X', '1A', '5B', '6A'].map((seg) => ({ segment: seg, status: 'PASS', gate_state: `${seg}.S5`, flag_digest: h(`f${seg}`), bundle_path: upstream[seg as keyof typeof upstream].bundle_path })),
+      ['10X', '1A', '5B', '6A'].map((seg) => ({ segment: seg, status: 'PASS', gate_state: `${seg}.S5`, flag_digest: h(`f${seg}`) })),
     );
     expect(doc.sealed_inputs).toBe(FILES.length);
     expect(doc.sealed_inputs_digest).toBe(sealedDigest(FILES));

@@ -1,0 +1,123 @@
+// Segment 6B end to end on the dev world: its HashGate with every hard gate at B, sessions (T19),
+// learnability (T23) with the model's figures in the report, checks with our own SQL, determinism,
+// a partial rerun from 6B.S3 equal to a full run, and bad input refused before anything runs.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dag, digests, ENGINE_TIMEOUT, engineCopy, entryOf, freshRuns, removeTemps, runOk, type Project } from './engine-helpers.js';
+import { editYaml, type Check } from './gates-6A-support.js';
+
+afterAll(removeTemps);
+
+function report6B(runDir: string): { passed: boolean; verdict: string; checks: Check[] } {
+  let dir = join(runDir, 'data', 'layer3', '6B', 'validation');
+  for (let i = 0; i < 3; i++) dir = join(dir, readdirSync(dir)[0]!);
+  return JSON.parse(readFileSync(join(dir, 'validation_report_6B.json'), 'utf8'));
+}
+const value = (r: { checks: Check[] }, id: string) => r.checks.find((c) => c.id === id)!.value as number;
+const only6B = (d: Record<string, string>) => Object.fromEntries(Object.entries(d).filter(([k]) => k.endsWith('_6B')));
+
+describe('segment 6B on the dev world', () => {
+  const p = engineCopy(['1A', '6B']);
+  const q = async (runId: string, sql: string) => {
+    const r = await dag(p, ['query', runId, sql, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as Record<string, string | number | boolean | null>[];
+  };
+
+  it('publishes its _passed.flag with every gate at B on seed 42: sessions, learnability and 6A T10 measured', async () => {
+    const { json, ledger } = await runOk(p, ['6B.S5']);
+    const s5 = entryOf(ledger, '6B.S5');
+    expect(s5.gate?.passed).toBe(true);
+    expect(existsSync(join(json.runDir, s5.gate!.path, '_passed.flag'))).toBe(true);
+    const r = report6B(json.runDir);
+    const policy = readFileSync(join(p.root, 'config/6B/validation_policy.yaml'), 'utf8');
+    for (const g of r.checks.filter((c) => c.kind !== 'metric')) expect(g.pass_B, `${g.id} = ${g.value}`).toBe(true);
+    for (const id of [...policy.matchAll(/^  (T\w+):/gm)].map((m) => m[1]!)) expect(r.checks.some((c) => c.id === id), id).toBe(true);
+    expect(value(r, 'T19_cnp_arrivals_per_session')).toBeGreaterThanOrEqual(1.3);
+    expect(value(r, 'T19_sessions_per_active_party_week')).toBeGreaterThan(1);
+    const auc = value(r, 'T23_model_auc');
+    expect(auc).toBeGreaterThanOrEqual(0.8);
+    expect(auc).toBeLessThanOrEqual(0.97);
+    expect(value(r, 'T23_best_single_feature_auc')).toBeLessThanOrEqual(0.9);
+    for (const f of ['amount', 'mcc', 'channel', 'hour', 'device', 'ip', 'ip_country', 'velocity', 'account_age']) expect(value(r, `T23_auc_${f}`), f).toBeGreaterThan(0);
+    expect(value(r, 'T23_test_positives')).toBeGreaterThan(100);
+    // 6A's pending T10 is resolved by this report
+    expect(r.checks.find((c) => c.id === 'T10_6A_cnp_full_chain_share')!.resolves).toBe('6A:T10_cnp_full_chain');
+    expect((await dag(p, ['verify', json.runId])).code).toBe(0);
+  }, ENGINE_TIMEOUT * 3);
+
+  it('flows, fraud and cases check out with our own SQL', async () => {
+    const { json } = await runOk(p, ['6B.S5']);
+    const [x] = await q(json.runId, `select
+        (select count(*) from arrival_events_5B) arrivals, (select count(*) from s4_flow_truth_labels_6B) labelled,
+        (select avg((truth_label <> 'LEGIT')::int) from s4_flow_truth_labels_6B) fraud_share,
+        (select count(*) from s3_flow_anchor_with_fraud_6B f join s4_flow_truth_labels_6B t using (flow_id) where (f.campaign_id is null) <> (t.truth_label = 'LEGIT')) label_without_campaign,
+        (select count(*) from s3_flow_anchor_with_fraud_6B f join s5_account_roles_6A r on r.entity_id = f.account_id join s5_party_roles_6A pr on pr.entity_id = f.party_id join s5_merchant_roles_6A mr on mr.entity_id = f.merchant_id
+           where f.fraud_flag and r.raw_role = 'clean' and pr.raw_role = 'clean' and mr.raw_role = 'clean') fraud_of_clean_entities,
+        (select count(distinct currency) from s3_flow_anchor_with_fraud_6B) currencies,
+        (select count(*) from s1_arrival_entities_6B where channel_group = 'CP' and (device_id is not null or ip_id is not null)) cp_with_device,
+        (select count(*) from s4_case_timeline_6B where case_event_seq = 0 and case_event_type <> 'CASE_OPENED') bad_openings,
+        (select count(*) from s4_flow_bank_view_6B) / (select count(distinct case_id) from s4_flow_bank_view_6B where case_id is not null) flows_per_case`);
+    expect(Number(x!.labelled)).toBe(Number(x!.arrivals));
+    expect(Number(x!.fraud_share)).toBeGreaterThan(0.002);
+    expect(Number(x!.fraud_share)).toBeLessThan(0.04);
+    expect(Number(x!.label_without_campaign)).toBe(0);
+    expect(Number(x!.fraud_of_clean_entities)).toBe(0); // fraud comes from 6A's risky entities only
+    expect(Number(x!.currencies)).toBeGreaterThan(10);
+    expect(Number(x!.cp_with_device)).toBe(0);
+    expect(Number(x!.bad_openings)).toBe(0);
+    expect(Number(x!.flows_per_case)).toBeGreaterThan(20); // cases are rare, not 60 % of flows
+    // a takeover brings a device the party never owned
+    const [t] = await q(json.runId, `select count(*) n, count(*) filter (where l.device_id is null) foreign_device
+        from s3_flow_anchor_with_fraud_6B f join s3_campaign_catalogue_6B c using (campaign_id)
+        left join s4_device_links_6A l on l.device_id = f.device_id and l.party_id = f.party_id where c.campaign_type = 'ACCOUNT_TAKEOVER'`);
+    expect(Number(t!.n)).toBeGreaterThan(0);
+    expect(Number(t!.foreign_device)).toBe(Number(t!.n));
+  }, ENGINE_TIMEOUT * 2);
+
+  it('the same seed gives the same bytes, threads 1 vs 4 too; another seed other flows', async () => {
+    const a = await runOk(p, ['6B.S5']);
+    const copies = [1, 4].map((t) => {
+      const c: Project = engineCopy(['1A', '6B']);
+      c.edit('dag.yaml', /threads: \d+/, `threads: ${t}`);
+      return c;
+    });
+    const [r1, r4] = await Promise.all(copies.map((c) => runOk(c, ['6B.S5'])));
+    expect(r1!.ledger.filter((e) => e.state.startsWith('6B.')).every((e) => e.action === 'ran')).toBe(true);
+    expect(only6B(digests(r4!.ledger))).toEqual(only6B(digests(r1!.ledger)));
+    expect(only6B(digests(r1!.ledger))).toEqual(only6B(digests(a.ledger)));
+    const seven = await runOk(p, ['6B.S5', '--seed', '7']);
+    expect(digests(seven.ledger)['s3_flow_anchor_with_fraud_6B']).not.toBe(digests(a.ledger)['s3_flow_anchor_with_fraud_6B']);
+  }, ENGINE_TIMEOUT * 5);
+
+  it('after a campaign-policy edit, dag run --from 6B.S3 stages S0-S2 from the base, reruns S3-S5, and equals a full run', async () => {
+    const base = await runOk(p, ['6B.S5']);
+    editYaml(p, 'config/6B/campaign_policy.yaml', (d) => (d.campaigns[0].rate = 0.002));
+    try {
+      const plan = JSON.parse((await dag(p, ['plan', '6B.S5', '--json'])).stdout) as { states: { state: string; action: string }[] };
+      expect(plan.states.filter((s) => s.action === 'run').map((s) => s.state.replace(/@.*/, ''))).toEqual(['6B.S3', '6B.S4', '6B.S5']);
+      const partial = await runOk(p, ['6B.S5', '--from', '6B.S3', '--base', base.json.runId]);
+      const acted = (st: string) => partial.ledger.find((e) => e.state.replace(/@.*/, '') === st)?.action;
+      for (const st of ['6B.S0', '6B.S1', '6B.S2']) expect(acted(st), st).toBe('staged');
+      for (const st of ['6B.S3', '6B.S4', '6B.S5']) expect(acted(st), st).toBe('ran');
+      const full = await runOk(freshRuns(p), ['6B.S5']);
+      expect(only6B(digests(partial.ledger))).toEqual(only6B(digests(full.ledger)));
+    } finally {
+      editYaml(p, 'config/6B/campaign_policy.yaml', (d) => (d.campaigns[0].rate = 0.0012));
+    }
+  }, ENGINE_TIMEOUT * 4);
+
+  it('a bad 6B policy value exits 2 before any run folder exists, naming file, pointer and value', async () => {
+    const runs = () => (existsSync(p.runsDir) ? readdirSync(p.runsDir).filter((d) => /^[0-9a-f]{32}$/.test(d)).length : 0);
+    const before = runs();
+    p.edit('config/6B/attachment_policy.yaml', 'home_share: { CP: 0.95, CNP: 0.85 }', 'home_share: { CP: 1.95, CNP: 0.85 }');
+    const r = await dag(p, ['run', '--json']);
+    p.edit('config/6B/attachment_policy.yaml', 'home_share: { CP: 1.95, CNP: 0.85 }', 'home_share: { CP: 0.95, CNP: 0.85 }');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('config/6B/attachment_policy.yaml');
+    expect(r.stderr).toContain('/home_share/CP');
+    expect(r.stderr).toContain('1.95');
+    expect(runs()).toBe(before);
+  }, ENGINE_TIMEOUT);
+});
