@@ -199,6 +199,7 @@ select unnest([
   realism(p, 'T22_rule_collisions', (select collisions from truth)),
   realism(p, 'T23_model_auc', (select auc from model_auc)),
   realism(p, 'T23_best_single_feature_auc', (select max(auc) from feature_auc)),
+  pending_gate(p, 'T24_cross_seed_cv'),
   realism_resolving(p, 'T10_6A_cnp_full_chain_share', (select full_share from chains), '6A:T10_cnp_full_chain'),
   metric('flows', (select flows_s3 from st)),
   metric('events', (select events_s3 from st)),
