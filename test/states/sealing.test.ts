@@ -13,11 +13,14 @@ describe('the engine seals what it reads', () => {
   it('compiles cleanly', () => expect(diags.items).toEqual([]));
 
   const segments = [...new Set([...cp.states.values()].map((s) => s.segment))];
+  // Read by one state and left out of its S0 on purpose: a change to it must not rerun S0 (issue 12:
+  // `dag run --from 6B.S3` after a campaign-policy edit stages 6B.S0-S2 and equals a full run).
+  const ownSeal = new Set(['6B.S3: config/6B/campaign_policy.yaml']);
   it.each(segments)('every file a state of segment %s reads is an input of its S0', (seg) => {
     const s0 = cp.states.get(`${seg}.S0`);
     expect(s0, `segment ${seg} has an S0`).toBeDefined();
     const sealed = new Set(s0!.fileInputs.map((f) => f.file));
-    const unsealed = [...cp.states.values()].filter((s) => s.segment === seg).flatMap((s) => s.fileInputs.filter((f) => !sealed.has(f.file)).map((f) => `${s.id}: ${f.file}`));
+    const unsealed = [...cp.states.values()].filter((s) => s.segment === seg).flatMap((s) => s.fileInputs.filter((f) => !sealed.has(f.file)).map((f) => `${s.id}: ${f.file}`)).filter((x) => !ownSeal.has(x));
     expect(unsealed).toEqual([]);
   });
 
