@@ -62,16 +62,16 @@ create table outcome3 as
 select *, (not declined1) or (retried and retry_ok) as approved,
        CASE WHEN retried THEN t_resp2 ELSE t_resp1 END as t_last
 from outcome2;
+-- event_seq by arithmetic (request and response 0, 1; a retry's pair 2, 3; then clearing, then
+-- refund), so no window over the events is needed
 create table s2_event_stream_baseline_6B as
-with ev as (
-  select flow_id, 0 as k, 'AUTH_REQUEST' as event_type, ts_utc as ts, amount_minor, NULL as auth_result from outcome3
-  union all select flow_id, 1, 'AUTH_RESPONSE', t_resp1, amount_minor, CASE WHEN declined1 THEN 'DECLINED' ELSE 'APPROVED' END from outcome3
-  union all select flow_id, 2, 'AUTH_REQUEST', t_req2, amount_minor, NULL from outcome3 where retried
-  union all select flow_id, 3, 'AUTH_RESPONSE', t_resp2, amount_minor, CASE WHEN retry_ok THEN 'APPROVED' ELSE 'DECLINED' END from outcome3 where retried
-  union all select flow_id, 4, 'CLEARING', t_last + to_microseconds(round(clearing_s * 1e6)::BIGINT), amount_minor, NULL from outcome3 where approved and clears
-  union all select flow_id, 5, 'REFUND', t_last + to_microseconds(round(((CASE WHEN clears THEN clearing_s ELSE 0 END) + refund_s) * 1e6)::BIGINT), amount_minor, NULL from outcome3 where approved and refunds
-)
-select flow_id, (row_number() over (partition by flow_id order by k) - 1)::INTEGER as event_seq, event_type, ts as ts_utc, amount_minor, auth_result from ev;
+with o as (select *, CASE WHEN retried THEN 4 ELSE 2 END as after_auth, CASE WHEN approved and clears THEN 1 ELSE 0 END as cleared from outcome3)
+select flow_id, 0::INTEGER as event_seq, 'AUTH_REQUEST' as event_type, ts_utc, amount_minor, NULL::VARCHAR as auth_result from o
+union all select flow_id, 1, 'AUTH_RESPONSE', t_resp1, amount_minor, CASE WHEN declined1 THEN 'DECLINED' ELSE 'APPROVED' END from o
+union all select flow_id, 2, 'AUTH_REQUEST', t_req2, amount_minor, NULL from o where retried
+union all select flow_id, 3, 'AUTH_RESPONSE', t_resp2, amount_minor, CASE WHEN retry_ok THEN 'APPROVED' ELSE 'DECLINED' END from o where retried
+union all select flow_id, after_auth, 'CLEARING', t_last + to_microseconds(round(clearing_s * 1e6)::BIGINT), amount_minor, NULL from o where cleared = 1
+union all select flow_id, after_auth + cleared, 'REFUND', t_last + to_microseconds(round(((CASE WHEN clears THEN clearing_s ELSE 0 END) + refund_s) * 1e6)::BIGINT), amount_minor, NULL from o where approved and refunds;
 create table s2_flow_anchor_baseline_6B as
 select f.flow_id, f.merchant_id, f.arrival_seq, f.session_id, f.ts_utc, f.ts_local, f.tzid, f.channel_group, f.mcc, f.demand_class,
        f.party_id, f.account_id, f.instrument_id, f.device_id, f.ip_id, f.site_id, f.edge_id, f.currency, f.amount_minor,
