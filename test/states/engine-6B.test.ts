@@ -78,15 +78,20 @@ describe('segment 6B on the dev world', () => {
 
   it('the same seed gives the same bytes, threads 1 vs 4 too; another seed other flows', async () => {
     const a = await runOk(p, ['6B.S5']);
-    const copies = [1, 4].map((t) => {
-      const c: Project = engineCopy(['1A', '6B']);
-      c.edit('dag.yaml', /threads: \d+/, `threads: ${t}`);
-      return c;
-    });
-    const [r1, r4] = await Promise.all(copies.map((c) => runOk(c, ['6B.S5'])));
-    expect(r1!.ledger.filter((e) => e.state.startsWith('6B.')).every((e) => e.action === 'ran')).toBe(true);
-    expect(only6B(digests(r4!.ledger))).toEqual(only6B(digests(r1!.ledger)));
-    expect(only6B(digests(r1!.ledger))).toEqual(only6B(digests(a.ledger)));
+    // 6B rerun from S1 on the cached upstream, with one DuckDB thread and with four
+    const rerun = async (threads: number) => {
+      p.edit('dag.yaml', /threads: \d+/, `threads: ${threads}`);
+      try {
+        return await runOk(p, ['6B.S5', '--from', '6B.S1', '--base', a.json.runId]);
+      } finally {
+        p.edit('dag.yaml', /threads: \d+/, 'threads: 2');
+      }
+    };
+    const r1 = await rerun(1);
+    const r4 = await rerun(4);
+    for (const r of [r1, r4]) expect(r.ledger.filter((e) => /^6B\.S[1-5]/.test(e.state)).every((e) => e.action === 'ran')).toBe(true);
+    expect(only6B(digests(r4.ledger))).toEqual(only6B(digests(r1.ledger)));
+    expect(only6B(digests(r1.ledger))).toEqual(only6B(digests(a.ledger)));
     const seven = await runOk(p, ['6B.S5', '--seed', '7']);
     expect(digests(seven.ledger)['s3_flow_anchor_with_fraud_6B']).not.toBe(digests(a.ledger)['s3_flow_anchor_with_fraud_6B']);
   }, ENGINE_TIMEOUT * 5);
