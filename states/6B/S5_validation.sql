@@ -45,12 +45,19 @@ select (select count(*) filter (where truth_label <> 'LEGIT') / count(*) from la
 -- the top amount quintile minus the bottom one, among truth-fraud flows; T17 Cramer's V of
 -- campaign against merchant class among fraud flows; T18 the median number of time zones a
 -- campaign's flows fall in.
+-- Cramer's V with Bergsma's (2013) bias correction, so that a few hundred flows with no association
+-- read near 0 rather than the small-sample noise of the plain statistic.
 create macro cramers_v(tbl) as table
 with t as (select a, b, count(*)::DOUBLE as n from query_table(tbl) group by all),
 ra as (select a, sum(n) as na from t group by a), rb as (select b, sum(n) as nb from t group by b),
-tot as (select sum(n) as n, (select count(*) from ra) as ka, (select count(*) from rb) as kb from t),
-cells as (select ra.a, rb.b, ra.na * rb.nb / tot.n as e, coalesce(t.n, 0) as o from ra cross join rb cross join tot left join t on t.a = ra.a and t.b = rb.b)
-select CASE WHEN least(tot.ka, tot.kb) < 2 THEN 0e0 ELSE sqrt((select sum((o - e) * (o - e) / e) from cells) / (tot.n * (least(tot.ka, tot.kb) - 1))) END as v from tot;
+tot as (select sum(n) as n, (select count(*) from ra)::DOUBLE as ka, (select count(*) from rb)::DOUBLE as kb from t),
+cells as (select ra.a, rb.b, ra.na * rb.nb / tot.n as e, coalesce(t.n, 0) as o from ra cross join rb cross join tot left join t on t.a = ra.a and t.b = rb.b),
+c as (
+  select tot.*, greatest(0e0, (select sum((o - e) * (o - e) / e) from cells) / tot.n - (tot.ka - 1) * (tot.kb - 1) / (tot.n - 1)) as phi2,
+         tot.ka - (tot.ka - 1) * (tot.ka - 1) / (tot.n - 1) as ka_c, tot.kb - (tot.kb - 1) * (tot.kb - 1) / (tot.n - 1) as kb_c
+  from tot
+)
+select CASE WHEN least(ka, kb) < 2 OR least(ka_c, kb_c) <= 1 THEN 0e0 ELSE sqrt(phi2 / (least(ka_c, kb_c) - 1)) END as v from c;
 create table outcome_class as select bank_label as a, demand_class as b from labelled;
 create table campaign_class as select campaign_type as a, demand_class as b from labelled where campaign_id IS NOT NULL;
 create table amount_effect as
@@ -74,13 +81,14 @@ from (
 );
 
 -- step: amounts
--- T11 the fewest distinct amounts of any currency with at least 1 000 flows; T13 the share of
--- flows at the single most frequent (currency, amount); T14-T16 authorisation latency.
+-- T11 the fewest distinct amounts of any currency with at least 1 000 flows; T13 the largest
+-- share of a currency's flows (with at least 1 000) at its single most frequent amount; T14-T16
+-- authorisation latency.
 create table amounts as
 with per as (select currency, amount_minor, count(*) as n from s3_flow_anchor_with_fraud_6B group by all),
 cur as (select currency, count(*) as distinct_amounts, sum(n) as flows from per group by all)
 select (select min(distinct_amounts) from cur where flows >= 1000) as min_distinct,
-       (select max(n) from per) / (select sum(n) from per) as top_share;
+       (select max(top / flows) from (select currency, max(n) as top, sum(n) as flows from per group by all) where flows >= 1000) as top_share;
 create table latency as
 select median(s) as median_s, quantile_cont(s, 0.99) as p99_s, avg((s = 0)::INTEGER) as zero_share
 from (

@@ -76,16 +76,12 @@ const cases: GateCase[] = [
   },
   {
     gate: 'T13_top_amount_share',
-    why:
-      "one charm price for everything (point_share 1, a single price point) in a world priced in one currency (the currency looked up for the US, not the merchant's country): " +
-      'the gate counts (currency, amount), so over the dev world\'s currencies the config alone tops out at USD\'s share of flows (~0.31), inside B',
-    edit: (p) => {
+    why: 'one charm price for everything (point_share 1, a single price point): every currency\'s flows pile on one amount',
+    edit: (p) =>
       editYaml(p, FLOWS, (d) => {
         allPointShares(d, 1);
         d.price_points = [5];
-      });
-      p.edit(S2, 'join countries_1A k on k.country_iso = m.legal_country_iso', "join countries_1A k on k.country_iso = 'US'");
-    },
+      }),
   },
   {
     gate: 'T14_median_auth_latency_s',
