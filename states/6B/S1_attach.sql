@@ -49,29 +49,36 @@ select channel_group, max(gcum_lo) + 1 as total from pool_cum group by all;
 -- continue_probability while the gap is below the timeout; a session longer than max_arrivals is
 -- split (the guardrail). The stream of a channel is per merchant (scope merchant: at a till the
 -- next customer is someone else), per merchant country (scope country: an online session moves
--- between a country's shops) or one for the whole channel (scope channel). flow_id = merchant_id x 2^32 + arrival_seq; session_id is the flow_id of
--- its first arrival.
+-- between a country's shops) or one for the whole channel (scope channel). flow_id = merchant_id x
+-- 2^32 + arrival_seq; session_id is the flow_id of its first arrival.
 create table arrivals as
 select a.merchant_id, a.arrival_seq, (a.merchant_id << 32) + a.arrival_seq::UBIGINT as flow_id, a.ts_utc, a.ts_local, a.tzid, a.channel_group,
        a.site_id, a.edge_id, coalesce(o.country_iso, m.legal_country_iso) as merchant_country,
        CASE WHEN a.arrival_seq >= 4294967296 OR a.merchant_id >= 4294967296 THEN error('6B.S1: merchant_id or arrival_seq beyond 2^32: flow ids would collide') END as guard
 from arrival_events_5B a join merchants_1A m using (merchant_id) left join outlets_1A o on o.site_id = a.site_id;
+-- Streams are integer keys (a merchant's id, 2^62 + a country's rank, or 2^63 for the channel), so
+-- the sorts below compare integers. Three window passes over one ordering: the gap and the row
+-- number; the session's opening row and flow; the guardrail's split.
+create table stream_country as select country_iso, (row_number() over (order by country_iso))::UBIGINT as rank from (select distinct merchant_country as country_iso from arrivals);
 create table streamed as
-select *, CASE ap('$.session.scope.' || channel_group) WHEN 'merchant' THEN merchant_id::VARCHAR WHEN 'country' THEN merchant_country ELSE '' END as stream from arrivals;
+select a.*, CASE ap('$.session.scope.' || a.channel_group) WHEN 'merchant' THEN a.merchant_id WHEN 'country' THEN 4611686018427387904::UBIGINT + c.rank ELSE 9223372036854775808::UBIGINT END as stream,
+       u01(mix64(getvariable('stream_key'), a.flow_id)) as u_continue
+from arrivals a join stream_country c on c.country_iso = a.merchant_country;
 create table cut as
 with g as (
-  select *, date_diff('microsecond', lag(ts_utc) over w, ts_utc) as gap_us
+  select *, date_diff('microsecond', lag(ts_utc) over w, ts_utc) as gap_us, row_number() over w as rn
   from streamed window w as (partition by stream, channel_group order by ts_utc, flow_id)
 ), s as (
-  select *, (gap_us IS NULL OR gap_us >= ap('$.session.timeout_seconds')::DOUBLE * 1e6
-             OR u01(mix64(getvariable('stream_key'), flow_id)) >= (ap('$.session.continue_probability.' || channel_group))::DOUBLE)::INTEGER as opens
+  select *, gap_us IS NULL OR gap_us >= ap('$.session.timeout_seconds')::DOUBLE * 1e6
+            OR u_continue >= (ap('$.session.continue_probability.' || channel_group))::DOUBLE as opens
   from g
-), n as (
-  select *, sum(opens) over (partition by stream, channel_group order by ts_utc, flow_id rows between unbounded preceding and current row) as run_no from s
-), p as (
-  select *, row_number() over (partition by stream, channel_group, run_no order by ts_utc, flow_id) - 1 as pos from n
+), o as (
+  select *, max(CASE WHEN opens THEN rn END) over w as open_rn
+  from s window w as (partition by stream, channel_group order by ts_utc, flow_id rows between unbounded preceding and current row)
 )
-select *, min(flow_id) over (partition by stream, channel_group, run_no, pos // ap('$.session.max_arrivals')::BIGINT) as session_id from p;
+select * exclude (u_continue),
+       last_value(CASE WHEN opens OR (rn - open_rn) % ap('$.session.max_arrivals')::BIGINT = 0 THEN flow_id END IGNORE NULLS) over w as session_id
+from o window w as (partition by stream, channel_group order by ts_utc, flow_id rows between unbounded preceding and current row);
 
 -- step: attach
 -- One party per session: from the merchant's country with home_share (when that pool has anyone),

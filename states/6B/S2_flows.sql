@@ -18,7 +18,7 @@ select m.merchant_id, m.mcc::VARCHAR as mcc, m.demand_class, k.currency, x.minor
 from merchants_1A m join countries_1A k on k.country_iso = m.legal_country_iso
 left join currencies_6B x using (currency);
 create table points as select unnest((fp('$.price_points'))::DOUBLE[]) as point, generate_subscripts((fp('$.price_points'))::DOUBLE[], 1) - 1 as idx;
-create table flows0 as
+create view flows0 as
 select e.*, m.mcc, m.demand_class, m.currency, m.minor_exponent, m.units_per_usd, m.price_unit, i.instrument_type,
        mix64(getvariable('stream_key'), e.flow_id) as fk
 from s1_arrival_entities_6B e join merchant_money m using (merchant_id) join s3_instrument_base_6A i using (instrument_id);
@@ -40,7 +40,7 @@ from u join points p on p.idx = u.point_idx;
 -- channel's probability; a declined flow is retried with retry_probability (a second pair after a
 -- delay, approved with retry_approval_probability); an approved flow is cleared when its card's
 -- network is dual-message (clearing_share) and refunded with its class's refund rate.
-create table outcome as
+create view outcome as
 select f.flow_id, f.ts_utc, f.amount_minor,
        f.ts_utc + to_microseconds(round(delay_s('latency', u01(mix64(f.fk, 10))) * 1e6)::BIGINT) as t_resp1,
        u01(mix64(f.fk, 11)) < fpd('$.decline_probability.' || f.channel_group) as declined1,
@@ -53,7 +53,7 @@ select f.flow_id, f.ts_utc, f.amount_minor,
        u01(mix64(f.fk, 18)) < fpd('$.refund_rate.' || f.demand_class) as refunds,
        delay_s('refund_delay', u01(mix64(f.fk, 19))) as refund_s
 from flows1 f;
-create table outcome2 as
+create view outcome2 as
 select *, declined1 and retry_draw as retried,
        t_resp1 + to_microseconds(round(retry_s * 1e6)::BIGINT) as t_req2,
        t_resp1 + to_microseconds(round((retry_s + latency2_s) * 1e6)::BIGINT) as t_resp2
