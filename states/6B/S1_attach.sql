@@ -84,11 +84,12 @@ from o window w as (partition by stream, channel_group order by ts_utc, flow_id 
 -- One party per session: from the merchant's country with home_share (when that pool has anyone),
 -- else from every eligible party, weighted by activity; then a card of the party, and for card
 -- not present a device of the party and an IP that device uses.
+-- a session's first arrival is the one whose flow_id is its session_id: its merchant, channel,
+-- country and time; the rest are plain aggregates (no arg_min over a hundred million groups)
+create table session_sizes as select session_id, count(*) as arrival_count, max(ts_utc) as end_utc from cut group by session_id;
 create table sessions as
-select session_id, arg_min(merchant_id, (ts_utc, flow_id)) as first_merchant_id, any_value(channel_group) as channel_group,
-       arg_min(merchant_country, (ts_utc, flow_id)) as merchant_country, count(*) as arrival_count,
-       min(ts_utc) as start_utc, max(ts_utc) as end_utc
-from cut group by session_id;
+select c.session_id, c.merchant_id as first_merchant_id, c.channel_group, c.merchant_country, s.arrival_count, c.ts_utc as start_utc, s.end_utc
+from cut c join session_sizes s using (session_id) where c.flow_id = c.session_id;
 create table session_draws as
 select s.*, prf2(getvariable('stream_key'), s.session_id, 7) as sk,
        t.total IS NOT NULL AND u01(prf2(getvariable('stream_key'), s.session_id, 1)) < (ap('$.home_share.' || s.channel_group))::DOUBLE as home
