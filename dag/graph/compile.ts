@@ -195,9 +195,10 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
       if (!gateState) diags.add({ code: 'unknown-gate', file: m.file, line: m.source.lineOf(['requires_pass', i]), pointer: `/requires_pass/${i}`, message: `requires_pass names segment '${seg}', which has no state with a gate`, fix: `add a gate block to ${seg}'s sealing state, or correct the segment` });
       else if (gateState === id) diags.add({ code: 'cycle', file: m.file, line: m.source.lineOf(['requires_pass', i]), pointer: `/requires_pass/${i}`, message: `cycle: ${id} requires its own segment's gate` });
       else {
-        // a gate passed per scenario cannot be verified once for a seed: which scenario's flag?
+        // a gate passed per scenario cannot be verified by a state that runs once for all scenarios:
+        // which scenario's flag? (A world-scoped state may require a seed-scoped gate: a run has one seed.)
         const from = states.get(gateState)!.scope;
-        if (scopeRank[from] > scopeRank[node.scope]) {
+        if (from === 'scenario' && node.scope !== 'scenario') {
           diags.add({ code: 'scope-mismatch', file: m.file, line: m.source.lineOf(['requires_pass', i]), pointer: `/requires_pass/${i}`, message: `a ${node.scope}-scoped state cannot require segment '${seg}', whose gate ${gateState} is ${from}-scoped (it passes once per ${from})`, fix: `make ${id} ${from}-scoped` });
         }
         link(gateState, id, undefined, seg);
