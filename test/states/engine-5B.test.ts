@@ -1,19 +1,16 @@
 // Segment 5B end to end on the dev world (28 days, both DST changes): its HashGate, every gate at B,
 // exact checks with our own SQL on the published arrivals, determinism, and the rerun scope of a
 // count-law change.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dag, digests, ENGINE_TIMEOUT, engineCopy, entryOf, removeTemps, runOk, type Project } from './engine-helpers.js';
+import { dag, digests, ENGINE_TIMEOUT, engineCopy, expectGateOpen, removeTemps, runOk, validationReport, type Project } from './engine-helpers.js';
 import type { Check } from './gates-6A-support.js';
 
 afterAll(removeTemps);
 
-function report5B(runDir: string): { passed: boolean; verdict: string; measured_verdict: string; checks: Check[] } {
-  let dir = join(runDir, 'data', 'layer2', '5B', 'validation');
-  for (let i = 0; i < 3; i++) dir = join(dir, readdirSync(dir)[0]!);
-  return JSON.parse(readFileSync(join(dir, 'validation_report_5B.json'), 'utf8'));
-}
+type Report = { passed: boolean; verdict: string; measured_verdict: string; checks: Check[] };
+const report5B = (runDir: string) => validationReport<Report>(runDir, 'layer2', '5B');
 
 describe('segment 5B on the dev world', () => {
   const p = engineCopy(['1A', '5B']);
@@ -25,9 +22,7 @@ describe('segment 5B on the dev world', () => {
 
   it('publishes its _passed.flag with T1-T12 at B (T10 PENDING) on seed 42', async () => {
     const { json, ledger } = await runOk(p, ['5B.S5']);
-    const s5 = entryOf(ledger, '5B.S5');
-    expect(s5.gate?.passed).toBe(true);
-    expect(existsSync(join(json.runDir, s5.gate!.path, '_passed.flag'))).toBe(true);
+    const s5 = expectGateOpen(json.runDir, ledger, '5B.S5');
     const r = report5B(json.runDir);
     const gates = r.checks.filter((c) => /^T\d+_/.test(c.id));
     expect(gates.map((g) => g.id.split('_')[0]).sort()).toEqual(['T1', 'T10', 'T11', 'T12', 'T2', 'T3', 'T4', 'T5', 'T6', 'T7', 'T8', 'T9']);

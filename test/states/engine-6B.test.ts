@@ -4,16 +4,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dag, digests, ENGINE_TIMEOUT, engineCopy, entryOf, freshRuns, removeTemps, runOk, type Project } from './engine-helpers.js';
+import { dag, digests, ENGINE_TIMEOUT, engineCopy, expectGateOpen, freshRuns, removeTemps, runOk, validationReport, type Project } from './engine-helpers.js';
 import { editYaml, type Check } from './gates-6A-support.js';
 
 afterAll(removeTemps);
 
-function report6B(runDir: string): { passed: boolean; verdict: string; checks: Check[] } {
-  let dir = join(runDir, 'data', 'layer3', '6B', 'validation');
-  for (let i = 0; i < 3; i++) dir = join(dir, readdirSync(dir)[0]!);
-  return JSON.parse(readFileSync(join(dir, 'validation_report_6B.json'), 'utf8'));
-}
+type Report = { passed: boolean; verdict: string; checks: Check[] };
+const report6B = (runDir: string) => validationReport<Report>(runDir, 'layer3', '6B');
 const value = (r: { checks: Check[] }, id: string) => r.checks.find((c) => c.id === id)!.value as number;
 const only6B = (d: Record<string, string>) => Object.fromEntries(Object.entries(d).filter(([k]) => k.endsWith('_6B')));
 
@@ -27,9 +24,7 @@ describe('segment 6B on the dev world', () => {
 
   it('publishes its _passed.flag with every gate at B on seed 42: sessions, learnability and 6A T10 measured', async () => {
     const { json, ledger } = await runOk(p, ['6B.S5']);
-    const s5 = entryOf(ledger, '6B.S5');
-    expect(s5.gate?.passed).toBe(true);
-    expect(existsSync(join(json.runDir, s5.gate!.path, '_passed.flag'))).toBe(true);
+    const s5 = expectGateOpen(json.runDir, ledger, '6B.S5');
     const r = report6B(json.runDir);
     const policy = readFileSync(join(p.root, 'config/6B/validation_policy.yaml'), 'utf8');
     for (const g of r.checks.filter((c) => c.kind !== 'metric' && c.status !== 'PENDING')) expect(g.pass_B, `${g.id} = ${g.value}`).toBe(true);
@@ -44,7 +39,7 @@ describe('segment 6B on the dev world', () => {
     for (const f of ['amount', 'mcc', 'channel', 'hour', 'device', 'ip', 'ip_country', 'velocity', 'account_age']) expect(value(r, `T23_auc_${f}`), f).toBeGreaterThan(0);
     expect(value(r, 'T23_test_positives')).toBeGreaterThan(100);
     // 6A's pending T10 is resolved by this report
-    expect(r.checks.find((c) => c.id === 'T10_6A_cnp_full_chain_share')!.resolves).toBe('6A:T10_cnp_full_chain');
+    expect((r.checks.find((c) => c.id === 'T10_6A_cnp_full_chain_share') as Check & { resolves?: string }).resolves).toBe('6A:T10_cnp_full_chain');
     expect((await dag(p, ['verify', json.runId])).code).toBe(0);
   }, ENGINE_TIMEOUT * 3);
 

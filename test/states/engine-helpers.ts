@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { runCli, type CliResult } from '../support/cli.js';
 import { removeTemps, tempDir } from '../support/temp.js';
 
@@ -206,3 +207,23 @@ export function entryOf(ledger: LedgerLine[], state: string): LedgerLine {
 
 export const SEED_SCOPED = ['merchants_1A', 'outlets_1A', 'virtual_edges_1A', 'validation_report_1A', 'validation_issue_table_1A'];
 export const WORLD_SCOPED = ['s0_gate_receipt_1A', 'sealed_inputs_1A', 'countries_1A', 'mcc_1A'];
+
+/**
+ * A segment's validation report in a run: data/<layer>/<seg>/validation/ and one folder per
+ * partition level (seed=, scenario_id=, manifest_fingerprint=, as the segment has them), then
+ * validation_report_<seg>.json.
+ */
+export function validationReport<T>(runDir: string, layer: string, seg: string): T {
+  let dir = join(runDir, 'data', layer, seg, 'validation');
+  const file = () => join(dir, `validation_report_${seg}.json`);
+  while (!existsSync(file())) dir = join(dir, readdirSync(dir).find((d) => d.includes('='))!);
+  return JSON.parse(readFileSync(file(), 'utf8')) as T;
+}
+
+/** A gate state's HashGate opened in a run: its ledger line passed and its bundle holds _passed.flag. */
+export function expectGateOpen(runDir: string, ledger: LedgerLine[], state: string): LedgerLine {
+  const entry = entryOf(ledger, state);
+  expect(entry.gate?.passed, `${state}'s gate`).toBe(true);
+  expect(existsSync(join(runDir, entry.gate!.path, '_passed.flag')), `${state}'s _passed.flag`).toBe(true);
+  return entry;
+}

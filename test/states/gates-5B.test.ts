@@ -3,11 +3,11 @@
 // kernel in a temp copy (the defects the prior shipped: local time from a fixed offset, a bucket
 // index taken for another, a site of another zone). T10 (cross-seed) is certified by `dag report`
 // (certify.test.ts covers the mechanism); T12 is also held by the arrival contract's naive timestamp.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dagRun, ENGINE_TIMEOUT, engineCopy, REPO, removeTemps, runOk, type Project } from './engine-helpers.js';
+import { dagRun, ENGINE_TIMEOUT, engineCopy, REPO, removeTemps, runOk, validationReport, type Project } from './engine-helpers.js';
 import { editYaml, type Check } from './gates-6A-support.js';
 
 afterAll(removeTemps);
@@ -16,11 +16,8 @@ const LATENT = 'config/5B/latent_policy.yaml';
 const S4 = 'states/5B/S4_arrivals.sql';
 const S1 = 'states/5B/S1_grid_grouping.sql';
 
-function report5B(runDir: string): { passed: boolean; checks: Check[] } {
-  let dir = join(runDir, 'data', 'layer2', '5B', 'validation');
-  for (let i = 0; i < 3; i++) dir = join(dir, readdirSync(dir)[0]!); // seed=, scenario_id=, manifest_fingerprint=
-  return JSON.parse(readFileSync(join(dir, 'validation_report_5B.json'), 'utf8'));
-}
+type Report = { passed: boolean; checks: Check[] };
+const report5B = (runDir: string) => validationReport<Report>(runDir, 'layer2', '5B');
 
 interface Case {
   gate: string;

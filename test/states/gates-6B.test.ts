@@ -5,11 +5,11 @@
 // case reruns 6B only: 1A, 5A, 5B and 6A are cached by the first, pristine run; cases that edit
 // different parts of 6B share a run (BATCHES), each asserting its own gate. T24 (cross-seed) is
 // pending in the report and certified by `dag report --group`.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dagRun, ENGINE_TIMEOUT, engineCopy, REPO, removeTemps, runOk, type Project } from './engine-helpers.js';
+import { dagRun, ENGINE_TIMEOUT, engineCopy, REPO, removeTemps, runOk, validationReport, type Project } from './engine-helpers.js';
 import { editYaml, type Check, type GateCase } from './gates-6A-support.js';
 
 afterAll(removeTemps, ENGINE_TIMEOUT); // two dozen run folders of a few hundred MB in all
@@ -22,11 +22,8 @@ const S1 = 'states/6B/S1_attach.sql';
 const S2 = 'states/6B/S2_flows.sql';
 const S4 = 'states/6B/S4_labels.sql';
 
-function report6B(runDir: string): { passed: boolean; checks: Check[] } {
-  let dir = join(runDir, 'data', 'layer3', '6B', 'validation');
-  for (let i = 0; i < 3; i++) dir = join(dir, readdirSync(dir)[0]!); // seed=, scenario_id=, manifest_fingerprint=
-  return JSON.parse(readFileSync(join(dir, 'validation_report_6B.json'), 'utf8'));
-}
+type Report = { passed: boolean; checks: Check[] };
+const report6B = (runDir: string) => validationReport<Report>(runDir, 'layer3', '6B');
 
 const forCampaigns = (p: Project, change: (c: any) => void) => editYaml(p, CAMPAIGNS, (d) => d.campaigns.forEach(change));
 const allPointShares = (d: any, share: number) => Object.values(d.amounts).forEach((a: any) => (a.point_share = share));
