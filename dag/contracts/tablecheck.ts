@@ -95,16 +95,19 @@ export async function duplicatedKey(con: DuckDBConnection, rel: string, cols: st
 }
 
 /**
- * True when two consecutive rows of `sorted`, a table of `rows` rows written sorted by a key that
- * starts with `key`, carry equal keys (NULL parts equal, as in GROUP BY): one sequential scan,
- * each row beside the next (POSITIONAL JOIN). Needs preserve_insertion_order on, so that a scan
- * returns rows in row-id order.
+ * True when two consecutive rows of `sorted`, `rows` rows written sorted by a key that starts with
+ * `key`, carry equal keys (NULL parts equal, as in GROUP BY): one sequential scan, each row beside
+ * the next (POSITIONAL JOIN). `sorted` is a table (row numbers `rowid`) or, with `from` and
+ * `rowNumber` given, any relation such as a Parquet file (`read_parquet(...)`, `file_row_number`).
+ * Needs preserve_insertion_order on, so that a scan returns rows in order.
  */
-export async function adjacentDuplicates(con: DuckDBConnection, sorted: string, key: string[], rows: number): Promise<boolean> {
+export async function adjacentDuplicates(con: DuckDBConnection, sorted: string, key: string[], rows: number, source?: { from: string; rowNumber: string }): Promise<boolean> {
   if (rows < 2) return false;
+  const from = source?.from ?? ident(sorted);
+  const rowNumber = source?.rowNumber ?? 'rowid';
   const cols = key.map(ident);
   const next = cols.map((c, i) => `${c} AS n${i}`).join(', ');
   const equal = cols.map((c, i) => `${c} IS NOT DISTINCT FROM n${i}`).join(' AND ');
-  const r = await con.runAndReadAll(`SELECT count(*) AS n FROM (SELECT ${cols.join(', ')} FROM ${ident(sorted)} WHERE rowid < ${rows - 1}) POSITIONAL JOIN (SELECT ${next} FROM ${ident(sorted)} WHERE rowid >= 1) WHERE ${equal}`);
+  const r = await con.runAndReadAll(`SELECT count(*) AS n FROM (SELECT ${cols.join(', ')} FROM ${from} WHERE ${rowNumber} < ${rows - 1}) POSITIONAL JOIN (SELECT ${next} FROM ${from} WHERE ${rowNumber} >= 1) WHERE ${equal}`);
   return Number(r.getRowObjectsJS()[0]?.n ?? 0) > 0;
 }

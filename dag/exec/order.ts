@@ -17,6 +17,35 @@ export function fileRanges(rows: number, rowsPerFile: number): { offset: number;
   return ranges;
 }
 
+/** Equal-width bins of the lead sort column's values that `leadCuts` groups into files. */
+export const LEAD_BINS = 4096;
+
+/** A file's bins of the lead sort column, first to last, and its rows. */
+export interface LeadCut {
+  loBin: number;
+  hiBin: number;
+  rows: number;
+}
+
+/**
+ * Files cut at boundaries of the lead sort column, from its value histogram (bins in ascending
+ * order, empty ones left out): consecutive bins go to one file until the next would take it past
+ * `rowsPerFile` (a bin is never split, so rows of one lead value share a file). Undefined when a
+ * file would hold more than twice `rowsPerFile` (a lead column of few values): the caller then
+ * sorts the whole output and cuts it by row ranges instead.
+ */
+export function cutsFromBins(bins: readonly { bin: number; rows: number }[], rowsPerFile: number): LeadCut[] | undefined {
+  const cuts: LeadCut[] = [];
+  for (const b of bins) {
+    const last = cuts[cuts.length - 1];
+    if (last && last.rows + b.rows <= rowsPerFile) {
+      last.hiBin = b.bin;
+      last.rows += b.rows;
+    } else cuts.push({ loBin: b.bin, hiBin: b.bin, rows: b.rows });
+  }
+  return cuts.some((c) => c.rows > 2 * rowsPerFile) ? undefined : cuts;
+}
+
 /** `<dataset>-NNNN.parquet` beside the single-file name `<dataset>.parquet` (ORCHESTRATOR.md §5a). */
 export function partFile(singleFile: string, i: number): string {
   return singleFile.replace(/\.parquet$/, `-${String(i).padStart(4, '0')}.parquet`);

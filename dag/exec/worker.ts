@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { describeViolations, loadCsvChecked } from '../contracts/csv.js';
 import { adjacentDuplicates, duplicatedKey, ident, scanTable, sqlString, type TableViolation } from '../contracts/tablecheck.js';
 import { fileSha256 } from '../fingerprint/digest.js';
-import { fileRanges, keyLeads, partFile, sortKeyOf } from './order.js';
+import { cutsFromBins, fileRanges, keyLeads, LEAD_BINS, partFile, sortKeyOf } from './order.js';
 import type { JobOutput, KernelFailure, KernelJob, KernelResult, WorkerMessage, WrittenFile } from './job.js';
 import { splitStatements, splitSteps } from './steps.js';
 
@@ -157,32 +157,106 @@ async function writeTable(con: DuckDBConnection, out: JobOutput): Promise<Writte
     const sample = v.sample.length ? `; e.g. ${JSON.stringify(v.sample.slice(0, 3))}` : '';
     return new KernelError({ message: `output ${out.dataset} breaks its contract: ${v.message}${more}${sample}`, output: out.dataset, column: v.column, rule: v.rule, sample: v.sample });
   };
-  if (violations.length > 0 && (!keyBySort || Number.isNaN(rows))) throw fail(violations);
-  const ranges = out.format === 'parquet' && rows > out.rowsPerFile ? fileRanges(rows, out.rowsPerFile) : [{ offset: 0, rows }];
-  if (ranges.length > 10_000) throw new KernelError({ message: `output ${out.dataset} would need ${ranges.length} files of ${out.rowsPerFile} rows (at most 10000): raise publish.rows_per_file`, output: out.dataset, rule: 'rows-per-file' });
-  // Sort once into a table (its row ids follow the sorted order), then write each file from a
-  // contiguous range of row ids; a scan keeps row-id order only with insertion order preserved.
-  const sorted = ident(`__dag_sorted_${out.dataset}`);
-  await con.run(`CREATE TEMP TABLE ${sorted} AS SELECT ${columns.map(ident).join(', ')} FROM ${ident(out.dataset)} ORDER BY ${order.map((c) => `${ident(c)} NULLS LAST`).join(', ')}`);
+  // the key's place among the rules is before the unique sets, as in scanTable
+  const withKey = (v: TableViolation) => {
+    const at = violations.findIndex((x) => x.rule === 'unique');
+    violations.splice(at < 0 ? violations.length : at, 0, v);
+    return fail(violations);
+  };
+  const keyViolation = async () => (await duplicatedKey(con, out.dataset, table.primary_key!, 'primary-key'))!;
+  if (violations.length > 0) {
+    const dup = keyBySort && !Number.isNaN(rows) ? await duplicatedKey(con, out.dataset, table.primary_key!, 'primary-key') : undefined;
+    throw dup ? withKey(dup) : fail(violations);
+  }
+  mkdirSync(dirname(out.file), { recursive: true });
+  const key = keyBySort ? order.slice(0, table.primary_key!.length) : undefined;
+  const slices = out.format !== 'parquet' ? undefined : rows <= out.rowsPerFile ? [{ where: '' }] : await leadSlices(con, out, order[0]!, rows);
+  const files = slices ? await writeSlices(con, out, columns, order, slices, key, rows) : await writeSorted(con, out, columns, order, key, rows);
+  if (!files) throw withKey(await keyViolation());
+  return files;
+}
+
+const ORDER = (order: string[]) => order.map((c) => `${ident(c)} NULLS LAST`).join(', ');
+const INTEGER_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT']);
+
+/**
+ * Files cut at values of the lead sort column, so that each file sorts only its own rows (no
+ * sorted copy of the whole output): the column's range in LEAD_BINS equal-width bins, counted in
+ * one scan, grouped into files by `cutsFromBins`. Only for an integer or TIMESTAMP lead column;
+ * undefined otherwise, or when its values bunch into too few bins. Depends on the values alone,
+ * never on the thread count. NULLs sort last: they join the last file.
+ */
+async function leadSlices(con: DuckDBConnection, out: JobOutput, lead: string, rows: number): Promise<{ where: string }[] | undefined> {
+  const type = String((await con.runAndReadAll(`SELECT typeof(${ident(lead)}) AS t FROM ${ident(out.dataset)} LIMIT 1`)).getRowObjectsJS()[0]?.t);
+  const c = ident(lead);
+  const num = INTEGER_TYPES.has(type) ? `${c}::HUGEINT` : type === 'TIMESTAMP' ? `epoch_us(${c})::HUGEINT` : undefined;
+  if (!num) return undefined;
+  const r = (await con.runAndReadAll(`SELECT min(${num})::VARCHAR AS lo, max(${num})::VARCHAR AS hi, count(${c}) AS n FROM ${ident(out.dataset)}`)).getRowObjectsJS()[0]!;
+  if (Number(r.n) === 0) return undefined;
+  const lo = BigInt(String(r.lo));
+  const hi = BigInt(String(r.hi));
+  const width = (hi - lo) / BigInt(LEAD_BINS) + 1n;
+  const bins = (await con.runAndReadAll(`SELECT ((${num} - ${lo}) // ${width})::INTEGER AS bin, count(*) AS rows FROM ${ident(out.dataset)} WHERE ${c} IS NOT NULL GROUP BY 1 ORDER BY 1`)).getRowObjectsJS();
+  const cuts = cutsFromBins(bins.map((b) => ({ bin: Number(b.bin), rows: Number(b.rows) })), out.rowsPerFile);
+  if (!cuts) return undefined;
+  const literal = (v: bigint) => (type === 'TIMESTAMP' ? `make_timestamp(${v}::BIGINT)` : `${v}::${type}`);
+  return cuts.map((cut, i) => {
+    const from = lo + BigInt(cut.loBin) * width;
+    const to = lo + BigInt(cut.hiBin + 1) * width - 1n;
+    const range = `${c} BETWEEN ${literal(from)} AND ${literal(to < hi ? to : hi)}`;
+    return { where: i === cuts.length - 1 && Number(r.n) < rows ? `(${range} OR ${c} IS NULL)` : range };
+  });
+}
+
+/**
+ * One `COPY ... ORDER BY` per slice, each file checked for adjacent duplicate keys as it is read
+ * back. Undefined when a key repeats (the caller reports it).
+ */
+async function writeSlices(con: DuckDBConnection, out: JobOutput, columns: string[], order: string[], slices: { where: string }[], key: string[] | undefined, rows: number): Promise<WrittenFile[] | undefined> {
   await con.run('SET preserve_insertion_order = true');
   try {
-    if (keyBySort && (await adjacentDuplicates(con, `__dag_sorted_${out.dataset}`, order.slice(0, table.primary_key!.length), rows))) {
-      const at = violations.findIndex((v) => v.rule === 'unique'); // the key's place among the rules, as in scanTable
-      violations.splice(at < 0 ? violations.length : at, 0, (await duplicatedKey(con, out.dataset, table.primary_key!, 'primary-key'))!);
+    const files: WrittenFile[] = [];
+    let total = 0;
+    for (const [i, slice] of slices.entries()) {
+      const file = slices.length === 1 ? out.file : partFile(out.file, i);
+      const where = slice.where ? ` WHERE ${slice.where}` : '';
+      const copied = await con.runAndReadAll(`COPY (SELECT ${columns.map(ident).join(', ')} FROM ${ident(out.dataset)}${where} ORDER BY ${ORDER(order)}) TO ${sqlString(file)} (${PARQUET_OPTIONS})`);
+      const n = Number(Object.values(copied.getRowObjectsJS()[0] ?? {})[0] ?? 0);
+      total += n;
+      if (key && (await adjacentDuplicates(con, '', key, n, { from: `read_parquet(${sqlString(file)})`, rowNumber: 'file_row_number' }))) return undefined;
+      files.push(await written(out.dataset, file, n));
     }
-    if (violations.length > 0) throw fail(violations);
-    mkdirSync(dirname(out.file), { recursive: true });
+    if (total !== rows) throw new KernelError({ message: `output ${out.dataset}: its files hold ${total} rows, the table ${rows}`, output: out.dataset, rule: 'internal' });
+    return files;
+  } finally {
+    await con.run('SET preserve_insertion_order = false');
+  }
+}
+
+/**
+ * Sort once into a table (its row ids follow the sorted order), then write each file from a
+ * contiguous range of row ids; a scan keeps row-id order only with insertion order preserved.
+ * For JSON, and for a lead sort column whose values cannot cut files. Undefined when a key repeats.
+ */
+async function writeSorted(con: DuckDBConnection, out: JobOutput, columns: string[], order: string[], key: string[] | undefined, rows: number): Promise<WrittenFile[] | undefined> {
+  const ranges = out.format === 'parquet' && rows > out.rowsPerFile ? fileRanges(rows, out.rowsPerFile) : [{ offset: 0, rows }];
+  if (ranges.length > 10_000) throw new KernelError({ message: `output ${out.dataset} would need ${ranges.length} files of ${out.rowsPerFile} rows (at most 10000): raise publish.rows_per_file`, output: out.dataset, rule: 'rows-per-file' });
+  const sorted = `__dag_sorted_${out.dataset}`;
+  await con.run(`CREATE TEMP TABLE ${ident(sorted)} AS SELECT ${columns.map(ident).join(', ')} FROM ${ident(out.dataset)} ORDER BY ${ORDER(order)}`);
+  await con.run('SET preserve_insertion_order = true');
+  try {
+    if (key && (await adjacentDuplicates(con, sorted, key, rows))) return undefined;
     const files: WrittenFile[] = [];
     for (const [i, r] of ranges.entries()) {
       const file = ranges.length === 1 ? out.file : partFile(out.file, i);
       const slice = ranges.length === 1 ? '' : ` WHERE rowid >= ${r.offset} AND rowid < ${r.offset + r.rows}`;
-      await con.run(`COPY (SELECT * FROM ${sorted}${slice}) TO ${sqlString(file)} (${out.format === 'parquet' ? PARQUET_OPTIONS : 'FORMAT json'})`);
+      await con.run(`COPY (SELECT * FROM ${ident(sorted)}${slice}) TO ${sqlString(file)} (${out.format === 'parquet' ? PARQUET_OPTIONS : 'FORMAT json'})`);
       files.push(await written(out.dataset, file, r.rows));
     }
     return files;
   } finally {
     await con.run('SET preserve_insertion_order = false');
-    await con.run(`DROP TABLE IF EXISTS ${sorted}`);
+    await con.run(`DROP TABLE IF EXISTS ${ident(sorted)}`);
   }
 }
 

@@ -9,17 +9,21 @@ select g.key_id, e.edge_id, (row_number() over (partition by g.key_id order by e
 from virtual_edges_1A e join s1_grouping_5B g on g.merchant_id = e.merchant_id and g.tzid = e.tzid and g.channel_group = 'CNP';
 -- Per key: its places (the first id, and whether the ids run contiguously, as they do for most
 -- keys, so the pick is first + index without a join), its rank among the merchant's keys (for
--- arrival_seq), and the first two levels of its cells' PRF key prf3(stream_key, merchant,
--- zone+channel, bucket).
-create table keys as
-select g.key_id, g.merchant_id, g.tzid, g.channel_group, n.n_places, n.first_place, n.n_places = n.last_place - n.first_place + 1 as contiguous,
+-- arrival_seq), its zone's number, and its cells' PRF key up to the bucket: prf3(stream_key,
+-- merchant, zone+channel, .) evaluated to the level before the bucket.
+create table zones as select tzid, (row_number() over (order by tzid))::INTEGER as zone_id from (select distinct tzid from s1_time_grid_5B);
+create table key_prf_in as
+select g.key_id, g.merchant_id, g.tzid, z.zone_id, g.channel_group, n.n_places, n.first_place, n.n_places = n.last_place - n.first_place + 1 as contiguous,
        (row_number() over (partition by g.merchant_id order by g.tzid, g.channel_group))::INTEGER as key_rank,
-       mix64(getvariable('stream_key'), g.merchant_id) as k1,
-       xor(key_of(g.tzid), CASE g.channel_group WHEN 'CP' THEN 1 ELSE 2 END::UBIGINT) as zk
-from s1_grouping_5B g
+       xor(mix64(getvariable('stream_key'), g.merchant_id), splitmix64(xor(key_of(g.tzid), CASE g.channel_group WHEN 'CP' THEN 1 ELSE 2 END::UBIGINT))) as sm_in
+from s1_grouping_5B g join zones z using (tzid)
 join (select key_id, count(*) as n_places, min(place_id) as first_place, max(place_id) as last_place from key_sites group by all) n using (key_id);
-create table key_prf_in as select key_id, xor(k1, splitmix64(zk)) as sm_in from keys;
-create table key_prf as select key_id, sm_out as kz from splitmix_table(key_prf_in);
+create table keys as select * exclude (sm_out), sm_out as kz from splitmix_table(key_prf_in);
+drop table key_prf_in;
+create table other_sites as select s.key_id, s.ord, s.place_id from key_sites s join keys k using (key_id) where not k.contiguous;
+create table zone_grid as
+select z.zone_id, g.bucket_index, g.bucket_start_utc, date_diff('microsecond', g.bucket_start_utc, g.bucket_end_utc)::UBIGINT as bucket_us, g.utc_offset_minutes, g.offset_changes
+from s1_time_grid_5B g join zones z using (tzid);
 
 -- step: events
 -- One row per arrival: the cell's key prf3(stream, merchant, zone+channel, bucket) and a counter k
@@ -27,41 +31,28 @@ create table key_prf as select key_id, sm_out as kz from splitmix_table(key_prf_
 -- bucket (microseconds), its low 32 bits pick the site or edge. arrival_seq numbers a merchant's
 -- arrivals by (bucket, zone, channel, k): a running sum over the merchant's cells gives each cell's
 -- first number. Local time: the bucket's UTC offset, or ICU for the rare bucket whose offset
--- changes inside it.
+-- changes inside it. The cells carry integers only: what an arrival takes from its key (merchant,
+-- zone, places) and its bucket (start, offset) is joined to the draws, not copied onto 70 M cells.
 create table bucket_mix as select distinct bucket_index, splitmix64(bucket_index::UBIGINT) as bm from s1_time_grid_5B;
 create table cell_in as
-select c.key_id, c.bucket_index, c.count_n, xor(p.kz, b.bm) as sm_in,
+select c.key_id, c.bucket_index, c.count_n::BIGINT as draw_n, xor(k.kz, b.bm) as sm_in,
        (sum(c.count_n) over (partition by k.merchant_id order by c.bucket_index, k.key_rank rows between unbounded preceding and current row) - c.count_n)::BIGINT as seq0
-from s3_bucket_counts_5B c join keys k using (key_id) join key_prf p using (key_id) join bucket_mix b using (bucket_index);
-create table cells as
-select c.key_id, c.bucket_index, c.seq0, c.sm_out as draw_key, c.count_n::BIGINT as draw_n,
-       k.merchant_id, k.tzid, k.channel_group, k.n_places, k.first_place, k.contiguous,
-       g.bucket_start_utc, date_diff('microsecond', g.bucket_start_utc, g.bucket_end_utc)::UBIGINT as bucket_us, g.utc_offset_minutes, g.offset_changes
-from splitmix_table(cell_in) c join keys k using (key_id) join s1_time_grid_5B g on g.tzid = k.tzid and g.bucket_index = c.bucket_index;
+from s3_bucket_counts_5B c join keys k using (key_id) join bucket_mix b using (bucket_index);
+create table cells as select key_id, bucket_index, seq0, sm_out as draw_key, draw_n from splitmix_table(cell_in);
 drop table cell_in;
-create table cells_contiguous as select * exclude (contiguous) from cells where contiguous;
-create table cells_other as select * exclude (contiguous) from cells where not contiguous;
-drop table cells;
-create view drawn as
-select d.*, d.draw_j as k,
-       d.bucket_start_utc + to_microseconds((((d.draw_x >> 32) * d.bucket_us) >> 32)::BIGINT) as ts_utc,
-       (((d.draw_x & 4294967295::UBIGINT) * d.n_places::UBIGINT) >> 32)::BIGINT as ord
-from counter_draws(cells_contiguous) d;
-create view drawn_other as
-select d.*, d.draw_j as k,
-       d.bucket_start_utc + to_microseconds((((d.draw_x >> 32) * d.bucket_us) >> 32)::BIGINT) as ts_utc,
-       (((d.draw_x & 4294967295::UBIGINT) * d.n_places::UBIGINT) >> 32)::BIGINT as ord
-from counter_draws(cells_other) d;
 create table arrival_events_5B as
-with placed as (
-  select *, first_place + ord::UBIGINT as place_id from drawn
-  union all by name
-  select d.*, s.place_id from drawn_other d join key_sites s on s.key_id = d.key_id and s.ord = d.ord
+with d as (
+  select d.key_id, d.bucket_index, d.seq0 + d.draw_j + 1 as arrival_seq, k.merchant_id, k.tzid, k.channel_group, k.contiguous, k.first_place,
+         g.bucket_start_utc + to_microseconds((((d.draw_x >> 32) * g.bucket_us) >> 32)::BIGINT) as ts_utc,
+         (((d.draw_x & 4294967295::UBIGINT) * k.n_places::UBIGINT) >> 32)::BIGINT as ord, g.utc_offset_minutes, g.offset_changes
+  from counter_draws(cells) d join keys k using (key_id) join zone_grid g on g.zone_id = k.zone_id and g.bucket_index = d.bucket_index
+), p as (
+  select d.*, CASE WHEN d.contiguous THEN d.first_place + d.ord::UBIGINT ELSE s.place_id END as place_id
+  from d left join other_sites s on s.key_id = d.key_id and s.ord = d.ord
 )
-select p.merchant_id, p.seq0 + p.k + 1 as arrival_seq,
-       p.bucket_index, p.ts_utc, p.tzid,
+select p.merchant_id, p.arrival_seq, p.bucket_index, p.ts_utc, p.tzid,
        CASE WHEN p.offset_changes THEN timezone(p.tzid, p.ts_utc AT TIME ZONE 'UTC') ELSE p.ts_utc + to_minutes(p.utc_offset_minutes) END as ts_local,
        CASE WHEN p.channel_group = 'CP' THEN p.place_id END as site_id,
        CASE WHEN p.channel_group = 'CNP' THEN p.place_id END as edge_id,
        p.channel_group = 'CNP' as is_virtual, p.channel_group
-from placed p;
+from p;

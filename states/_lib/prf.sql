@@ -120,21 +120,20 @@ select * exclude (sm_z), xor(sm_z, sm_z >> 31) as sm_out from z2;
 -- with more than 1024 draws. counter_draws(t) expands every row of table t (columns draw_key
 -- UBIGINT and draw_n BIGINT, and any others) into draw_n rows with draw_j = 0..draw_n-1 and
 -- draw_x = draw_at(draw_key, draw_j) (draw_key and draw_n are dropped): the splitmix64 in stages,
--- with splitmix64(j & 1023) from a 1024-row table.
+-- with splitmix64(j & 1023) from a 1024-item list (a list, not a join: a join would make DuckDB
+-- estimate the expansion at a few rows and build hash tables on it downstream).
 create or replace macro draw_at(k, j) as mix64(CASE WHEN j::UBIGINT < 1024 THEN k::UBIGINT ELSE mix64(k, j::UBIGINT >> 10) END, j::UBIGINT & 1023::UBIGINT);
 create or replace macro counter_draws(t) as table
 with chunks as (
   select * exclude (draw_key, draw_n), CASE WHEN draw_chunk = 0 THEN draw_key ELSE mix64(draw_key, draw_chunk::UBIGINT) END as draw_chunk_key,
          least(1024, draw_n - draw_chunk * 1024)::INTEGER as draw_len
   from (select *, unnest(range((draw_n + 1023) // 1024)) as draw_chunk from query_table(t) where draw_n > 0)
-), low as (
-  select range::INTEGER as draw_low, splitmix64(range::UBIGINT) as draw_low_mix from range(1024)
 ), each_ as (
   select * exclude (draw_len), unnest(range(draw_len))::INTEGER as draw_low from chunks
 ), z0 as (
   select e.* exclude (draw_chunk_key, draw_low, draw_chunk), e.draw_chunk * 1024 + e.draw_low as draw_j,
-         add64(xor(e.draw_chunk_key, l.draw_low_mix), 11400714819323198485::UBIGINT) as draw_z
-  from each_ e join low l using (draw_low)
+         add64(xor(e.draw_chunk_key, (select list(splitmix64(range::UBIGINT) order by range) from range(1024))[e.draw_low + 1]), 11400714819323198485::UBIGINT) as draw_z
+  from each_ e
 ), z1 as (
   select * replace (mul64(xor(draw_z, draw_z >> 30), 13787848793156543929::UBIGINT) as draw_z) from z0
 ), z2 as (

@@ -1,6 +1,6 @@
 // How outputs are ordered and split (dag/exec/order.ts): pure decisions.
 import { describe, expect, it } from 'vitest';
-import { fileRanges, keyLeads, partFile, sortKeyOf } from '../../dag/exec/order.js';
+import { cutsFromBins, fileRanges, keyLeads, partFile, sortKeyOf } from '../../dag/exec/order.js';
 
 describe('sortKeyOf', () => {
   const columns = ['id', 'seq', 'zone', 'amount'];
@@ -23,6 +23,22 @@ describe('fileRanges and partFile', () => {
   it('names file i <dataset>-NNNN.parquet beside <dataset>.parquet', () => {
     expect(partFile('/x/out/events.parquet', 0)).toBe('/x/out/events-0000.parquet');
     expect(partFile('/x/out/events.parquet', 12)).toBe('/x/out/events-0012.parquet');
+  });
+});
+
+describe('cutsFromBins', () => {
+  it('groups consecutive bins into files of at most rows_per_file rows, never splitting a bin', () => {
+    const bins = [{ bin: 0, rows: 60 }, { bin: 1, rows: 50 }, { bin: 3, rows: 40 }, { bin: 7, rows: 90 }, { bin: 9, rows: 10 }];
+    expect(cutsFromBins(bins, 150)).toEqual([{ loBin: 0, hiBin: 3, rows: 150 }, { loBin: 7, hiBin: 9, rows: 100 }]);
+    expect(cutsFromBins(bins, 100)).toEqual([{ loBin: 0, hiBin: 0, rows: 60 }, { loBin: 1, hiBin: 3, rows: 90 }, { loBin: 7, hiBin: 9, rows: 100 }]);
+  });
+  it('gives a bin bigger than rows_per_file a file of its own, and gives up past twice rows_per_file', () => {
+    expect(cutsFromBins([{ bin: 0, rows: 10 }, { bin: 1, rows: 180 }, { bin: 2, rows: 10 }], 100)).toEqual([
+      { loBin: 0, hiBin: 0, rows: 10 },
+      { loBin: 1, hiBin: 1, rows: 180 },
+      { loBin: 2, hiBin: 2, rows: 10 },
+    ]);
+    expect(cutsFromBins([{ bin: 0, rows: 10 }, { bin: 1, rows: 201 }], 100)).toBeUndefined();
   });
 });
 

@@ -50,14 +50,23 @@ describe('a dataset split into several files', () => {
     [a, b] = await Promise.all([runJson(p), runJson(q)]);
   }, 2 * T);
 
-  it('is written as <dataset>-NNNN.parquet by contiguous ranges of rows_per_file rows, listed per file in the ledger', () => {
+  it('is written as <dataset>-NNNN.parquet cut at values of the lead sort column, at most rows_per_file rows a file, listed per file in the ledger', async () => {
     expect(filesUnder(a.runDir, 'data/sp/events')).toEqual(EVENTS);
     const s1 = ledgerOf(a.runDir).find((e) => e.state === 'sp.S1')!;
     expect(s1.rows).toEqual({ events_sp: 400_000, ties_sp: 200_000 });
     const events = s1.outputs!.filter((o) => o.dataset === 'events_sp');
     expect(events.map((o) => o.path)).toEqual(EVENTS);
-    expect(events.map((o) => o.rows)).toEqual([150_000, 150_000, 100_000]);
+    const counts = events.map((o) => o.rows!);
+    expect(counts.reduce((x, y) => x + y, 0)).toBe(400_000);
+    for (const n of counts) expect(n).toBeLessThanOrEqual(150_000);
+    expect(counts[0]).toBeGreaterThan(145_000); // 5 000 accounts in 4 096 bins: a file stops within a bin of its limit
     for (const o of events) expect(sha256(join(a.runDir, o.path))).toBe(o.sha256);
+    // an account's rows never straddle two files (each file sorts only its own accounts)
+    const ranges = await Promise.all(events.map(async (o) => (await rowsOf([join(a.runDir, o.path)], 'min(account_id), max(account_id), count(*)'))[0]!));
+    for (let i = 0; i < ranges.length; i++) expect(Number(ranges[i]![2])).toBe(counts[i]);
+    for (let i = 1; i < ranges.length; i++) expect(BigInt(ranges[i]![0] as bigint)).toBeGreaterThan(BigInt(ranges[i - 1]![1] as bigint));
+    // ties_sp sorts by a string (zone): cut by row ranges of exactly rows_per_file
+    expect(s1.outputs!.filter((o) => o.dataset === 'ties_sp').map((o) => o.rows)).toEqual([150_000, 50_000]);
   });
 
   it('has identical bytes with DuckDB threads 1 and 4 (several row groups per file)', () => {
@@ -117,6 +126,16 @@ describe('a dataset split into several files', () => {
     for (const f of filesUnder(b.runDir, 'data')) expect(sha256(join(staged.runDir, f)), f).toBe(sha256(join(b.runDir, f)));
     const summary = JSON.parse(readFileSync(join(staged.runDir, 'reports/sp/summary/seed=42/summary_sp.json'), 'utf8'));
     expect(summary).toMatchObject({ rows: 400_000, in_order: true });
+  }, T);
+
+  it('finds a primary key repeated inside one of several files, and publishes nothing (exit 1)', async () => {
+    const r = splitCopy();
+    const kernel = join(r.root, 'states/sp/S1_events.sql');
+    writeFileSync(kernel, readFileSync(kernel, 'utf8').replace('-- step: ties', 'insert into events_sp select * from events_sp where seq = 123456;\n-- step: ties'));
+    const out = await dag(r, ['run', '--json']);
+    expect(out.code, out.stdout + out.stderr).toBe(1);
+    expect(out.stdout + out.stderr).toMatch(/events_sp breaks its contract: primary key \(account_id, seq\) is duplicated; e\.g\. [^\n]*seq[^\n]*123456/);
+    expect(filesUnder(r.runsDir, '').filter((f) => f.includes('data/sp/events'))).toEqual([]);
   }, T);
 
   it('rejects a publish.rows_per_file that is not a positive integer (exit 2)', async () => {

@@ -49,7 +49,7 @@ const cases: Case[] = [
   {
     gate: 'T4_conservation_residual',
     why: "an arrival's bucket re-derived from its own time after a shift (some arrivals cross into the next bucket)",
-    edit: (p) => p.edit(S4, '       p.bucket_index, p.ts_utc, p.tzid,', '       p.bucket_index + CASE WHEN p.k = 1 THEN 1 ELSE 0 END as bucket_index, p.ts_utc, p.tzid,'),
+    edit: (p) => p.edit(S4, 'select p.merchant_id, p.arrival_seq, p.bucket_index, p.ts_utc, p.tzid,', 'select p.merchant_id, p.arrival_seq, p.bucket_index + CASE WHEN p.arrival_seq % 7 = 1 THEN 1 ELSE 0 END as bucket_index, p.ts_utc, p.tzid,'),
   },
   {
     gate: 'T5_routing_violations',
