@@ -11,7 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { describeViolations, loadCsvChecked } from '../contracts/csv.js';
 import { adjacentDuplicates, duplicatedKey, ident, scanTable, sqlString, type TableViolation } from '../contracts/tablecheck.js';
 import { fileSha256 } from '../fingerprint/digest.js';
-import { cutsFromBins, fileRanges, keyLeads, LEAD_BINS, partFile, sortKeyOf } from './order.js';
+import { fileRanges, keyLeads, partFile, sortKeyOf } from './order.js';
+import { leadSlices } from './slices.js';
 import type { JobOutput, KernelFailure, KernelJob, KernelResult, WorkerMessage, WrittenFile } from './job.js';
 import { splitStatements, splitSteps } from './steps.js';
 
@@ -170,44 +171,13 @@ async function writeTable(con: DuckDBConnection, out: JobOutput): Promise<Writte
   }
   mkdirSync(dirname(out.file), { recursive: true });
   const key = keyBySort ? order.slice(0, table.primary_key!.length) : undefined;
-  const slices = out.format !== 'parquet' ? undefined : rows <= out.rowsPerFile ? [{ where: '' }] : await leadSlices(con, out, order[0]!, rows);
+  const slices = out.format !== 'parquet' ? undefined : rows <= out.rowsPerFile ? [{ where: '' }] : await leadSlices(con, out.dataset, order[0]!, rows, out.rowsPerFile);
   const files = slices ? await writeSlices(con, out, columns, order, slices, key, rows) : await writeSorted(con, out, columns, order, key, rows);
   if (!files) throw withKey(await keyViolation());
   return files;
 }
 
 const ORDER = (order: string[]) => order.map((c) => `${ident(c)} NULLS LAST`).join(', ');
-const INTEGER_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT']);
-
-/**
- * Files cut at values of the lead sort column, so that each file sorts only its own rows (no
- * sorted copy of the whole output): the column's range in LEAD_BINS equal-width bins, counted in
- * one scan, grouped into files by `cutsFromBins`. Only for an integer or TIMESTAMP lead column;
- * undefined otherwise, or when its values bunch into too few bins. Depends on the values alone,
- * never on the thread count. NULLs sort last: they join the last file.
- */
-async function leadSlices(con: DuckDBConnection, out: JobOutput, lead: string, rows: number): Promise<{ where: string }[] | undefined> {
-  const type = String((await con.runAndReadAll(`SELECT typeof(${ident(lead)}) AS t FROM ${ident(out.dataset)} LIMIT 1`)).getRowObjectsJS()[0]?.t);
-  const c = ident(lead);
-  const num = INTEGER_TYPES.has(type) ? `${c}::HUGEINT` : type === 'TIMESTAMP' ? `epoch_us(${c})::HUGEINT` : undefined;
-  if (!num) return undefined;
-  const r = (await con.runAndReadAll(`SELECT min(${num})::VARCHAR AS lo, max(${num})::VARCHAR AS hi, count(${c}) AS n FROM ${ident(out.dataset)}`)).getRowObjectsJS()[0]!;
-  if (Number(r.n) === 0) return undefined;
-  const lo = BigInt(String(r.lo));
-  const hi = BigInt(String(r.hi));
-  const width = (hi - lo) / BigInt(LEAD_BINS) + 1n;
-  const bins = (await con.runAndReadAll(`SELECT ((${num} - ${lo}) // ${width})::INTEGER AS bin, count(*) AS rows FROM ${ident(out.dataset)} WHERE ${c} IS NOT NULL GROUP BY 1 ORDER BY 1`)).getRowObjectsJS();
-  const cuts = cutsFromBins(bins.map((b) => ({ bin: Number(b.bin), rows: Number(b.rows) })), out.rowsPerFile);
-  if (!cuts) return undefined;
-  const literal = (v: bigint) => (type === 'TIMESTAMP' ? `make_timestamp(${v}::BIGINT)` : `${v}::${type}`);
-  return cuts.map((cut, i) => {
-    const from = lo + BigInt(cut.loBin) * width;
-    const to = lo + BigInt(cut.hiBin + 1) * width - 1n;
-    const range = `${c} BETWEEN ${literal(from)} AND ${literal(to < hi ? to : hi)}`;
-    return { where: i === cuts.length - 1 && Number(r.n) < rows ? `(${range} OR ${c} IS NULL)` : range };
-  });
-}
-
 /**
  * One `COPY ... ORDER BY` per slice, each file checked for adjacent duplicate keys as it is read
  * back. Undefined when a key repeats (the caller reports it).

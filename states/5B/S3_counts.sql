@@ -52,3 +52,6 @@ select c.key_id, k.merchant_id, k.tzid, k.channel_group, c.bucket_index, c.count
 from bucket_counts c join key_counts k using (key_id);
 create table s3_key_totals_5B as
 select key_id, merchant_id, tzid, channel_group, group_id, lambda_total, n_total::BIGINT as n_total from key_counts;
+-- only the outputs stay: publishing sorts them within the memory limit
+drop table bucket_counts; drop table deal_keys; drop table key_counts; drop table key_totals;
+drop table group_cum; drop table group_total; drop table group_intensity; drop table group_share;

@@ -56,3 +56,5 @@ select p.merchant_id, p.arrival_seq, p.bucket_index, p.ts_utc, p.tzid,
        CASE WHEN p.channel_group = 'CNP' THEN p.place_id END as edge_id,
        p.channel_group = 'CNP' as is_virtual, p.channel_group
 from p;
+-- only the output stays: publishing sorts it within the memory limit
+drop table cells; drop table keys; drop table key_sites; drop table other_sites; drop table zone_grid; drop table bucket_mix; drop table zones;

@@ -133,20 +133,23 @@ from window_hours;
 -- published latent field imply: given the factor f, E (N - mu)^2 = mu f + mu^2 (f - 1)^2.
 -- Realised = sum (N - mu)^2 / sum mu, implied = sum (mu f + mu^2 (f - 1)^2) / sum mu; the gate is their
 -- relative difference: counts that ignore the field, or follow another law, move it.
-create table shape_sums as
-select demand_class, channel_group, tzid, sum(share::DECIMAL(38, 18)) as s1, sum((share * share)::DECIMAL(38, 18)) as s2
-from class_zone_scenario_utc_5A group by all;
+create table shapes as
+select *, (row_number() over (order by demand_class, channel_group, tzid))::INTEGER as shape_id
+from (select demand_class, channel_group, tzid, sum(share::DECIMAL(38, 18)) as s1, sum((share * share)::DECIMAL(38, 18)) as s2
+      from class_zone_scenario_utc_5A group by all);
+create table shape_share as
+select h.shape_id, s.bucket_index, s.share from class_zone_scenario_utc_5A s join shapes h using (demand_class, channel_group, tzid);
 create table key_mu as
-select p.merchant_id, p.tzid, p.channel_group, p.demand_class, g.group_id, p.weekly_arrivals as weekly, h.s1::DOUBLE as s1, h.s2::DOUBLE as s2
+select g.key_id, p.merchant_id, p.tzid, p.channel_group, p.demand_class, g.group_id, h.shape_id, p.weekly_arrivals as weekly, h.s1::DOUBLE as s1, h.s2::DOUBLE as s2
 from merchant_zone_profile_5A p
 join s1_grouping_5B g using (merchant_id, tzid, channel_group)
-join shape_sums h on h.demand_class = p.demand_class and h.channel_group = p.channel_group and h.tzid = p.tzid;
--- mu of every cell that has arrivals
+join shapes h on h.demand_class = p.demand_class and h.channel_group = p.channel_group and h.tzid = p.tzid;
+-- mu of every cell that has arrivals (integer keys: the key's id, its shape's id and the bucket)
 create table cell_mu as
-select c.merchant_id, c.tzid, c.channel_group, c.bucket_index, c.count_n, k.weekly * s.share as mu
+select c.key_id, c.bucket_index, c.count_n, k.weekly * s.share as mu
 from s3_bucket_counts_5B c
-join key_mu k using (merchant_id, tzid, channel_group)
-left join class_zone_scenario_utc_5A s on s.demand_class = k.demand_class and s.channel_group = k.channel_group and s.tzid = k.tzid and s.bucket_index = c.bucket_index;
+join key_mu k using (key_id)
+left join shape_share s on s.shape_id = k.shape_id and s.bucket_index = c.bucket_index;
 -- per group (one class, channel and zone): sum over buckets of share x f and of share^2 (f - 1)^2
 create table group_field as
 select g.group_id, sum((s.share * f.factor)::DECIMAL(38, 18)) as a, sum((s.share * s.share * (f.factor - 1e0) * (f.factor - 1e0))::DECIMAL(38, 18)) as b
