@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { join } from 'node:path';
-import { ident, sqlString } from '../contracts/tablecheck.js';
 import { DagError } from '../project/diagnostics.js';
-import { latestOutcomes, readLedger, resolveRun, runsDirOf } from '../store/runs.js';
-import { isPublished } from '../store/verify.js';
+import { createDatasetViews, publishedDatasets } from '../store/datasets.js';
+import { resolveRun, runsDirOf } from '../store/runs.js';
 import { globalOptions, openProject, out, printJson, table } from './context.js';
 
 export function registerQuery(program: Command): void {
@@ -21,17 +19,8 @@ export function registerQuery(program: Command): void {
       const db = await DuckDBInstance.create(':memory:', { threads: String(cp.project.config.duckdb.threads) });
       const con = await db.connect();
       try {
-        const byDataset = new Map<string, string[]>();
-        for (const e of latestOutcomes(readLedger(run.dir)).values()) {
-          if (!isPublished(e)) continue;
-          for (const o of e.outputs ?? []) if (!o.dataset.startsWith('(')) byDataset.set(o.dataset, [...(byDataset.get(o.dataset) ?? []), join(run.dir, o.path)]);
-        }
-        for (const [ds, files] of byDataset) {
-          files.sort(); // a split dataset's files in name order, which is row order
-          const list = `[${files.map(sqlString).join(', ')}]`;
-          const reader = files[0]!.endsWith('.parquet') ? `read_parquet(${list}, hive_partitioning = false)` : files[0]!.endsWith('.jsonl') ? `read_json(${list}, format = 'newline_delimited')` : `read_json(${list})`;
-          await con.run(`CREATE VIEW ${ident(ds)} AS SELECT * FROM ${reader}`);
-        }
+        const byDataset = publishedDatasets(run.dir);
+        await createDatasetViews(con, byDataset);
         let result;
         try {
           result = await con.runAndReadAll(sql);

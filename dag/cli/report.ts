@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DagError, EXIT } from '../project/diagnostics.js';
-import { certifyGroup, type Band, type Certification, type SeedCell } from '../store/certify.js';
+import { certifyGroup, groupQueriesOf, type Band, type Certification, type GroupQueryResults, type SeedCell } from '../store/certify.js';
+import { groupQueryFile, runGroupQuery } from '../store/groupquery.js';
 import { crossRunReport, reportsOfRun } from '../store/report.js';
 import { listRuns, runsDirOf } from '../store/runs.js';
 import { globalOptions, openProject, out, printJson, table } from './context.js';
@@ -39,7 +40,7 @@ export function registerReport(program: Command): void {
     .option('--metrics <regex>', 'only the metrics whose name matches this regular expression (the certification is not filtered)')
     .option('--max-cv <x>', 'exit 1 when a metric (of those shown) has a coefficient of variation above x', (v) => Number(v))
     .option('--json', 'print as JSON')
-    .action((opts: { group: string; json?: boolean; metrics?: string; maxCv?: number }, cmd: Command) => {
+    .action(async (opts: { group: string; json?: boolean; metrics?: string; maxCv?: number }, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
       const runs = listRuns(runsDirOf(cp))
         .filter((r) => r.receipt.group_id === opts.group)
@@ -55,7 +56,15 @@ export function registerReport(program: Command): void {
       const reports = runs.map(reportsOfRun);
       const rows = crossRunReport(runs, reports).filter((r) => !filter || filter.test(r.metric));
       const above = opts.maxCv === undefined ? [] : rows.filter((r) => r.cv !== null && r.cv > opts.maxCv!);
-      const certifications = certifyGroup(runs.map((r, i) => ({ run: r.id, seed: r.receipt.seed, status: r.receipt.status, reports: reports[i]! })));
+      const groupRuns = runs.map((r, i) => ({ run: r.id, seed: r.receipt.seed, status: r.receipt.status, reports: reports[i]!, dir: r.dir }));
+      // the reports' group queries (train on one seed, score another, ...): files checked first, then run
+      const queries = groupQueriesOf(groupRuns).map((q) => ({ ...q, file: groupQueryFile(cp.project.root, q.report, q.index, q.query) }));
+      const results: GroupQueryResults = new Map();
+      for (const q of queries) {
+        if (!results.has(q.report)) results.set(q.report, new Map());
+        results.get(q.report)!.set(q.index, await runGroupQuery(q.file, q.query, groupRuns, cp.project.config.duckdb.threads));
+      }
+      const certifications = certifyGroup(groupRuns, results);
       const held = certifications.filter((c) => c.verdict === 'HOLD_REMEDIATE');
       process.exitCode = above.length || held.length ? EXIT.failed : EXIT.ok;
       if (opts.json)

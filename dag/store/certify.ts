@@ -78,11 +78,29 @@ interface PendingDoc {
   reason: string | null;
   measured_by: string | null;
 }
+/** A query over the datasets of several seeds' runs (`roles`: schema name -> seed), returning the values of `gates`. */
+export interface GroupQuery {
+  sql: string;
+  roles: Record<string, number>;
+  gates: string[];
+}
 interface CrossSeedDoc {
   gate: string;
   seeds: number[];
   key_rates: string[];
+  queries: GroupQuery[];
 }
+
+/** What a group query gave: one value per declared gate, its other numeric columns, or why it could not run. */
+export interface GroupQueryResult {
+  values: Record<string, number | null>;
+  figures: Record<string, number | null>;
+  /** The run that played each role. */
+  runs: Record<string, string>;
+  error?: string;
+}
+/** Group query results by report name, then by the query's index in its declaration. */
+export type GroupQueryResults = Map<string, Map<number, GroupQueryResult>>;
 interface ReportDoc {
   segment: string | null;
   checks: CheckDoc[];
@@ -106,9 +124,14 @@ function readReport(doc: unknown): ReportDoc {
   });
   const pending = (Array.isArray(d.pending) ? d.pending : []).filter(isObject).map((p) => ({ id: str(p.id) ?? '', reason: str(p.reason), measured_by: str(p.measured_by) }));
   const cs = d.cross_seed;
+  const queries = (isObject(cs) && Array.isArray(cs.queries) ? cs.queries : []).filter(isObject).flatMap((q): GroupQuery[] =>
+    typeof q.sql === 'string' && isObject(q.roles) && Array.isArray(q.gates)
+      ? [{ sql: q.sql, roles: Object.fromEntries(Object.entries(q.roles).filter((e): e is [string, number] => Number.isInteger(e[1]))), gates: q.gates.filter((g): g is string => typeof g === 'string') }]
+      : [],
+  );
   const crossSeed =
     isObject(cs) && typeof cs.gate === 'string' && Array.isArray(cs.seeds) && Array.isArray(cs.key_rates)
-      ? { gate: cs.gate, seeds: cs.seeds.filter((s): s is number => Number.isInteger(s)), key_rates: cs.key_rates.filter((k): k is string => typeof k === 'string') }
+      ? { gate: cs.gate, seeds: cs.seeds.filter((s): s is number => Number.isInteger(s)), key_rates: cs.key_rates.filter((k): k is string => typeof k === 'string'), queries }
       : null;
   return { segment: str(d.segment), checks, pending, cross_seed: crossSeed };
 }
@@ -126,13 +149,25 @@ const showBand = ([lo, hi]: Band) => `[${lo ?? '-'}, ${hi ?? '-'}]`;
 const seedList = (seeds: number[]) => `seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')}`;
 
 /** Certifies every report of the group that declares `cross_seed`, in report-name order. */
-export function certifyGroup(runs: GroupRun[]): Certification[] {
+export function certifyGroup(runs: GroupRun[], results: GroupQueryResults = new Map()): Certification[] {
   const names = new Set<string>();
   for (const r of runs) for (const [name, doc] of r.reports) if (readReport(doc).cross_seed) names.add(name);
-  return [...names].sort().map((name) => certifyReport(name, runs));
+  return [...names].sort().map((name) => certifyReport(name, runs, results.get(name) ?? new Map()));
 }
 
-function certifyReport(name: string, runs: GroupRun[]): Certification {
+/** The group queries each certified report declares (its first declaring run's), for the caller to run. */
+export function groupQueriesOf(runs: GroupRun[]): { report: string; index: number; query: GroupQuery }[] {
+  const found = new Map<string, GroupQuery[]>();
+  for (const r of runs) for (const [name, doc] of r.reports) if (!found.has(name)) { const d = readReport(doc).cross_seed; if (d) found.set(name, d.queries); }
+  return [...found].sort(([a], [b]) => (a < b ? -1 : 1)).flatMap(([report, qs]) => qs.map((query, index) => ({ report, index, query })));
+}
+
+/** The run that plays a seed in a certification: the last succeeded one of that seed, else none. */
+export function runOfSeed(runs: GroupRun[], seed: number): GroupRun | undefined {
+  return runs.filter((r) => r.seed === seed && r.status === 'succeeded').pop();
+}
+
+function certifyReport(name: string, runs: GroupRun[], results: Map<number, GroupQueryResult>): Certification {
   const reasons: string[] = [];
   const notes: string[] = [];
   const declaring = runs.flatMap((r) => {
@@ -162,10 +197,11 @@ function certifyReport(name: string, runs: GroupRun[]): Certification {
     const first = picked.map((p) => p.doc?.checks.find((c) => c.id === id)).find((c) => c);
     const bands = { band_B: first?.threshold_B ?? ([null, null] as Band), band_Bplus: first?.threshold_Bplus ?? ([null, null] as Band) };
     const isCross = id === decl.gate;
+    const qi = decl.queries.findIndex((q) => q.gates.includes(id));
     const seeds = picked.map(({ seed, run, doc }): SeedCell => {
       const c = doc?.checks.find((x) => x.id === id);
       if (!doc || !c) return { seed, status: 'MISSING', value: null };
-      if (c.status !== 'PENDING' || isCross) return { seed, status: c.status as CellStatus, value: c.value };
+      if (c.status !== 'PENDING' || isCross || qi >= 0) return { seed, status: c.status as CellStatus, value: c.value };
       const resolver = resolverOf(run!, name, `${doc.segment ?? name}:${id}`);
       return resolver ? { seed, status: resolver.check.status as CellStatus, value: resolver.check.value, resolved_by: `${resolver.report}:${resolver.check.id}` } : { seed, status: 'PENDING', value: null };
     });
@@ -174,6 +210,22 @@ function certifyReport(name: string, runs: GroupRun[]): Certification {
       const status: CellStatus = !first ? 'MISSING' : value === null ? 'PENDING' : grade(value, bands.band_B, bands.band_Bplus); // no check, no bands: never graded
       if (status === 'FAIL') reasons.push(`${id}: max CV ${short(value)} (key rate ${maxCv!.id}) outside B ${showBand(bands.band_B)}`);
       if (!decl.key_rates.length) reasons.push(`${id}: cross_seed declares no key rates`);
+      return { id, kind: first?.kind ?? 'realism', cross_seed: true, ...bands, seeds, value, status };
+    }
+    if (qi >= 0) {
+      const q = decl.queries[qi]!;
+      const r = results.get(qi);
+      const value = r?.values[id] ?? null;
+      const status: CellStatus = !first ? 'MISSING' : value === null ? 'PENDING' : grade(value, bands.band_B, bands.band_Bplus);
+      const roles = Object.entries(q.roles).map(([role, seed]) => `${role} seed ${seed}`).join(', ');
+      if (!r) reasons.push(`${id}: group query ${q.sql} (${roles}) did not run`);
+      else if (r.error) reasons.push(`${id}: group query ${q.sql} (${roles}): ${r.error}`);
+      else if (value === null) reasons.push(`${id}: group query ${q.sql} (${roles}) gave no value`);
+      else if (status === 'FAIL') reasons.push(`${id}: ${short(value)} from ${q.sql} (${roles}) outside B ${showBand(bands.band_B)}`);
+      if (r && !r.error && q.gates[0] === id) {
+        const figs = Object.entries(r.figures).map(([k, v]) => `${k} ${short(v)}`).join(', ');
+        notes.push(`${q.sql} (${Object.entries(r.runs).map(([role, run]) => `${role} ${run.slice(0, 8)}`).join(', ')}): ${q.gates.map((g) => `${g} ${short(r.values[g] ?? null)}`).join(', ')}${figs ? `; ${figs}` : ''}`);
+      }
       return { id, kind: first?.kind ?? 'realism', cross_seed: true, ...bands, seeds, value, status };
     }
     explainGate(id, seeds, picked, bands.band_B, decl.gate, reasons, notes);

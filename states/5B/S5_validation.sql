@@ -174,10 +174,13 @@ select (select n from unexpected) as unexpected_cells,
 from totals;
 
 -- step: checks
+-- the routing violations' arrivals, looked up only when T5 found some (the join with an empty
+-- one-row table skips the scan otherwise)
 create table issue_entities as
 select 'T5_routing_violations' as check_id, 'merchant' as entity_type, a.merchant_id as entity_id,
        'arrival ' || a.arrival_seq || ' routed to ' || coalesce('site ' || a.site_id, 'edge ' || a.edge_id, 'nothing') || ' outside ' || a.tzid as detail
 from arrival_events_5B a
+join (select 1 as one from routing where violations > 0) r on r.one = (a.bucket_index >= 0)::INTEGER
 left join outlets_1A o on o.site_id = a.site_id and o.merchant_id = a.merchant_id and o.tzid = a.tzid
 left join virtual_edges_1A e on e.edge_id = a.edge_id and e.merchant_id = a.merchant_id and e.tzid = a.tzid
 where (a.channel_group = 'CP' and o.site_id IS NULL) or (a.channel_group = 'CNP' and e.edge_id IS NULL)
@@ -208,7 +211,7 @@ select unnest([
   metric('weekend_share_realised', (select weekend_realised from mix)),
   metric('dispersion_realised', (select realised from dispersion)),
   metric('dispersion_implied', (select implied from dispersion)),
-  metric('arrivals_per_key_week', (select count(*) from arrival_events_5B) / (select count(*) from merchant_zone_profile_5A)
+  metric('arrivals_per_key_week', (select arrivals from civil) / (select count(*) from merchant_zone_profile_5A)
                                     / ((select max(bucket_index) + 1 from s1_time_grid_5B) / 168e0))
 ], recursive := true)
 from pol;

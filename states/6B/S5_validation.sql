@@ -139,6 +139,12 @@ select flow_id, is_fraud_truth, u01(mix64(getvariable('stream_key'), party_id)) 
         {'f': 'velocity', 'v': least(8, (count(*) over (partition by party_id order by ts_utc range between INTERVAL 24 HOURS preceding and current row) - 1))::VARCHAR},
         {'f': 'account_age', 'v': CASE WHEN opened_months_ago < 3 THEN '0-3' WHEN opened_months_ago < 6 THEN '3-6' WHEN opened_months_ago < 12 THEN '6-12' WHEN opened_months_ago < 36 THEN '12-36' ELSE '36+' END}] as fv
 from f;
+-- The flows of every combination of feature values, by truth: published, so that a model trained
+-- on one seed scores another seed's flows (dag report --group runs states/6B/T23_cross_seed.sql).
+create table s5_feature_cells_6B as
+select fv[1].v as amount, fv[2].v as mcc, fv[3].v as channel, fv[4].v as hour, fv[5].v as device, fv[6].v as ip,
+       fv[7].v as ip_country, fv[8].v as velocity, fv[9].v as account_age, is_fraud_truth, count(*) as flows
+from features group by all;
 create table feature_long as
 select flow_id, is_fraud_truth, train, x.f as feature, x.v as value from (select flow_id, is_fraud_truth, train, unnest(fv) as x from features);
 -- weights of evidence from the training half (Laplace-smoothed): ln P(value | fraud) - ln P(value | legit)
@@ -208,6 +214,8 @@ select unnest([
   realism(p, 'T23_model_auc', (select auc from model_auc)),
   realism(p, 'T23_best_single_feature_auc', (select max(auc) from feature_auc)),
   pending_gate(p, 'T24_cross_seed_cv'),
+  pending_gate(p, 'T23_cross_seed_model_auc'),
+  pending_gate(p, 'T23_cross_seed_best_single_feature_auc'),
   realism_resolving(p, 'T10_6A_cnp_full_chain_share', (select full_share from chains), '6A:T10_cnp_full_chain'),
   metric('flows', (select flows_s3 from st)),
   metric('events', (select events_s3 from st)),

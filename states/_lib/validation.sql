@@ -66,8 +66,8 @@ from c;
 -- `measured_verdict` over the measured checks (HOLD_REMEDIATE when any fails B, else PASS_BPLUS when every
 -- realism gate is within B+, else PASS_B); `verdict` the same, except PENDING when nothing failed but some
 -- gate is pending (a verdict never claims more than the evidence); `pending` lists those gates. With a
--- policy, its `cross_seed` declaration {gate, seeds, key_rates} is copied into the report for
--- `dag report --group`; its gate and key rates must be checks of this report.
+-- policy, its `cross_seed` declaration {gate, seeds, key_rates, queries} is copied into the report for
+-- `dag report --group`; its gate, key rates and query gates must be checks of this report.
 create or replace macro validation_report(seg, checks, policy := NULL) as table
 with g as (from graded_checks(checks)),
 graded as (
@@ -80,7 +80,8 @@ graded as (
 ), cross_seed as (
   select policy::JSON->'cross_seed' as decl,
          list_filter(coalesce((policy::JSON->'cross_seed'->'key_rates')::VARCHAR[], []), k -> NOT list_contains(ids, k)) as unknown_rates,
-         policy::JSON->'cross_seed'->>'gate' as gate
+         policy::JSON->'cross_seed'->>'gate' as gate,
+         list_filter(flatten(list_transform(coalesce((policy::JSON->'cross_seed'->'queries')::JSON[], []), q -> coalesce((q->'gates')::VARCHAR[], []))), k -> NOT list_contains(ids, k)) as unknown_query_gates
   from graded
 ), checked as (
   select CASE WHEN decl IS NULL THEN NULL
@@ -88,6 +89,8 @@ graded as (
                 THEN error('cross_seed gate ''' || coalesce(gate, '') || ''' is not a check of this report (add pending_gate(policy, ''' || coalesce(gate, '') || '''))')
               WHEN len(unknown_rates) > 0
                 THEN error('cross_seed key_rates are not checks of this report: ' || array_to_string(unknown_rates, ', '))
+              WHEN len(unknown_query_gates) > 0
+                THEN error('cross_seed query gates are not checks of this report (add pending_gate(policy, ...)): ' || array_to_string(unknown_query_gates, ', '))
               ELSE decl END as decl
   from cross_seed, graded
 )

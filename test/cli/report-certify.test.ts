@@ -159,4 +159,40 @@ describe('dag report --group: certification from the reports declarations', () =
     expect(text).toMatch(/cross_seed_cv\s+.*\s+FAIL\n/);
     writeFileSync(paramsFile, baseParams);
   });
+
+  it('a group query measures a gate over two seeds\' runs (a project SQL file, one schema per role), graded by its bands; out of band it holds; a bad path exits 2', { timeout: LIFECYCLE_TIMEOUT }, async () => {
+    const withQuery = (bandB: string, sql = 'states/cz/gap.sql') =>
+      basePolicy.replace('gates:\n', `gates:\n  flag_gap: { B: ${bandB}, Bplus: ${bandB}, pending: cross-seed }\n`) +
+      `  queries:\n    - sql: ${sql}\n      roles: { a: 42, b: 7 }\n      gates: [flag_gap]\n`;
+    writeFileSync(join(root, 'states', 'cz', 'gap.sql'), 'select abs((select avg(flagged::INTEGER) from a.items_cz) - (select avg(flagged::INTEGER) from b.items_cz)) as flag_gap, (select count(*) from b.items_cz) as items_b\n');
+    writeFileSync(policyFile, withQuery('[0, 0.5]'));
+    const g = await runGroup(SEEDS);
+    const { json, text } = await reportOf(g.group_id, 0);
+    const [c] = json.certifications as [Certification];
+    const share = (seed: number) => publishedReport(g.runs.find((r) => r.seed === seed)!.runDir, 'validation_report_cz').checks.find((x) => x.id === 'flag_share')!.value!;
+    const gap = c.gates.find((x) => x.id === 'flag_gap')!;
+    expect(gap).toMatchObject({ cross_seed: true, status: 'PASS' });
+    expect(gap.value).toBeCloseTo(Math.abs(share(42) - share(7)), 12);
+    expect(gap.value).toBeGreaterThan(0);
+    expect(c.verdict).toBe('PASS_BPLUS');
+    expect(c.notes).toEqual([expect.stringMatching(/^states\/cz\/gap\.sql \(a [0-9a-f]{8}, b [0-9a-f]{8}\): flag_gap 0\.\d+; items_b 1000$/)]);
+    expect(text).toMatch(/flag_gap\s+\[0, 0\.5\]\s+\[0, 0\.5\]\s+PENDING\s+PENDING\s+PENDING\s+PENDING\s+0\.\d+\s+PASS/);
+
+    writeFileSync(policyFile, withQuery('[0, 0.000001]'));
+    const tight = await reportOf((await runGroup(SEEDS)).group_id, 1);
+    const [t] = tight.json.certifications as [Certification];
+    expect(t.verdict).toBe('HOLD_REMEDIATE');
+    expect(t.reasons).toEqual([expect.stringMatching(/^flag_gap: 0\.\d+ from states\/cz\/gap\.sql \(a seed 42, b seed 7\) outside B \[0, 0\.000001\]$/)]);
+
+    // a path the policy contract refuses stops the run; one that names no file stops the report
+    writeFileSync(policyFile, withQuery('[0, 0.5]', '../outside.sql'));
+    const refused = await dag(root, runs, ['run', '--seeds', '42,7']);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout + refused.stderr).toMatch(/cz_policy\.yaml[\s\S]*\/cross_seed\/queries\/0\/sql/);
+    writeFileSync(policyFile, withQuery('[0, 0.5]', 'states/cz/nothing.sql'));
+    const missing = await dag(root, runs, ['report', '--group', (await runGroup([42, 7])).group_id]);
+    expect(missing.code).toBe(2);
+    expect(missing.stdout + missing.stderr).toMatch(/validation_report_cz[\s\S]*\/cross_seed\/queries\/0\/sql[\s\S]*no such file[\s\S]*nothing\.sql/);
+    writeFileSync(policyFile, basePolicy);
+  });
 });
