@@ -47,11 +47,16 @@ with drawn as (select key_id, gid, floor(u01(draw_x) * total)::BIGINT as x from 
 select d.key_id, c.bucket_index, count(*)::INTEGER as count_n
 from drawn d asof join group_cum c on c.gid = d.gid and d.x >= c.cum_lo
 group by all;
+-- zones and channels as ENUMs (one byte a row through the table, the sort and the writer, which
+-- writes them as strings)
+create type zone_t as enum (select distinct tzid from s1_grouping_5B order by tzid);
+create type channel_t as enum ('CP', 'CNP');
+create table count_keys as select key_id, merchant_id, tzid::zone_t as tzid, channel_group::channel_t as channel_group from key_counts;
 create table s3_bucket_counts_5B as
 select c.key_id, k.merchant_id, k.tzid, k.channel_group, c.bucket_index, c.count_n
-from bucket_counts c join key_counts k using (key_id);
+from bucket_counts c join count_keys k using (key_id);
 create table s3_key_totals_5B as
 select key_id, merchant_id, tzid, channel_group, group_id, lambda_total, n_total::BIGINT as n_total from key_counts;
 -- only the outputs stay: publishing sorts them within the memory limit
-drop table bucket_counts; drop table deal_keys; drop table key_counts; drop table key_totals;
+drop table bucket_counts; drop table deal_keys; drop table key_counts; drop table key_totals; drop table count_keys;
 drop table group_cum; drop table group_total; drop table group_intensity; drop table group_share;

@@ -40,6 +40,17 @@ describe('scanTable', () => {
     expect(await scanTable(con, t, schema)).toEqual({ violations: [], rows: 4 });
   });
 
+  it('takes a DuckDB ENUM for a string column, and still finds values outside the contract enum (even ones the ENUM type lacks)', async () => {
+    await con.run("CREATE TYPE zone_e AS ENUM ('n', 's', 'x')");
+    await con.run("CREATE OR REPLACE TABLE en AS SELECT a, b, zone::zone_e AS zone, v FROM (VALUES (1::UBIGINT, 1::UBIGINT, 'n', 0), (1, 2, 's', 9)) t(a, b, zone, v)");
+    expect(await scanTable(con, 'en', schema)).toEqual({ violations: [], rows: 2 });
+    await con.run("INSERT INTO en VALUES (2, 2, 'x', 3)");
+    expect((await scanTable(con, 'en', schema)).violations.map((v) => [v.rule, v.column])).toEqual([['enum', 'zone']]);
+    // an ENUM for a column the contract types otherwise is still a type error
+    await con.run("CREATE OR REPLACE TABLE en2 AS SELECT a, b, zone, v::VARCHAR::zone_e AS v FROM (VALUES (1::UBIGINT, 1::UBIGINT, 'n', 'n')) t(a, b, zone, v)");
+    expect((await scanTable(con, 'en2', schema)).violations.map((v) => [v.rule, v.column])).toEqual([['type', 'v']]);
+  });
+
   it('leaves the primary key to the caller when asked to', async () => {
     const t = await table('dup', "(1, 1, 'n', 0), (2, 1, 's', 9), (1, 1, 'n', 5), (3, 3, 'n', 1)");
     expect(await scanTable(con, t, schema, { skipPrimaryKey: true })).toEqual({ violations: [], rows: 4 });

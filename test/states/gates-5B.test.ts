@@ -119,7 +119,7 @@ describe('5B gates fail where they should', () => {
 it('T12 is held upstream too: a local time written with a zone (TIMESTAMPTZ) is refused by the arrival contract', async () => {
   const p = engineCopy(['1A', '5B']);
   p.edit(S4, "ELSE p.ts_utc + to_minutes(p.utc_offset_minutes) END as ts_local", "ELSE (p.ts_utc + to_minutes(p.utc_offset_minutes)) AT TIME ZONE 'UTC' END as ts_local");
-  p.edit(S4, "CASE WHEN p.offset_changes THEN timezone(p.tzid, p.ts_utc AT TIME ZONE 'UTC')", "CASE WHEN p.offset_changes THEN p.ts_utc AT TIME ZONE 'UTC'");
+  p.edit(S4, "CASE WHEN p.offset_changes THEN timezone(p.tzid::VARCHAR, p.ts_utc AT TIME ZONE 'UTC')", "CASE WHEN p.offset_changes THEN p.ts_utc AT TIME ZONE 'UTC'");
   const r = await dagRun(p, ['5B.S4']);
   expect(r.code).toBe(1);
   expect(JSON.stringify(r.json?.failures ?? r.stderr)).toMatch(/ts_local/);
