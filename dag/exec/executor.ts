@@ -312,7 +312,9 @@ export class Execution {
         const why = was && components ? changeReasons(was, components, { kernelPath: task.state.kernel, pointersChanged: prep.ctx.cache.pointersChanged }).join('; ') : 'its cache key differs';
         this.bus.emit({ type: 'warning', message: `${task.key}: staged from base ${prep.base!.id} although its inputs changed since (${why}); --from ${task.state.id} would recompute it` });
       }
-      const entry = this.publishLinked(prep, task, runDir, tmp, files, 'staged', decision.reason, started, base.gate, key);
+      // the bundle moves with the files: its path follows this run's variables, not the base's
+      const gate = base.gate && task.state.gate ? { ...base.gate, segment: task.state.segment, path: fillPath(task.state.gate.path, task.vars) } : base.gate;
+      const entry = this.publishLinked(prep, task, runDir, tmp, files, 'staged', decision.reason, started, gate, key);
       remember();
       return { action: 'staged', entry };
     }

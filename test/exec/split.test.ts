@@ -138,6 +138,21 @@ describe('a dataset split into several files', () => {
     expect(filesUnder(r.runsDir, '').filter((f) => f.includes('data/sp/events'))).toEqual([]);
   }, T);
 
+  it('--from moves a staged gate bundle with its files when the manifest fingerprint changed since the base (its path follows this run)', async () => {
+    const r = splitCopy();
+    const check = join(r.root, 'states/sp/S2_check.yaml');
+    writeFileSync(check, readFileSync(check, 'utf8').replaceAll('path: data/sp/validation/seed={seed}', 'path: data/sp/validation/seed={seed}/manifest_fingerprint={manifest_fingerprint}'));
+    const base = await runJson(r);
+    // a comment in the downstream kernel: a sealed file, so the manifest fingerprint (and every bundle path) changes
+    const summary = join(r.root, 'states/sp/S3_summary.sql');
+    writeFileSync(summary, readFileSync(summary, 'utf8') + '-- edited\n');
+    const staged = await runJson(r, ['--from', 'sp.S3', '--base', base.runId]);
+    expect(staged.counts).toMatchObject({ staged: 2, ran: 1, failed: 0 });
+    const gate = ledgerOf(staged.runDir).find((e) => e.state === 'sp.S2')!.gate as { path: string };
+    expect(gate.path).not.toBe((ledgerOf(base.runDir).find((e) => e.state === 'sp.S2')!.gate as { path: string }).path);
+    expect(filesUnder(staged.runDir, gate.path).some((f) => f.endsWith('/_passed.flag'))).toBe(true);
+  }, T);
+
   it('rejects a publish.rows_per_file that is not a positive integer (exit 2)', async () => {
     const r = splitCopy();
     writeFileSync(join(r.root, 'dag.yaml'), readFileSync(join(r.root, 'dag.yaml'), 'utf8').replace('rows_per_file: 150000', 'rows_per_file: 0'));

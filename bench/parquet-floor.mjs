@@ -1,0 +1,40 @@
+// The Parquet-write floor of a run's published outputs, measured now, beside the state's own
+// `write outputs` step from the ledger: DuckDB COPY (SELECT * FROM read_parquet(<the published
+// files>) ORDER BY <sort key>) TO ... (zstd, row groups of 122 880), with the project's threads
+// and memory limit. Usage:
+//   node bench/parquet-floor.mjs <run dir> <dataset>:<col>,<col> [<dataset>:<cols> ...]
+// e.g. node bench/parquet-floor.mjs runs/<id> arrival_events_5B:merchant_id,arrival_seq s3_bucket_counts_5B:key_id,bucket_index
+import { DuckDBInstance } from '@duckdb/node-api';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [runDir, ...specs] = process.argv.slice(2);
+if (!runDir || specs.length === 0) {
+  console.error('usage: node bench/parquet-floor.mjs <run dir> <dataset>:<col>,<col> ...');
+  process.exit(2);
+}
+const ledger = readFileSync(join(runDir, 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const scratch = mkdtempSync(join(tmpdir(), 'floor-'));
+const db = await DuckDBInstance.create(':memory:', { threads: process.env.THREADS ?? '2', memory_limit: process.env.MEMORY_LIMIT ?? '4GB', temp_directory: join(scratch, 'spill') });
+const con = await db.connect();
+const q = (s) => "'" + s.replace(/'/g, "''") + "'";
+try {
+  for (const spec of specs) {
+    const [dataset, cols] = spec.split(':');
+    // the entry that published the dataset (ran, or staged or cached from one that did)
+    const entry = [...ledger].reverse().find((e) => (e.outputs ?? []).some((o) => o.dataset === dataset));
+    if (!entry) throw new Error(`${dataset}: not in ${runDir}/ledger.jsonl`);
+    const files = entry.outputs.filter((o) => o.dataset === dataset).map((o) => join(runDir, o.path)).sort();
+    const write = (entry.steps ?? []).find((s) => s.name === 'write outputs')?.seconds;
+    const t0 = performance.now();
+    await con.run(`COPY (SELECT * FROM read_parquet([${files.map(q).join(', ')}], hive_partitioning = false) ORDER BY ${cols}) TO ${q(join(scratch, `${dataset}.parquet`))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`);
+    const floor = (performance.now() - t0) / 1000;
+    const rows = entry.rows?.[dataset];
+    console.log(`${dataset}: ${rows ?? '?'} rows in ${files.length} file(s); floor ${floor.toFixed(1)} s; ${entry.state} ${entry.action}, write outputs ${write === undefined ? '-' : write.toFixed(1) + ' s'}${write === undefined ? '' : `, ratio ${(write / floor).toFixed(2)}`}`);
+  }
+} finally {
+  con.closeSync();
+  db.closeSync();
+  rmSync(scratch, { recursive: true, force: true });
+}
