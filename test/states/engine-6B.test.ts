@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dag, digests, ENGINE_TIMEOUT, engineCopy, expectGateOpen, freshRuns, removeTemps, runOk, validationReport, type Project } from './engine-helpers.js';
 import { editYaml, type Check } from './gates-6A-support.js';
+import { runGroupQuery } from '../../dag/store/groupquery.js';
 
 afterAll(removeTemps);
 
@@ -41,6 +42,25 @@ describe('segment 6B on the dev world', () => {
     // 6A's pending T10 is resolved by this report
     expect((r.checks.find((c) => c.id === 'T10_6A_cnp_full_chain_share') as Check & { resolves?: string }).resolves).toBe('6A:T10_cnp_full_chain');
     expect((await dag(p, ['verify', json.runId])).code).toBe(0);
+  }, ENGINE_TIMEOUT * 3);
+
+  it('T23 across seeds: s5_feature_cells_6B covers every flow, and states/6B/T23_cross_seed.sql scores one run with another\'s model (here one run in both roles: in sample)', async () => {
+    const { json } = await runOk(p, ['6B.S5']);
+    const [c] = await q(json.runId, `select (select sum(flows) from s5_feature_cells_6B) cells, (select count(*) from s4_flow_truth_labels_6B) flows,
+        (select sum(flows) from s5_feature_cells_6B where is_fraud_truth) cell_fraud, (select count(*) from s4_flow_truth_labels_6B where is_fraud_truth) fraud`);
+    expect(Number(c!.cells)).toBe(Number(c!.flows));
+    expect(Number(c!.cell_fraud)).toBe(Number(c!.fraud));
+    const gates = ['T23_cross_seed_model_auc', 'T23_cross_seed_best_single_feature_auc'];
+    const r = await runGroupQuery(join(p.root, 'states/6B/T23_cross_seed.sql'), { sql: 'states/6B/T23_cross_seed.sql', roles: { train: 42, score: 42 }, gates }, [
+      { run: json.runId, seed: 42, status: 'succeeded', reports: new Map(), dir: json.runDir },
+    ], 2);
+    expect(r.error).toBeUndefined();
+    expect(r.figures.score_positives).toBe(Number(c!.fraud));
+    expect(r.figures.train_positives).toBe(Number(c!.fraud));
+    const auc = r.values.T23_cross_seed_model_auc!;
+    expect(auc).toBeGreaterThan(0.8); // in sample: at least what the held-out half gives
+    expect(auc).toBeLessThan(0.97);
+    expect(r.values.T23_cross_seed_best_single_feature_auc).toBe(Math.max(...['amount', 'mcc', 'channel', 'hour', 'device', 'ip', 'ip_country', 'velocity', 'account_age'].map((f) => r.figures[`auc_${f}`]!)));
   }, ENGINE_TIMEOUT * 3);
 
   it('flows, fraud and cases check out with our own SQL', async () => {
