@@ -11,11 +11,9 @@ with t as (
   select feature, value, coalesce(sum(flows) filter (where is_fraud_truth), 0) as pos, coalesce(sum(flows) filter (where not is_fraud_truth), 0) as neg
   from t group by all
 ), tot as (
-  select feature, sum(pos) as p, sum(neg) as n from c group by all
+  select feature, sum(pos) as p, sum(neg) as n, count(*) as k from c group by all
 ), woe as (
-  select c.feature, c.value,
-         ln((c.pos + 50e0 * (c.pos + c.neg) / (t.p + t.n)) / (t.p + 50e0)) - ln((c.neg + 50e0 * (c.pos + c.neg) / (t.p + t.n)) / (t.n + 50e0)) as w
-  from c join tot t using (feature)
+  select c.feature, c.value, ln((c.pos + 1) / (t.p + t.k)) - ln((c.neg + 1) / (t.n + t.k)) as w from c join tot t using (feature)
 ), cells as (
   select row_number() over () as cell, * from score.s5_feature_cells_6B
 ), sl as (
