@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dagRun, ENGINE_TIMEOUT, engineCopy, REPO, removeTemps, runOk, validationReport, type Project } from './engine-helpers.js';
 import { editYaml, type Check, type GateCase } from './gates-6A-support.js';
+import { runGroupQuery } from '../../dag/store/groupquery.js';
 
 afterAll(removeTemps, ENGINE_TIMEOUT); // two dozen run folders of a few hundred MB in all
 
@@ -181,6 +182,14 @@ const cases: GateCase[] = [
 ];
 
 /** Gates measured by another command, whose failing cases live with it. */
+// The cross-seed T23 gates are measured by states/6B/T23_cross_seed.sql under dag report --group:
+// here the query runs on the bad config's own run in both roles (in sample: a model that cannot
+// learn there cannot learn across seeds), and must fail the gate's B band.
+const CROSS: Record<string, { after: string; band: [number | null, number | null] }> = {
+  T23_cross_seed_model_auc: { after: 'T23_model_auc', band: [0.8, 0.97] },
+  T23_cross_seed_best_single_feature_auc: { after: 'T23_best_single_feature_auc', band: [0.5, 0.9] },
+};
+
 const ELSEWHERE: Record<string, string> = {
   T24_cross_seed_cv: 'dag report --group over the policy\'s seeds (pending in a single run\'s report)',
 };
@@ -225,6 +234,18 @@ describe('6B gates fail where they should', () => {
     }
     expect(report.passed).toBe(false);
     expect(r.code).toBe(1);
+    for (const [gate, x] of Object.entries(CROSS).filter(([, x]) => gates.includes(x.after))) {
+      const q = { sql: 'states/6B/T23_cross_seed.sql', roles: { train: 42, score: 42 }, gates: [gate] };
+      // the run failed its own gate (as it should), but published its datasets: the query reads them
+      const res = await runGroupQuery(join(p.root, q.sql), q, [{ run: r.json!.runId, seed: 42, status: 'succeeded', reports: new Map(), dir: r.json!.runDir }], 2);
+      expect(res.error).toBeUndefined();
+      const v = res.values[gate]!;
+      const inB = (x.band[0] === null || v >= x.band[0]) && (x.band[1] === null || v <= x.band[1]);
+      expect(inB, `${gate} = ${v} should fail B ${JSON.stringify(x.band)} after ${x.after}'s bad config`).toBe(false);
+      // the policy's bands are the ones asserted here
+      const policy = parse(readFileSync(join(REPO, 'config/6B/validation_policy.yaml'), 'utf8')) as { gates: Record<string, { B: [number | null, number | null] }> };
+      expect(policy.gates[gate]!.B).toEqual(x.band);
+    }
   }, ENGINE_TIMEOUT * 2); // a label- or flow-policy case reruns 6B from S0 (S0 seals them)
 
   it('two truth rules for one campaign type are refused at validate time (exit 2), naming the file and the pointer', async () => {
@@ -254,7 +275,7 @@ describe('6B gates fail where they should', () => {
 
 it('every gate of config/6B/validation_policy.yaml has a failing case (T24 is certified by dag report --group)', () => {
   const policy = parse(readFileSync(join(REPO, 'config/6B/validation_policy.yaml'), 'utf8')) as { gates: Record<string, unknown> };
-  const covered = new Set([...cases.map((c) => c.gate), ...Object.keys(ELSEWHERE)]);
+  const covered = new Set([...cases.map((c) => c.gate), ...Object.keys(ELSEWHERE), ...Object.keys(CROSS)]);
   expect(Object.keys(policy.gates).filter((g) => !covered.has(g))).toEqual([]);
   expect(new Set(cases.map((c) => c.gate)).size).toBe(cases.length);
   expect(BATCHES.flat().sort()).toEqual(cases.map((c) => c.gate).sort()); // every case runs, once
