@@ -51,8 +51,11 @@ select channel_group, max(gcum_lo) + 1 as total from pool_cum group by all;
 -- next customer is someone else), per merchant country (scope country: an online session moves
 -- between a country's shops) or one for the whole channel (scope channel). flow_id = merchant_id x
 -- 2^32 + arrival_seq; session_id is the flow_id of its first arrival.
+-- zones and channels as ENUMs: one byte a row through the window sorts below (the files hold strings)
+create type zone_6b as enum (select distinct tzid from arrival_events_5B order by tzid);
+create type channel_6b as enum ('CP', 'CNP');
 create table arrivals as
-select a.merchant_id, a.arrival_seq, (a.merchant_id << 32) + a.arrival_seq::UBIGINT as flow_id, a.ts_utc, a.ts_local, a.tzid, a.channel_group,
+select a.merchant_id, a.arrival_seq, (a.merchant_id << 32) + a.arrival_seq::UBIGINT as flow_id, a.ts_utc, a.ts_local, a.tzid::zone_6b as tzid, a.channel_group::channel_6b as channel_group,
        a.site_id, a.edge_id, coalesce(o.country_iso, m.legal_country_iso) as merchant_country,
        CASE WHEN a.arrival_seq >= 4294967296 OR a.merchant_id >= 4294967296 THEN error('6B.S1: merchant_id or arrival_seq beyond 2^32: flow ids would collide') END as guard
 from arrival_events_5B a join merchants_1A m using (merchant_id) left join outlets_1A o on o.site_id = a.site_id;
