@@ -1,25 +1,16 @@
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as prf from '../../states/_lib/prf.js';
+import { fileDuckDB } from '../support/duckdb.js';
 
 const PRELUDE = join(import.meta.dirname, '..', '..', 'states', '_lib', 'prf.sql');
-let con: DuckDBConnection;
-let db: DuckDBInstance;
-
-beforeAll(async () => {
-  db = await DuckDBInstance.create(':memory:', { threads: '2' });
-  con = await db.connect();
+const duck = fileDuckDB(async (con) => {
   await con.run(readFileSync(PRELUDE, 'utf8'));
-});
-afterAll(() => {
-  con.closeSync();
-  db.closeSync();
 });
 
 async function sql(q: string): Promise<Record<string, unknown>[]> {
-  return (await con.runAndReadAll(q)).getRowObjectsJS() as Record<string, unknown>[];
+  return (await duck.con.runAndReadAll(q)).getRowObjectsJS() as Record<string, unknown>[];
 }
 
 /** Bit pattern of a double, so equality is bit for bit (and -0 != 0). */
@@ -139,12 +130,12 @@ describe('PRF prelude: golden vectors', () => {
 
   it('splitmix_table and counter_draws (the staged forms) equal splitmix64 and draw_at, and draw_at the reference', async () => {
     const values = KEYS.map((k, i) => `(${i}, ${k}::UBIGINT)`).join(', ');
-    await con.run(`CREATE OR REPLACE TABLE sm_t AS SELECT i, k AS sm_in, k FROM (VALUES ${values}) t(i, k)`);
+    await duck.con.run(`CREATE OR REPLACE TABLE sm_t AS SELECT i, k AS sm_in, k FROM (VALUES ${values}) t(i, k)`);
     const [s] = await sql(`SELECT count(*) AS n, count(*) FILTER (WHERE sm_out <> splitmix64(k)) AS bad FROM splitmix_table(sm_t)`);
     expect([s!.n, s!.bad]).toEqual([BigInt(KEYS.length), 0n]);
     // counts across the 1024-counter chunks (0, 1, 1023, 1024, 1025, 3000), and a row with none
     const ns = [0, 1, 1023, 1024, 1025, 3000];
-    await con.run(`CREATE OR REPLACE TABLE cd_t AS SELECT i, k AS draw_key, k, (${`[${ns.join(', ')}]`})[1 + i % ${ns.length}]::BIGINT AS draw_n FROM (VALUES ${values}) t(i, k)`);
+    await duck.con.run(`CREATE OR REPLACE TABLE cd_t AS SELECT i, k AS draw_key, k, (${`[${ns.join(', ')}]`})[1 + i % ${ns.length}]::BIGINT AS draw_n FROM (VALUES ${values}) t(i, k)`);
     const [c] = await sql(`SELECT count(*) AS n, count(DISTINCT (i, draw_j)) AS uniq, count(*) FILTER (WHERE draw_x <> draw_at(k, draw_j)) AS bad,
       (SELECT sum(draw_n) FROM cd_t) AS want FROM counter_draws(cd_t)`);
     expect(c!.bad).toBe(0n);
