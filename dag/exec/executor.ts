@@ -25,6 +25,18 @@ import { prepareRun, type Prepared, type RunRequest } from './prepare.js';
 import { fillPath, outputFile, type Task } from './tasks.js';
 import { versions } from './versions.js';
 
+/**
+ * With DAG_DUMP_JOBS=<dir>, each kernel job is also written there as JSON
+ * (`<state>[.<scenario>].json`), so `node dist/dag/exec/worker.js <job.json>` can replay one
+ * state's kernel alone, with its exact inputs and variables, to profile it.
+ */
+function dumpJob(job: KernelJob, task: Task): void {
+  const dir = process.env.DAG_DUMP_JOBS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${task.state.id}${task.scenario ? `.${task.scenario}` : ''}.json`), JSON.stringify(job, null, 2));
+}
+
 export interface RunOptions extends RunRequest {
   jobs: number;
   runId?: string;
@@ -420,6 +432,7 @@ export class Execution {
     let job: KernelJob;
     try {
       job = this.buildJob(task, prep, runDir, done, tmp, upstreamGates);
+      dumpJob(job, task);
     } catch (e) {
       return fail({ message: (e as Error).message, step: 'inputs' });
     }

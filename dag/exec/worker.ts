@@ -281,6 +281,15 @@ async function runTsKernel(con: DuckDBConnection, job: KernelJob, steps: KernelR
 }
 
 // Entry point when forked by the orchestrator: one job at a time, for as long as it is kept.
+// Run directly with a job file (DAG_DUMP_JOBS), it replays that job and prints its steps' seconds.
+if (!process.send && process.argv[2] && import.meta.url === pathToFileURL(process.argv[1]!).href) {
+  const job = JSON.parse(readFileSync(process.argv[2], 'utf8')) as KernelJob;
+  if (process.argv[3]) job.kernelFile = process.argv[3];
+  runJob(job).then(
+    (r) => console.log(JSON.stringify({ steps: r.steps, files: r.files.map((f) => ({ file: f.file, rows: f.rows })) }, null, 1)),
+    (e: unknown) => { console.error(e instanceof KernelError ? e.failure : e); process.exitCode = 1; },
+  );
+}
 if (process.send) {
   // Orchestrator gone: stop at once, even mid-query (exit() would wait for DuckDB's threads).
   process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));

@@ -39,26 +39,30 @@ from s1_time_grid_5B g join zones z using (tzid);
 -- zone, places) and its bucket (start, offset) is joined to the draws, not copied onto 70 M cells.
 create table bucket_mix as select distinct bucket_index, splitmix64(bucket_index::UBIGINT) as bm from s1_time_grid_5B;
 create table cell_in as
-select c.key_id, c.bucket_index, c.count_n::BIGINT as draw_n, xor(k.kz, b.bm) as sm_in,
-       (sum(c.count_n) over (partition by k.merchant_id order by c.bucket_index, k.key_rank rows between unbounded preceding and current row) - c.count_n)::BIGINT as seq0
+select c.key_id::INTEGER as key_id, c.bucket_index::SMALLINT as bucket_index, c.count_n as draw_n, xor(k.kz, b.bm) as sm_in,
+       (sum(c.count_n) over (partition by k.merchant_id order by c.bucket_index, k.key_rank rows between unbounded preceding and current row) - c.count_n)::INTEGER as seq0
 from s3_bucket_counts_5B c join keys k using (key_id) join bucket_mix b using (bucket_index);
 create table cells as select key_id, bucket_index, seq0, sm_out as draw_key, draw_n from splitmix_table(cell_in);
 drop table cell_in;
-create table arrival_events_5B as
+-- The table holds what the draws decide, narrow (about 35 bytes a row: 125 M rows then mostly fit
+-- in memory); the published columns that follow from them (local time from the offset, site or
+-- edge from the channel) are a view over it, computed as each file is written.
+create table arrivals as
 with d as (
-  select d.key_id, d.bucket_index, d.seq0 + d.draw_j + 1 as arrival_seq, k.merchant_id, k.tzid, k.channel_group, k.contiguous, k.first_place,
+  select d.seq0 + d.draw_j + 1 as arrival_seq, d.bucket_index, k.merchant_id, k.tzid, k.channel_group, k.contiguous, k.first_place, d.key_id,
          g.bucket_start_utc + to_microseconds((((d.draw_x >> 32) * g.bucket_us) >> 32)::BIGINT) as ts_utc,
          (((d.draw_x & 4294967295::UBIGINT) * k.n_places::UBIGINT) >> 32)::BIGINT as ord, g.utc_offset_minutes, g.offset_changes
   from counter_draws(cells) d join keys k using (key_id) join zone_grid g on g.zone_id = k.zone_id and g.bucket_index = d.bucket_index
-), p as (
-  select d.*, CASE WHEN d.contiguous THEN d.first_place + d.ord::UBIGINT ELSE s.place_id END as place_id
-  from d left join other_sites s on s.key_id = d.key_id and s.ord = d.ord
 )
-select p.merchant_id, p.arrival_seq, p.bucket_index, p.ts_utc, p.tzid,
-       CASE WHEN p.offset_changes THEN timezone(p.tzid::VARCHAR, p.ts_utc AT TIME ZONE 'UTC') ELSE p.ts_utc + to_minutes(p.utc_offset_minutes) END as ts_local,
-       CASE WHEN p.channel_group = 'CP' THEN p.place_id END as site_id,
-       CASE WHEN p.channel_group = 'CNP' THEN p.place_id END as edge_id,
-       p.channel_group = 'CNP' as is_virtual, p.channel_group
-from p;
--- only the output stays: publishing sorts it within the memory limit
+select d.merchant_id, d.arrival_seq::INTEGER as arrival_seq, d.bucket_index, d.ts_utc, d.tzid,
+       CASE WHEN d.offset_changes THEN date_diff('minute', d.ts_utc, timezone(d.tzid::VARCHAR, d.ts_utc AT TIME ZONE 'UTC')) ELSE d.utc_offset_minutes END::SMALLINT as offset_minutes,
+       CASE WHEN d.contiguous THEN d.first_place + d.ord::UBIGINT ELSE s.place_id END as place_id, d.channel_group
+from d left join other_sites s on s.key_id = d.key_id and s.ord = d.ord;
+create view arrival_events_5B as
+select merchant_id, arrival_seq::BIGINT as arrival_seq, bucket_index::INTEGER as bucket_index, ts_utc, tzid,
+       ts_utc + to_minutes(offset_minutes) as ts_local,
+       CASE WHEN channel_group = 'CP' THEN place_id END as site_id,
+       CASE WHEN channel_group = 'CNP' THEN place_id END as edge_id,
+       channel_group = 'CNP' as is_virtual, channel_group
+from arrivals;
 drop table cells; drop table keys; drop table key_sites; drop table other_sites; drop table zone_grid; drop table bucket_mix; drop table zones;
