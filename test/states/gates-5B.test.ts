@@ -29,12 +29,12 @@ const cases: Case[] = [
   {
     gate: 'T1_civil_time_mismatch_share',
     why: "local time from each zone's offset at the horizon start (the DST change ignored)",
-    edit: (p) => p.edit(S4, 'ELSE p.ts_utc + to_minutes(p.utc_offset_minutes) END as ts_local', "ELSE p.ts_utc + to_minutes(first_value(p.utc_offset_minutes) over (partition by p.tzid order by p.bucket_index)) END as ts_local"),
+    edit: (p) => p.edit(S4, 'ELSE d.utc_offset_minutes END::SMALLINT as offset_minutes', 'ELSE first_value(d.utc_offset_minutes) over (partition by d.tzid order by d.bucket_index) END::SMALLINT as offset_minutes'),
   },
   {
     gate: 'T2_one_hour_dst_signature_share',
     why: 'the same defect: after a DST change every local time is off by exactly one hour',
-    edit: (p) => p.edit(S4, 'ELSE p.ts_utc + to_minutes(p.utc_offset_minutes) END as ts_local', "ELSE p.ts_utc + to_minutes(first_value(p.utc_offset_minutes) over (partition by p.tzid order by p.bucket_index)) END as ts_local"),
+    edit: (p) => p.edit(S4, 'ELSE d.utc_offset_minutes END::SMALLINT as offset_minutes', 'ELSE first_value(d.utc_offset_minutes) over (partition by d.tzid order by d.bucket_index) END::SMALLINT as offset_minutes'),
   },
   {
     gate: 'T3_dst_window_hour_mae_pp',
@@ -49,7 +49,7 @@ const cases: Case[] = [
   {
     gate: 'T4_conservation_residual',
     why: "an arrival's bucket re-derived from its own time after a shift (some arrivals cross into the next bucket)",
-    edit: (p) => p.edit(S4, 'select p.merchant_id, p.arrival_seq, p.bucket_index, p.ts_utc, p.tzid,', 'select p.merchant_id, p.arrival_seq, p.bucket_index + CASE WHEN p.arrival_seq % 7 = 1 THEN 1 ELSE 0 END as bucket_index, p.ts_utc, p.tzid,'),
+    edit: (p) => p.edit(S4, 'select d.merchant_id, d.arrival_seq::INTEGER as arrival_seq, d.bucket_index, d.ts_utc, d.tzid,', 'select d.merchant_id, d.arrival_seq::INTEGER as arrival_seq, d.bucket_index + CASE WHEN d.arrival_seq % 7 = 1 THEN 1 ELSE 0 END as bucket_index, d.ts_utc, d.tzid,'),
   },
   {
     gate: 'T5_routing_violations',
@@ -118,8 +118,7 @@ describe('5B gates fail where they should', () => {
 
 it('T12 is held upstream too: a local time written with a zone (TIMESTAMPTZ) is refused by the arrival contract', async () => {
   const p = engineCopy(['1A', '5B']);
-  p.edit(S4, "ELSE p.ts_utc + to_minutes(p.utc_offset_minutes) END as ts_local", "ELSE (p.ts_utc + to_minutes(p.utc_offset_minutes)) AT TIME ZONE 'UTC' END as ts_local");
-  p.edit(S4, "CASE WHEN p.offset_changes THEN timezone(p.tzid::VARCHAR, p.ts_utc AT TIME ZONE 'UTC')", "CASE WHEN p.offset_changes THEN p.ts_utc AT TIME ZONE 'UTC'");
+  p.edit(S4, 'ts_utc + to_minutes(offset_minutes) as ts_local', "(ts_utc + to_minutes(offset_minutes)) AT TIME ZONE 'UTC' as ts_local");
   const r = await dagRun(p, ['5B.S4']);
   expect(r.code).toBe(1);
   expect(JSON.stringify(r.json?.failures ?? r.stderr)).toMatch(/ts_local/);
