@@ -20,14 +20,17 @@ interface Campaign {
   rate: number;
   active: { from: number; to: number };
   filter: string;
+  victims?: { where: string; burst: number };
   tactic: { kind: 'card_testing' | 'takeover' | 'amount'; min_usd?: number; max_usd?: number; lo?: number; hi?: number; round?: boolean; ip_swap_probability?: number };
 }
 
 const COLUMNS = ['channel', 'demand_class', 'mcc', 'amount_usd', 'local_hour', 'day_index', 'horizon_days', 'party_role', 'account_role', 'merchant_role', 'account_age_months', 'instrument_type', 'device_type', 'ip_type', 'takeover_day'];
+/** What a victims filter can read: the card, its account and the account's owner. */
+const VICTIM_COLUMNS = ['party_role', 'account_role', 'account_age_months', 'instrument_type'];
 const KEYWORDS = ['AND', 'OR', 'NOT', 'IN', 'IS', 'NULL', 'TRUE', 'FALSE', 'BETWEEN', 'LIKE'];
 
 /** The filter if every token is a known column, keyword, number, quoted string or operator; else an error naming the token. */
-export function checkedFilter(id: string, filter: string): string {
+export function checkedFilter(id: string, filter: string, columns: string[] = COLUMNS): string {
   const token = /\s*(?:('(?:[^']|'')*')|([A-Za-z_][A-Za-z0-9_]*)|(\d+(?:\.\d+)?)|(<>|<=|>=|!=|[=<>(),+\-*/]))/y;
   let at = 0;
   while (at < filter.length) {
@@ -36,8 +39,8 @@ export function checkedFilter(id: string, filter: string): string {
     const m = token.exec(filter);
     if (!m) throw new Error(`config/6B/campaign_policy.yaml: campaign ${id}: filter has an unexpected character at offset ${at}: ${JSON.stringify(filter.slice(at, at + 12))}`);
     const word = m[2];
-    if (word && !COLUMNS.includes(word) && !KEYWORDS.includes(word.toUpperCase())) {
-      throw new Error(`config/6B/campaign_policy.yaml: campaign ${id}: filter names '${word}', which is neither a column (${COLUMNS.join(', ')}) nor a keyword`);
+    if (word && !columns.includes(word) && !KEYWORDS.includes(word.toUpperCase())) {
+      throw new Error(`config/6B/campaign_policy.yaml: campaign ${id}: filter names '${word}', which is neither a column (${columns.join(', ')}) nor a keyword`);
     }
     at = token.lastIndex;
   }
@@ -49,6 +52,7 @@ export default async function run(ctx: Ctx): Promise<void> {
   const policy = ctx.variables.campaign_policy as { campaigns: Campaign[] };
   const campaigns = [...policy.campaigns].sort((a, b) => a.priority - b.priority || a.id.localeCompare(b.id));
   const filters = campaigns.map((c) => checkedFilter(c.id, c.filter));
+  const victims = campaigns.map((c) => (c.victims ? { where: checkedFilter(c.id, c.victims.where, VICTIM_COLUMNS), burst: c.victims.burst } : undefined));
 
   await step('features', async () => {
     // What a filter can read: the flow, its entities' 6A roles and attributes, its day and hour.
@@ -104,6 +108,40 @@ export default async function run(ctx: Ctx): Promise<void> {
     }
   });
 
+  await step('victims', async () => {
+    // A campaign with victims is a fraudster's: its flows (the filter picks the arrivals it uses)
+    // are paid with cards of 6A's risky accounts (victims.where over the card, its account and
+    // the owner), a card for each burst of victims.burst consecutive flows of a campaign day (in
+    // merchant and time order), so one stolen card is tried again and again: card testing is a
+    // burst of small amounts (ENGINE.md 6B). The flow then carries the victim's party, account and
+    // card; its device and IP are the tactic's.
+    await con.run(`create table victim_cards as
+      select 0::UBIGINT as campaign_id, 0::BIGINT as ord, 0::UBIGINT as party_id, 0::UBIGINT as account_id, 0::UBIGINT as instrument_id where false`);
+    await con.run(`create table reattached (flow_id UBIGINT, party_id UBIGINT, account_id UBIGINT, instrument_id UBIGINT)`);
+    for (const [i, v] of victims.entries()) {
+      if (!v) continue;
+      const cid = i + 1;
+      await con.run(`insert into victim_cards
+        select ${cid}, (row_number() over (order by instrument_id) - 1)::BIGINT, party_id, account_id, instrument_id from (
+          select i.instrument_id, i.account_id, a.party_id, i.instrument_type, a.opened_months_ago as account_age_months,
+                 coalesce(pr.raw_role, 'clean') as party_role, coalesce(ar.raw_role, 'clean') as account_role
+          from s3_instrument_base_6A i join s2_account_base_6A a using (account_id)
+          left join s5_party_roles_6A pr on pr.entity_id = a.party_id left join s5_account_roles_6A ar on ar.entity_id = i.account_id
+          where i.instrument_type IN ('DEBIT_CARD', 'CREDIT_CARD', 'VIRTUAL_CARD')) v
+        where (${v.where})`);
+      const n = Number((await con.runAndReadAll(`select count(*) as n from victim_cards where campaign_id = ${cid}`)).getRowObjectsJS()[0]!.n);
+      if (n === 0) throw new Error(`config/6B/campaign_policy.yaml: campaign ${campaigns[i]!.id}: victims.where matches no card of 6A`);
+      await con.run(`insert into reattached
+        with b as (
+          select k.flow_id, f.day_index,
+                 (row_number() over (partition by f.day_index order by s.merchant_id, s.ts_utc, k.flow_id) - 1) // ${v.burst} as burst
+          from picks k join fx f using (flow_id) join s2_flow_anchor_baseline_6B s using (flow_id) where k.campaign_id = ${cid}
+        )
+        select b.flow_id, c.party_id, c.account_id, c.instrument_id from b join victim_cards c
+          on c.campaign_id = ${cid} and c.ord = floor(u01(prf3(getvariable('stream_key'), ${cid}::UBIGINT, b.day_index::UBIGINT, b.burst::UBIGINT)) * ${n})::BIGINT`);
+    }
+  });
+
   await step('tactics', async () => {
     // Attack infrastructure: IPs a fraudster brings (6A's risky IPs, hosting and proxy addresses),
     // devices a takeover brings (6A's fraud and farm devices), each numbered for an index pick.
@@ -128,7 +166,7 @@ export default async function run(ctx: Ctx): Promise<void> {
       )
       select flow_id, campaign_id,
              greatest(1, CASE WHEN round_units THEN round(raw_minor / pow(10e0, minor_exponent)) * pow(10e0, minor_exponent) ELSE round(raw_minor) END)::BIGINT as amount_minor,
-             CASE WHEN kind = 'takeover' THEN (select device_id from attack_devices d where d.ord = floor(u01(mix64(m.tk, 2)) * (select count(*) from attack_devices))::BIGINT)
+             CASE WHEN kind IN ('takeover', 'card_testing') AND device_id IS NOT NULL THEN (select device_id from attack_devices d where d.ord = floor(u01(mix64(m.tk, 2)) * (select count(*) from attack_devices))::BIGINT)
                   ELSE device_id END as device_id,
              CASE WHEN ip_id IS NOT NULL AND u01(mix64(tk, 3)) < ip_swap
                   THEN (select ip_id from attack_ips a where a.ord = floor(u01(mix64(m.tk, 4)) * (select count(*) from attack_ips))::BIGINT)
@@ -138,9 +176,11 @@ export default async function run(ctx: Ctx): Promise<void> {
       select f.* replace (coalesce(c.amount_minor, f.amount_minor) as amount_minor,
                           coalesce(c.amount_minor, f.amount_minor) / pow(10e0, x.minor_exponent) as amount,
                           CASE WHEN c.flow_id IS NULL THEN f.device_id ELSE c.device_id END as device_id,
-                          CASE WHEN c.flow_id IS NULL THEN f.ip_id ELSE c.ip_id END as ip_id),
+                          CASE WHEN c.flow_id IS NULL THEN f.ip_id ELSE c.ip_id END as ip_id,
+                          coalesce(r.party_id, f.party_id) as party_id, coalesce(r.account_id, f.account_id) as account_id,
+                          coalesce(r.instrument_id, f.instrument_id) as instrument_id),
              c.campaign_id, c.flow_id IS NOT NULL as fraud_flag
-      from s2_flow_anchor_baseline_6B f join currencies_6B x using (currency) left join changed c using (flow_id)`);
+      from s2_flow_anchor_baseline_6B f join currencies_6B x using (currency) left join changed c using (flow_id) left join reattached r using (flow_id)`);
     // events take their flow's amount and campaign: one source, joined
     await con.run(`create table s3_event_stream_with_fraud_6B as
       select e.* replace (coalesce(c.amount_minor, e.amount_minor) as amount_minor), c.campaign_id

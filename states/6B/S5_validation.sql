@@ -60,12 +60,20 @@ c as (
 select CASE WHEN least(ka, kb) < 2 OR least(ka_c, kb_c) <= 1 THEN 0e0 ELSE sqrt(phi2 / (least(ka_c, kb_c) - 1)) END as v from c;
 create table outcome_class as select bank_label as a, demand_class as b from labelled;
 create table campaign_class as select campaign_type as a, demand_class as b from labelled where campaign_id IS NOT NULL;
+-- T6 within each fraud subtype (the bank-fraud rate of its top amount quintile minus its bottom
+-- one), averaged over the subtypes by their flows: the amount's own effect, not the subtype mix's
+-- (card testing is small and caught most, so across subtypes the cheapest frauds are caught most)
 create table amount_effect as
 with f as (
-  select l.is_fraud_bank_view, ntile(5) over (order by l.amount_minor / pow(10e0, x.minor_exponent) / x.units_per_usd, l.flow_id) as q
+  select l.truth_subtype, l.is_fraud_bank_view,
+         ntile(5) over (partition by l.truth_subtype order by l.amount_minor / pow(10e0, x.minor_exponent) / x.units_per_usd, l.flow_id) as q
   from labelled l join currencies_6B x using (currency) where l.is_fraud_truth
+), by_subtype as (
+  select truth_subtype, count(*) as n,
+         avg(is_fraud_bank_view::INTEGER) filter (where q = 5) - avg(is_fraud_bank_view::INTEGER) filter (where q = 1) as effect
+  from f group by all having count(*) >= 10
 )
-select avg(is_fraud_bank_view::INTEGER) filter (where q = 5) - avg(is_fraud_bank_view::INTEGER) filter (where q = 1) as effect from f;
+select sum(effect * n) / sum(n) as effect from by_subtype;
 create table campaign_zones as
 select median(nz) as median_zones from (select campaign_id, count(distinct tzid) as nz from labelled where campaign_id IS NOT NULL group by all);
 

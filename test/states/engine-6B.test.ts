@@ -90,6 +90,23 @@ describe('segment 6B on the dev world', () => {
         left join s4_device_links_6A l on l.device_id = f.device_id and l.party_id = f.party_id where c.campaign_type = 'ACCOUNT_TAKEOVER'`);
     expect(Number(t!.n)).toBeGreaterThan(0);
     expect(Number(t!.foreign_device)).toBe(Number(t!.n));
+    // card testing is a fraudster's: bursts of five small online payments a day on one compromised
+    // card, at the digital and donation merchants its filter names, from a bot's device
+    const [ct] = await q(json.runId, `with f as (
+        select f.*, r.raw_role from s3_flow_anchor_with_fraud_6B f join s3_campaign_catalogue_6B c using (campaign_id)
+        left join s5_account_roles_6A r on r.entity_id = f.account_id where c.campaign_key = 'card_testing')
+      select count(*) n, count(*) filter (where raw_role = 'compromised_account') compromised,
+             count(distinct (instrument_id, ts_utc::date)) card_days,
+             count(*) filter (where mcc not in ('8398', '5815', '5816', '5817', '5818', '5968', '4816', '7372') or channel_group <> 'CNP') off_target,
+             count(*) filter (where device_id not in (select entity_id from s5_device_roles_6A where raw_role in ('fraud_device', 'farm_device'))) not_bot,
+             (select count(*) from s3_instrument_base_6A i join s2_account_base_6A a using (account_id) join f using (instrument_id) where a.party_id <> f.party_id) wrong_owner
+      from f`);
+    expect(Number(ct!.n)).toBeGreaterThan(100);
+    expect(Number(ct!.compromised)).toBe(Number(ct!.n));
+    expect(Number(ct!.card_days)).toBeLessThan(Number(ct!.n) / 3); // about n / 5, a burst a card and day
+    expect(Number(ct!.off_target)).toBe(0);
+    expect(Number(ct!.not_bot)).toBe(0);
+    expect(Number(ct!.wrong_owner)).toBe(0); // the flow carries the card's account and its owner
   }, ENGINE_TIMEOUT * 2);
 
   it('the same seed gives the same bytes, threads 1 vs 4 too; another seed other flows', async () => {

@@ -53,7 +53,7 @@ const cases: GateCase[] = [
   },
   {
     gate: 'T6_amount_effect',
-    why: 'a detector blind to the amount (slope 0): the cheap card tests, caught most, sit in the bottom quintile',
+    why: 'a detector blind to the amount (slope 0): within a fraud subtype the large frauds are caught no more than the small',
     edit: (p) => editYaml(p, LABELS, (d) => (d.detection.amount_slope = 0)),
   },
   {
@@ -165,6 +165,7 @@ const cases: GateCase[] = [
     edit: (p) =>
       forCampaigns(p, (c) => {
         c.filter = 'TRUE';
+        delete c.victims;
         c.tactic = { kind: 'amount', lo: 1, hi: 1, ip_swap_probability: 0 };
       }),
   },
@@ -270,6 +271,19 @@ describe('6B gates fail where they should', () => {
     expect(failures).toContain('6B.S3');
     expect(failures).toContain('campaign merchant_collusion');
     expect(failures).toContain("filter names 'read_text'");
+  }, ENGINE_TIMEOUT);
+
+  it("a victims filter reads the card, its account and owner only, and must match a card: else 6B.S3 stops, naming the campaign", async () => {
+    restore();
+    editYaml(p, CAMPAIGNS, (d) => (d.campaigns.find((c: any) => c.id === 'card_testing').victims.where = "account_role = 'compromised_account' AND mcc = '5816'"));
+    const bad = await dagRun(p, ['6B.S3']);
+    editYaml(p, CAMPAIGNS, (d) => (d.campaigns.find((c: any) => c.id === 'card_testing').victims.where = "account_role = 'no_such_role'"));
+    const none = await dagRun(p, ['6B.S3']);
+    restore();
+    expect(bad.code).toBe(1);
+    expect(JSON.stringify((bad.json as { failures?: unknown } | undefined)?.failures ?? bad.stderr)).toMatch(/campaign card_testing: filter names 'mcc', which is neither a column \(party_role, account_role, account_age_months, instrument_type\)/);
+    expect(none.code).toBe(1);
+    expect(JSON.stringify((none.json as { failures?: unknown } | undefined)?.failures ?? none.stderr)).toContain('campaign card_testing: victims.where matches no card of 6A');
   }, ENGINE_TIMEOUT);
 });
 
