@@ -1,9 +1,74 @@
+-- step: sessions
+create macro ap(path) as getvariable('attachment_policy')->>path;
+-- Along a stream of arrivals in time, an arrival continues the previous one's session with
+-- continue_probability while the gap is below the timeout; a session longer than max_arrivals is
+-- split (the guardrail). The stream of a channel is per merchant (scope merchant: at a till the
+-- next customer is someone else), per merchant country (scope country: an online session moves
+-- between a country's shops) or one for the whole channel (scope channel). flow_id = merchant_id x
+-- 2^32 + arrival_seq; session_id is the flow_id of its first arrival.
+-- The passes over a hundred million arrivals carry integers only (flow id, stream, time, channel,
+-- a country's number): two window passes in one ordering, the first opening sessions (the gap to
+-- the previous arrival, the continue draw) and marking each session's last arrival (the same test
+-- on the next one), the second numbering arrivals within their session and taking its opener's
+-- flow, time and country. A session's row is its last arrival's; the arrival columns are joined
+-- back once, by flow id.
+create type zone_6b as enum (select distinct tzid from arrival_events_5B order by tzid);
+create type channel_6b as enum ('CP', 'CNP');
+create table country_no as
+select country_iso, (row_number() over (order by country_iso))::SMALLINT as cno
+from (select country_iso from outlets_1A union select legal_country_iso from merchants_1A);
+create table merchant_cno as select m.merchant_id, c.cno from merchants_1A m join country_no c on c.country_iso = m.legal_country_iso;
+create table site_cno as select o.site_id, c.cno from outlets_1A o join country_no c using (country_iso);
+set variable scope_cp = ap('$.session.scope.CP');
+set variable scope_cnp = ap('$.session.scope.CNP');
+set variable timeout_us = (ap('$.session.timeout_seconds')::DOUBLE * 1e6)::BIGINT;
+set variable continue_cp = ap('$.session.continue_probability.CP')::DOUBLE;
+set variable continue_cnp = ap('$.session.continue_probability.CNP')::DOUBLE;
+set variable max_arrivals = ap('$.session.max_arrivals')::BIGINT;
+create macro stream_of(scope, merchant_id, cno) as
+  CASE scope WHEN 'merchant' THEN merchant_id WHEN 'country' THEN 4611686018427387904::UBIGINT + cno::UBIGINT ELSE 9223372036854775808::UBIGINT END;
+create macro continues(channel, flow_id) as
+  u01(mix64(getvariable('stream_key'), flow_id)) < CASE channel WHEN 'CP' THEN getvariable('continue_cp') ELSE getvariable('continue_cnp') END;
+create table narrow as
+select (a.merchant_id << 32) + a.arrival_seq::UBIGINT as flow_id, a.ts_utc, a.channel_group::channel_6b as channel_group, coalesce(s.cno, m.cno) as cno,
+       a.tzid::zone_6b as tzid, date_diff('minute', a.ts_utc, a.ts_local)::SMALLINT as local_offset, coalesce(a.site_id, a.edge_id) as place_id,
+       CASE WHEN a.channel_group = 'CP' THEN stream_of(getvariable('scope_cp'), a.merchant_id, coalesce(s.cno, m.cno))
+            ELSE stream_of(getvariable('scope_cnp'), a.merchant_id, coalesce(s.cno, m.cno)) END as stream,
+       CASE WHEN a.arrival_seq >= 4294967296 OR a.merchant_id >= 4294967296 THEN error('6B.S1: merchant_id or arrival_seq beyond 2^32: flow ids would collide') END as guard
+from arrival_events_5B a join merchant_cno m using (merchant_id) left join site_cno s on s.site_id = a.site_id;
+create table marked as
+select flow_id, ts_utc, channel_group, cno, tzid, local_offset, place_id, stream, row_number() over w as rn,
+       lag(ts_utc) over w IS NULL OR date_diff('microsecond', lag(ts_utc) over w, ts_utc) >= getvariable('timeout_us') OR NOT continues(channel_group, flow_id) as opens,
+       lead(ts_utc) over w IS NULL OR date_diff('microsecond', ts_utc, lead(ts_utc) over w) >= getvariable('timeout_us') OR NOT continues(channel_group, lead(flow_id) over w) as closes
+from narrow window w as (partition by stream, channel_group order by ts_utc, flow_id);
+drop table narrow;
+create table numbered as
+select flow_id, ts_utc, channel_group, cno, tzid, local_offset, place_id, stream, rn, opens, closes,
+       rn - max(CASE WHEN opens THEN rn END) over w as pos,
+       last_value(CASE WHEN opens THEN cno END IGNORE NULLS) over w as open_cno,
+       last_value(CASE WHEN opens THEN flow_id END IGNORE NULLS) over w as open_flow,
+       last_value(CASE WHEN opens THEN ts_utc END IGNORE NULLS) over w as open_ts
+from marked window w as (partition by stream, channel_group order by rn rows between unbounded preceding and current row);
+drop table marked;
+-- the guardrail: a session's arrivals at positions k x max_arrivals (k >= 1) open a new one (rare:
+-- only sessions longer than max_arrivals have them); every arrival belongs to the opener of its chunk
+create table chunk_openers as
+select stream, channel_group, open_flow, pos // getvariable('max_arrivals') as chunk, flow_id, ts_utc, cno
+from numbered where pos >= getvariable('max_arrivals') and pos % getvariable('max_arrivals') = 0;
+create table cut as
+select n.flow_id, n.ts_utc, n.channel_group, n.tzid, n.local_offset, n.place_id, n.pos % getvariable('max_arrivals') + 1 as pos_in,
+       n.closes OR n.pos % getvariable('max_arrivals') = getvariable('max_arrivals') - 1 as last_in,
+       coalesce(c.flow_id, n.open_flow) as session_id, coalesce(c.ts_utc, n.open_ts) as start_utc, coalesce(c.cno, n.open_cno) as session_cno
+from numbered n left join chunk_openers c
+  on n.pos >= getvariable('max_arrivals') and c.stream = n.stream and c.channel_group = n.channel_group and c.open_flow = n.open_flow and c.chunk = n.pos // getvariable('max_arrivals');
+drop table numbered; drop table chunk_openers;
+
 -- step: pools
+-- (after the sessions: the windows over the arrivals get the memory)
 -- What a party can pay with: card present needs a physical card (debit or credit), card not
 -- present any card and a device of its own (not a terminal) that uses at least one IP. Each
 -- usable item is numbered 0..n-1 per party for an index pick. A party's activity weight is
 -- exp(sigma z - sigma^2 / 2): heavy-tailed, mean 1.
-create macro ap(path) as getvariable('attachment_policy')->>path;
 create table cards as
 select party_id, instrument_id, account_id, instrument_type IN ('DEBIT_CARD', 'CREDIT_CARD') as physical,
        (row_number() over (partition by party_id order by instrument_id) - 1)::BIGINT as ord_cnp
@@ -44,58 +109,20 @@ select channel_group, country_iso, max(cum_lo) + 1 as total from pool_cum group 
 create table pool_gtotal as
 select channel_group, max(gcum_lo) + 1 as total from pool_cum group by all;
 
--- step: sessions
--- Along a stream of arrivals in time, an arrival continues the previous one's session with
--- continue_probability while the gap is below the timeout; a session longer than max_arrivals is
--- split (the guardrail). The stream of a channel is per merchant (scope merchant: at a till the
--- next customer is someone else), per merchant country (scope country: an online session moves
--- between a country's shops) or one for the whole channel (scope channel). flow_id = merchant_id x
--- 2^32 + arrival_seq; session_id is the flow_id of its first arrival.
--- zones and channels as ENUMs: one byte a row through the window sorts below (the files hold strings)
-create type zone_6b as enum (select distinct tzid from arrival_events_5B order by tzid);
-create type channel_6b as enum ('CP', 'CNP');
-create table arrivals as
-select a.merchant_id, a.arrival_seq, (a.merchant_id << 32) + a.arrival_seq::UBIGINT as flow_id, a.ts_utc, a.ts_local, a.tzid::zone_6b as tzid, a.channel_group::channel_6b as channel_group,
-       a.site_id, a.edge_id, coalesce(o.country_iso, m.legal_country_iso) as merchant_country,
-       CASE WHEN a.arrival_seq >= 4294967296 OR a.merchant_id >= 4294967296 THEN error('6B.S1: merchant_id or arrival_seq beyond 2^32: flow ids would collide') END as guard
-from arrival_events_5B a join merchants_1A m using (merchant_id) left join outlets_1A o on o.site_id = a.site_id;
--- Streams are integer keys (a merchant's id, 2^62 + a country's rank, or 2^63 for the channel), so
--- the sorts below compare integers. Three window passes over one ordering: the gap and the row
--- number; the session's opening row and flow; the guardrail's split.
-create table stream_country as select country_iso, (row_number() over (order by country_iso))::UBIGINT as rank from (select distinct merchant_country as country_iso from arrivals);
-create table streamed as
-select a.*, CASE ap('$.session.scope.' || a.channel_group) WHEN 'merchant' THEN a.merchant_id WHEN 'country' THEN 4611686018427387904::UBIGINT + c.rank ELSE 9223372036854775808::UBIGINT END as stream,
-       u01(mix64(getvariable('stream_key'), a.flow_id)) as u_continue
-from arrivals a join stream_country c on c.country_iso = a.merchant_country;
-create table cut as
-with g as (
-  select *, date_diff('microsecond', lag(ts_utc) over w, ts_utc) as gap_us, row_number() over w as rn
-  from streamed window w as (partition by stream, channel_group order by ts_utc, flow_id)
-), s as (
-  select *, gap_us IS NULL OR gap_us >= ap('$.session.timeout_seconds')::DOUBLE * 1e6
-            OR u_continue >= (ap('$.session.continue_probability.' || channel_group))::DOUBLE as opens
-  from g
-), o as (
-  select *, max(CASE WHEN opens THEN rn END) over w as open_rn
-  from s window w as (partition by stream, channel_group order by ts_utc, flow_id rows between unbounded preceding and current row)
-)
-select * exclude (u_continue),
-       last_value(CASE WHEN opens OR (rn - open_rn) % ap('$.session.max_arrivals')::BIGINT = 0 THEN flow_id END IGNORE NULLS) over w as session_id
-from o window w as (partition by stream, channel_group order by ts_utc, flow_id rows between unbounded preceding and current row);
-
 -- step: attach
+set variable home_cp = ap('$.home_share.CP')::DOUBLE;
+set variable home_cnp = ap('$.home_share.CNP')::DOUBLE;
 -- One party per session: from the merchant's country with home_share (when that pool has anyone),
 -- else from every eligible party, weighted by activity; then a card of the party, and for card
--- not present a device of the party and an IP that device uses.
--- a session's first arrival is the one whose flow_id is its session_id: its merchant, channel,
--- country and time; the rest are plain aggregates (no arg_min over a hundred million groups)
-create table session_sizes as select session_id, count(*) as arrival_count, max(ts_utc) as end_utc from cut group by session_id;
+-- not present a device of the party and an IP that device uses. A session is its last arrival's
+-- row: its size is that arrival's position, its end that arrival's time, its country and start
+-- its opener's.
 create table sessions as
-select c.session_id, c.merchant_id as first_merchant_id, c.channel_group, c.merchant_country, s.arrival_count, c.ts_utc as start_utc, s.end_utc
-from cut c join session_sizes s using (session_id) where c.flow_id = c.session_id;
+select c.session_id, (c.session_id >> 32) as first_merchant_id, c.channel_group, k.country_iso as merchant_country, c.pos_in as arrival_count, c.start_utc, c.ts_utc as end_utc
+from cut c join country_no k on k.cno = c.session_cno where c.last_in;
 create table session_draws as
 select s.*, prf2(getvariable('stream_key'), s.session_id, 7) as sk,
-       t.total IS NOT NULL AND u01(prf2(getvariable('stream_key'), s.session_id, 1)) < (ap('$.home_share.' || s.channel_group))::DOUBLE as home
+       t.total IS NOT NULL AND u01(prf2(getvariable('stream_key'), s.session_id, 1)) < CASE s.channel_group WHEN 'CP' THEN getvariable('home_cp') ELSE getvariable('home_cnp') END as home
 from sessions s left join pool_total t on t.channel_group = s.channel_group and t.country_iso = s.merchant_country;
 create table session_home as
 select d.session_id, floor(u01(mix64(d.sk, 2)) * t.total)::BIGINT as x, d.channel_group, d.merchant_country
@@ -135,6 +162,7 @@ select s.session_id, s.first_merchant_id, s.channel_group, e.party_id, e.account
        s.arrival_count::INTEGER as arrival_count, s.start_utc, s.end_utc
 from sessions s join session_entities e using (session_id);
 create table s1_arrival_entities_6B as
-select c.flow_id, c.merchant_id, c.arrival_seq, c.ts_utc, c.ts_local, c.tzid, c.channel_group, c.site_id, c.edge_id,
+select c.flow_id, c.flow_id >> 32 as merchant_id, (c.flow_id & 4294967295::UBIGINT)::BIGINT as arrival_seq, c.ts_utc, c.ts_utc + to_minutes(c.local_offset) as ts_local,
+       c.tzid, c.channel_group, CASE WHEN c.channel_group = 'CP' THEN c.place_id END as site_id, CASE WHEN c.channel_group = 'CNP' THEN c.place_id END as edge_id,
        c.session_id, e.party_id, e.account_id, e.instrument_id, e.device_id, e.ip_id
 from cut c join session_entities e using (session_id);
