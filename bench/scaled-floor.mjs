@@ -37,9 +37,15 @@ try {
     const copies = Math.ceil(target / devRows);
     const columns = (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${src}`)).getRowObjectsJS();
     const select = columns.map((c) => (c.column_type === 'UBIGINT' && !key.slice(1).includes(c.column_name) ? `${id(c.column_name)} + (r::UBIGINT << 44) AS ${id(c.column_name)}` : id(c.column_name))).join(', ');
+    if (files.length !== 1) throw new Error(`${dataset}: ${files.length} files; a dev run's dataset in one file is expected`);
     const unsorted = join(scratch, `${dataset}-unsorted.parquet`);
     const g0 = performance.now();
-    await con.run(`COPY (SELECT ${select} FROM ${src}, range(${copies}) t(r) LIMIT ${target}) TO ${q(unsorted)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`);
+    // exactly target rows: every copy of the dev rows whose place r x devRows + row number is below it
+    // (no LIMIT, and insertion order not kept: the generation streams instead of buffering)
+    await con.run('SET preserve_insertion_order = false');
+    await con.run(`COPY (SELECT ${select} FROM read_parquet(${q(files[0])}, hive_partitioning = false, file_row_number = true), range(${copies}) t(r)
+      WHERE r * ${devRows} + file_row_number < ${target}) TO ${q(unsorted)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`);
+    await con.run('SET preserve_insertion_order = true');
     const generated = (performance.now() - g0) / 1000;
     const sorted = join(scratch, `${dataset}.parquet`);
     const t0 = performance.now();

@@ -4,7 +4,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleDigest, buildIndex, verifyBundle } from '../../dag/store/gate.js';
-import { ascii, dag, ENGINE_TIMEOUT, engineCopy, entryOf, fileSha, filesUnder, HEX64, removeTemps, runOk, sha256, tempDir, type LedgerLine, type Project } from './engine-helpers.js';
+import { ascii, dag, ENGINE_TIMEOUT, engineCopy, entryOf, freshRuns, fileSha, filesUnder, HEX64, removeTemps, runOk, sha256, tempDir, type LedgerLine, type Project } from './engine-helpers.js';
 
 const INDEX = 'validation_bundle_index_1A.json';
 const FLAG = '_passed.flag';
@@ -15,7 +15,7 @@ let ledger: LedgerLine[];
 let bundle: string;
 
 beforeAll(async () => {
-  project = engineCopy();
+  project = freshRuns(engineCopy()); // an empty cache: the states really run
   const r = await runOk(project);
   runDir = r.json.runDir;
   ledger = r.ledger;

@@ -2,7 +2,9 @@
 // of the repository's engine project, the real `dag` CLI as a child process, ledgers and digests.
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
@@ -98,7 +100,55 @@ export function engineCopy(segments: string[] = ['1A']): Project {
   const root = tempDir('proj');
   const withUpstream = [...new Set(segments.flatMap((s) => [...(UPSTREAM_SEGMENTS[s] ?? []), s]))];
   for (const p of ['dag.yaml', 'config', 'contracts', 'states/_lib', ...withUpstream.map((s) => `states/${s}`)]) cpSync(join(REPO, p), join(root, p), { recursive: true });
-  return withRuns(root, tempDir('runs'));
+  const runsDir = tempDir('runs');
+  const warm = warmCache();
+  // the pristine dev world's cache entries: a state of this copy whose inputs are unchanged is a hit
+  if (warm) for (const d of ['keys', 'objects', 'documents']) if (existsSync(join(warm, d))) cpSync(join(warm, d), join(runsDir, '.cache', d), { recursive: true });
+  return withRuns(root, runsDir);
+}
+
+/**
+ * The cache of one pristine dev-world run of the whole engine (seed 42), made once per `vitest`
+ * invocation by the first test file that asks and shared by the others (its workers are the
+ * children of one process: the folder is named after it): each engine copy starts with a copy of it,
+ * so a test pays only for the states its edits change. Its content is the repository's as it is
+ * now, run by the same dist/ build. Undefined when the run failed (the tests then run cold and show
+ * why). freshRuns() still gives an empty cache.
+ */
+function warmCache(): string | undefined {
+  const dir = join(tmpdir(), `dag-warm-cache-${process.ppid}`);
+  const ready = join(dir, 'cache');
+  const failed = join(dir, 'failed');
+  let mine = false;
+  try {
+    mkdirSync(dir);
+    mine = true;
+  } catch {
+    // another test file is making it, or made it
+  }
+  if (mine) {
+    for (const e of readdirSync(tmpdir())) {
+      // warm caches of earlier test runs (their vitest process gone)
+      if (!e.startsWith('dag-warm-cache-') || e === `dag-warm-cache-${process.ppid}`) continue;
+      const pid = Number(e.slice('dag-warm-cache-'.length));
+      let alive = true;
+      try {
+        process.kill(pid, 0);
+      } catch {
+        alive = false;
+      }
+      if (!alive) rmSync(join(tmpdir(), e), { recursive: true, force: true });
+    }
+    const root = join(dir, 'project');
+    for (const p of ['dag.yaml', 'config', 'contracts', 'states']) cpSync(join(REPO, p), join(root, p), { recursive: true });
+    const runs = join(dir, 'runs');
+    const r = spawnSync(process.execPath, [join(REPO, 'tools', 'cli', 'dag.mjs'), '--root', root, 'run', '--quiet'], { cwd: root, env: { ...process.env, DAG_RUNS_DIR: runs, NO_COLOR: '1' }, encoding: 'utf8' });
+    if (r.status === 0) renameSync(join(runs, '.cache'), ready);
+    else writeFileSync(failed, `${r.status}\n${r.stdout}\n${r.stderr}`);
+  }
+  const deadline = Date.now() + 5 * ENGINE_TIMEOUT;
+  while (!existsSync(ready) && !existsSync(failed) && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+  return existsSync(ready) && statSync(ready).isDirectory() ? ready : undefined;
 }
 
 export function withRuns(root: string, runsDir: string): Project {
