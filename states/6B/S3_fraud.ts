@@ -20,7 +20,7 @@ interface Campaign {
   rate: number;
   active: { from: number; to: number };
   filter: string;
-  victims?: { where: string; burst: number };
+  victims?: { where: string; burst: number; after_takeover?: boolean };
   tactic: { kind: 'card_testing' | 'takeover' | 'amount'; min_usd?: number; max_usd?: number; lo?: number; hi?: number; round?: boolean; ip_swap_probability?: number };
 }
 
@@ -52,7 +52,7 @@ export default async function run(ctx: Ctx): Promise<void> {
   const policy = ctx.variables.campaign_policy as { campaigns: Campaign[] };
   const campaigns = [...policy.campaigns].sort((a, b) => a.priority - b.priority || a.id.localeCompare(b.id));
   const filters = campaigns.map((c) => checkedFilter(c.id, c.filter));
-  const victims = campaigns.map((c) => (c.victims ? { where: checkedFilter(c.id, c.victims.where, VICTIM_COLUMNS), burst: c.victims.burst } : undefined));
+  const victims = campaigns.map((c) => (c.victims ? { where: checkedFilter(c.id, c.victims.where, VICTIM_COLUMNS), burst: c.victims.burst, afterTakeover: c.victims.after_takeover ?? false } : undefined));
 
   await step('features', async () => {
     // What a filter can read: the flow, its entities' 6A roles and attributes, its day and hour.
@@ -114,18 +114,21 @@ export default async function run(ctx: Ctx): Promise<void> {
     // the owner), a card for each burst of victims.burst consecutive flows of a campaign day (in
     // merchant and time order), so one stolen card is tried again and again: card testing is a
     // burst of small amounts (ENGINE.md 6B). The flow then carries the victim's party, account and
-    // card; its device and IP are the tactic's.
+    // card; its device and IP are the tactic's. With after_takeover a card is used only from its
+    // account's takeover day on (the day the takeover_day column of a filter gives): a burst of day
+    // d picks among the cards taken over by then, and a pick on a day before any takeover is dropped.
     await con.run(`create table victim_cards as
-      select 0::UBIGINT as campaign_id, 0::BIGINT as ord, 0::UBIGINT as party_id, 0::UBIGINT as account_id, 0::UBIGINT as instrument_id where false`);
+      select 0::UBIGINT as campaign_id, 0::BIGINT as ord, 0::UBIGINT as party_id, 0::UBIGINT as account_id, 0::UBIGINT as instrument_id, 0::INTEGER as takeover_day where false`);
     await con.run(`create table reattached (flow_id UBIGINT, party_id UBIGINT, account_id UBIGINT, instrument_id UBIGINT)`);
     for (const [i, v] of victims.entries()) {
       if (!v) continue;
       const cid = i + 1;
       await con.run(`insert into victim_cards
-        select ${cid}, (row_number() over (order by instrument_id) - 1)::BIGINT, party_id, account_id, instrument_id from (
+        select ${cid}, (row_number() over (order by ${v.afterTakeover ? 'takeover_day, ' : ''}instrument_id) - 1)::BIGINT, party_id, account_id, instrument_id, takeover_day from (
           select i.instrument_id, i.account_id, a.party_id, i.instrument_type, a.opened_months_ago as account_age_months,
-                 coalesce(pr.raw_role, 'clean') as party_role, coalesce(ar.raw_role, 'clean') as account_role
-          from s3_instrument_base_6A i join s2_account_base_6A a using (account_id)
+                 coalesce(pr.raw_role, 'clean') as party_role, coalesce(ar.raw_role, 'clean') as account_role,
+                 floor(u01(prf2(getvariable('stream_key'), i.account_id, key_of('takeover'))) * h.horizon_days * 0.8)::INTEGER as takeover_day
+          from s3_instrument_base_6A i join s2_account_base_6A a using (account_id) cross join horizon h
           left join s5_party_roles_6A pr on pr.entity_id = a.party_id left join s5_account_roles_6A ar on ar.entity_id = i.account_id
           where i.instrument_type IN ('DEBIT_CARD', 'CREDIT_CARD', 'VIRTUAL_CARD')) v
         where (${v.where})`);
@@ -137,8 +140,16 @@ export default async function run(ctx: Ctx): Promise<void> {
                  (row_number() over (partition by f.day_index order by s.merchant_id, s.ts_utc, k.flow_id) - 1) // ${v.burst} as burst
           from picks k join fx f using (flow_id) join s2_flow_anchor_baseline_6B s using (flow_id) where k.campaign_id = ${cid}
         )
-        select b.flow_id, c.party_id, c.account_id, c.instrument_id from b join victim_cards c
-          on c.campaign_id = ${cid} and c.ord = floor(u01(prf3(getvariable('stream_key'), ${cid}::UBIGINT, b.day_index::UBIGINT, b.burst::UBIGINT)) * ${n})::BIGINT`);
+        , pool as (
+          select d.day_index, ${v.afterTakeover ? `(select count(*) from victim_cards c where c.campaign_id = ${cid} and c.takeover_day <= d.day_index)` : String(n)} as n
+          from (select distinct day_index from b) d
+        )
+        select b.flow_id, c.party_id, c.account_id, c.instrument_id from b join pool p using (day_index) join victim_cards c
+          on c.campaign_id = ${cid} and c.ord = floor(u01(prf3(getvariable('stream_key'), ${cid}::UBIGINT, b.day_index::UBIGINT, b.burst::UBIGINT)) * p.n)::BIGINT
+        where p.n > 0`);
+      // a pick left without a card is no fraud of this campaign's
+      await con.run(`delete from picks where campaign_id = ${cid} and flow_id not in (select flow_id from reattached)`);
+      await con.run(`update catalogue set realised_flows = (select count(*) from picks where campaign_id = ${cid}) where campaign_id = ${cid}`);
     }
   });
 

@@ -107,6 +107,15 @@ describe('segment 6B on the dev world', () => {
     expect(Number(ct!.off_target)).toBe(0);
     expect(Number(ct!.not_bot)).toBe(0);
     expect(Number(ct!.wrong_owner)).toBe(0); // the flow carries the card's account and its owner
+    // a takeover spends on goods that resell, with taken-over accounts' cards, meeting its target
+    const [ato] = await q(json.runId, `select count(*) n, count(*) filter (where r.raw_role = 'taken_over_account') taken_over,
+        count(*) filter (where f.mcc not in ('5732', '4812', '5944', '5311', '5947', '5999')) off_target,
+        any_value(c.target_flows) target_n
+      from s3_flow_anchor_with_fraud_6B f join s3_campaign_catalogue_6B c using (campaign_id) left join s5_account_roles_6A r on r.entity_id = f.account_id
+      where c.campaign_key = 'account_takeover'`);
+    expect(Number(ato!.n)).toBe(Number(ato!.target_n));
+    expect(Number(ato!.taken_over)).toBe(Number(ato!.n));
+    expect(Number(ato!.off_target)).toBe(0);
   }, ENGINE_TIMEOUT * 2);
 
   it('the same seed gives the same bytes, threads 1 vs 4 too; another seed other flows', async () => {
