@@ -36,12 +36,14 @@ select (a.merchant_id << 32) + a.arrival_seq::UBIGINT as flow_id, a.ts_utc, a.ch
             ELSE stream_of(getvariable('scope_cnp'), a.merchant_id, coalesce(s.cno, m.cno)) END as stream,
        CASE WHEN a.arrival_seq >= 4294967296 OR a.merchant_id >= 4294967296 THEN error('6B.S1: merchant_id or arrival_seq beyond 2^32: flow ids would collide') END as guard
 from arrival_events_5B a join merchant_cno m using (merchant_id) left join site_cno s on s.site_id = a.site_id;
+-- Only channels whose continue_probability is above zero need the windows: elsewhere every
+-- arrival opens its own session and closes it (the same result, without sorting those arrivals).
+create macro windowed(channel) as CASE channel WHEN 'CP' THEN getvariable('continue_cp') ELSE getvariable('continue_cnp') END > 0e0;
 create table marked as
 select flow_id, ts_utc, channel_group, cno, tzid, local_offset, place_id, stream, row_number() over w as rn,
        lag(ts_utc) over w IS NULL OR date_diff('microsecond', lag(ts_utc) over w, ts_utc) >= getvariable('timeout_us') OR NOT continues(channel_group, flow_id) as opens,
        lead(ts_utc) over w IS NULL OR date_diff('microsecond', ts_utc, lead(ts_utc) over w) >= getvariable('timeout_us') OR NOT continues(channel_group, lead(flow_id) over w) as closes
-from narrow window w as (partition by stream, channel_group order by ts_utc, flow_id);
-drop table narrow;
+from narrow where windowed(channel_group) window w as (partition by stream, channel_group order by ts_utc, flow_id);
 create table numbered as
 select flow_id, ts_utc, channel_group, cno, tzid, local_offset, place_id, stream, rn, opens, closes,
        rn - max(CASE WHEN opens THEN rn END) over w as pos,
@@ -55,13 +57,15 @@ drop table marked;
 create table chunk_openers as
 select stream, channel_group, open_flow, pos // getvariable('max_arrivals') as chunk, flow_id, ts_utc, cno
 from numbered where pos >= getvariable('max_arrivals') and pos % getvariable('max_arrivals') = 0;
-create table cut as
+create view cut as
 select n.flow_id, n.ts_utc, n.channel_group, n.tzid, n.local_offset, n.place_id, n.pos % getvariable('max_arrivals') + 1 as pos_in,
        n.closes OR n.pos % getvariable('max_arrivals') = getvariable('max_arrivals') - 1 as last_in,
        coalesce(c.flow_id, n.open_flow) as session_id, coalesce(c.ts_utc, n.open_ts) as start_utc, coalesce(c.cno, n.open_cno) as session_cno
 from numbered n left join chunk_openers c
-  on n.pos >= getvariable('max_arrivals') and c.stream = n.stream and c.channel_group = n.channel_group and c.open_flow = n.open_flow and c.chunk = n.pos // getvariable('max_arrivals');
-drop table numbered; drop table chunk_openers;
+  on n.pos >= getvariable('max_arrivals') and c.stream = n.stream and c.channel_group = n.channel_group and c.open_flow = n.open_flow and c.chunk = n.pos // getvariable('max_arrivals')
+union all
+select flow_id, ts_utc, channel_group, tzid, local_offset, place_id, 1, true, flow_id, ts_utc, cno
+from narrow where not windowed(channel_group);
 
 -- step: pools
 -- (after the sessions: the windows over the arrivals get the memory)
@@ -93,76 +97,82 @@ select *, pexp(ap('$.activity_sigma')::DOUBLE * norm_inv(u01(mix64(getvariable('
                - ap('$.activity_sigma')::DOUBLE * ap('$.activity_sigma')::DOUBLE / 2e0) as activity
 from n;
 -- Cumulative activity per (channel, country) and per channel over all countries, in units of 2^-20
--- (integers: exact sums), for an as-of pick weighted by activity.
+-- (integers: exact sums): a party owns the range [lo, lo + w) of its pool. A draw x in [0, total)
+-- picks the party whose range holds it, found by an equality join on x's bucket (the pool's range
+-- cut into about one bucket a party; a party is listed in every bucket its range meets) and a
+-- range test: no sort of the draws.
 create table pool_cum as
 with eligible as (
-  select 'CP' as channel_group, party_id, country_iso, activity from party_pool where n_cp > 0
+  select 'CP'::channel_6b as channel_group, party_id, country_iso, activity from party_pool where n_cp > 0
   union all
-  select 'CNP', party_id, country_iso, activity from party_pool where n_cnp > 0 and n_dev > 0
+  select 'CNP'::channel_6b, party_id, country_iso, activity from party_pool where n_cnp > 0 and n_dev > 0
 ), scaled as (select *, greatest(1, round(activity * 1048576e0))::BIGINT as w from eligible)
-select channel_group, country_iso, party_id,
-       sum(w) over (partition by channel_group, country_iso order by party_id rows between unbounded preceding and current row) - w as cum_lo,
-       sum(w) over (partition by channel_group order by country_iso, party_id rows between unbounded preceding and current row) - w as gcum_lo
+select channel_group, country_iso, party_id, w,
+       sum(w) over (partition by channel_group, country_iso order by party_id rows between unbounded preceding and current row)::BIGINT - w as cum_lo,
+       sum(w) over (partition by channel_group order by country_iso, party_id rows between unbounded preceding and current row)::BIGINT - w as gcum_lo
 from scaled;
 create table pool_total as
-select channel_group, country_iso, max(cum_lo) + 1 as total from pool_cum group by all;
+select p.channel_group, k.cno, max(p.cum_lo + p.w) as total, greatest(1, max(p.cum_lo + p.w) // count(*)) as width
+from pool_cum p join country_no k using (country_iso) group by all;
 create table pool_gtotal as
-select channel_group, max(gcum_lo) + 1 as total from pool_cum group by all;
+select channel_group, max(gcum_lo + w) as total, greatest(1, max(gcum_lo + w) // count(*)) as width from pool_cum group by all;
+-- the home pools keyed by their country's number, the pools of every country by -1
+create table buckets as
+select p.channel_group, t.cno, p.party_id, p.cum_lo as lo, p.cum_lo + p.w as hi, unnest(range(p.cum_lo // t.width, (p.cum_lo + p.w - 1) // t.width + 1)) as b
+from pool_cum p join country_no k using (country_iso) join pool_total t on t.channel_group = p.channel_group and t.cno = k.cno
+union all
+select p.channel_group, -1::SMALLINT, p.party_id, p.gcum_lo, p.gcum_lo + p.w, unnest(range(p.gcum_lo // t.width, (p.gcum_lo + p.w - 1) // t.width + 1))
+from pool_cum p join pool_gtotal t using (channel_group);
+create table cards_at as
+select 'CP'::channel_6b as channel_group, party_id, ord, instrument_id, account_id from cards_cp
+union all select 'CNP'::channel_6b, party_id, ord_cnp, instrument_id, account_id from cards;
+create table ip_count as select device_id, count(*) as n_ip from device_ips group by all;
 
 -- step: attach
 set variable home_cp = ap('$.home_share.CP')::DOUBLE;
 set variable home_cnp = ap('$.home_share.CNP')::DOUBLE;
--- One party per session: from the merchant's country with home_share (when that pool has anyone),
--- else from every eligible party, weighted by activity; then a card of the party, and for card
--- not present a device of the party and an IP that device uses. A session is its last arrival's
--- row: its size is that arrival's position, its end that arrival's time, its country and start
--- its opener's.
-create table sessions as
-select c.session_id, (c.session_id >> 32) as first_merchant_id, c.channel_group, k.country_iso as merchant_country, c.pos_in as arrival_count, c.start_utc, c.ts_utc as end_utc
-from cut c join country_no k on k.cno = c.session_cno where c.last_in;
-create table session_draws as
-select s.*, prf2(getvariable('stream_key'), s.session_id, 7) as sk,
-       t.total IS NOT NULL AND u01(prf2(getvariable('stream_key'), s.session_id, 1)) < CASE s.channel_group WHEN 'CP' THEN getvariable('home_cp') ELSE getvariable('home_cnp') END as home
-from sessions s left join pool_total t on t.channel_group = s.channel_group and t.country_iso = s.merchant_country;
-create table session_home as
-select d.session_id, floor(u01(mix64(d.sk, 2)) * t.total)::BIGINT as x, d.channel_group, d.merchant_country
-from session_draws d join pool_total t on t.channel_group = d.channel_group and t.country_iso = d.merchant_country where d.home;
-create table session_away as
-select d.session_id, floor(u01(mix64(d.sk, 2)) * t.total)::BIGINT as x, d.channel_group
-from session_draws d join pool_gtotal t using (channel_group) where not d.home;
-create table session_party as
-select h.session_id, c.party_id from session_home h asof join pool_cum c
-  on c.channel_group = h.channel_group and c.country_iso = h.merchant_country and h.x >= c.cum_lo
-union all
-select a.session_id, c.party_id from session_away a asof join pool_cum c
-  on c.channel_group = a.channel_group and a.x >= c.gcum_lo;
-create table session_entities as
-with p as (
-  select d.session_id, d.channel_group, d.sk, s.party_id, q.n_cp, q.n_cnp, q.n_dev
-  from session_draws d join session_party s using (session_id) join party_pool q using (party_id)
+-- One party per session: from the session's country (the opener's outlet or merchant country) with
+-- home_share (when that pool has anyone), else from every eligible party, weighted by activity;
+-- then a card of the party, and for card not present a device of the party and an IP that device
+-- uses. Every draw is keyed by the session id, so each arrival of a session computes the same
+-- entities (no join of sessions back onto their arrivals). A session's row is its last arrival's:
+-- its size is that arrival's position, its end that arrival's time.
+create table attached as
+with d as (
+  select c.*, prf2(getvariable('stream_key'), c.session_id, 7) as sk from cut c
+), h as (
+  select d.*, t.total IS NOT NULL AND u01(mix64(d.sk, 1)) < CASE d.channel_group WHEN 'CP' THEN getvariable('home_cp') ELSE getvariable('home_cnp') END as home,
+         t.total as home_total, t.width as home_width, g.total as away_total, g.width as away_width
+  from d left join pool_total t on t.channel_group = d.channel_group and t.cno = d.session_cno join pool_gtotal g on g.channel_group = d.channel_group
+), x as (
+  select h.* exclude (home_total, home_width, away_total, away_width),
+         floor(u01(mix64(h.sk, 2)) * CASE WHEN h.home THEN h.home_total ELSE h.away_total END)::BIGINT as x,
+         CASE WHEN h.home THEN h.home_width ELSE h.away_width END as width
+  from h
+), p as (
+  select x.* exclude (x, width), b.party_id
+  from x join buckets b on b.channel_group = x.channel_group and b.cno = CASE WHEN x.home THEN x.session_cno ELSE -1 END
+                        and b.b = x.x // x.width and x.x >= b.lo and x.x < b.hi
 ), c as (
-  select p.*, floor(u01(mix64(p.sk, 3)) * CASE p.channel_group WHEN 'CP' THEN p.n_cp ELSE p.n_cnp END)::BIGINT as card_ord,
-         CASE WHEN p.channel_group = 'CNP' THEN floor(u01(mix64(p.sk, 4)) * p.n_dev)::BIGINT END as dev_ord
-  from p
-), cp as (
-  select c.session_id, c.party_id, k.instrument_id, k.account_id, NULL::UBIGINT as device_id, c.sk
-  from c join cards_cp k on k.party_id = c.party_id and k.ord = c.card_ord where c.channel_group = 'CP'
-), cnp as (
-  select c.session_id, c.party_id, k.instrument_id, k.account_id, d.device_id, c.sk
-  from c join cards k on k.party_id = c.party_id and k.ord_cnp = c.card_ord
-         join party_devices d on d.party_id = c.party_id and d.ord = c.dev_ord
-  where c.channel_group = 'CNP'
-), ipn as (select device_id, count(*) as n_ip from device_ips group by all)
-select e.session_id, e.party_id, e.instrument_id, e.account_id, e.device_id, i.ip_id
-from (select * from cp union all select * from cnp) e
-left join ipn n on n.device_id = e.device_id
+  select p.*, floor(u01(mix64(p.sk, 3)) * CASE p.channel_group WHEN 'CP' THEN q.n_cp ELSE q.n_cnp END)::BIGINT as card_ord,
+         CASE WHEN p.channel_group = 'CNP' THEN floor(u01(mix64(p.sk, 4)) * q.n_dev)::BIGINT END as dev_ord
+  from p join party_pool q using (party_id)
+), e as (
+  select c.* exclude (card_ord, dev_ord, home, session_cno), k.instrument_id, k.account_id, d.device_id
+  from c join cards_at k on k.channel_group = c.channel_group and k.party_id = c.party_id and k.ord = c.card_ord
+  left join party_devices d on d.party_id = c.party_id and d.ord = c.dev_ord
+)
+select e.* exclude (sk), i.ip_id
+from e left join ip_count n on n.device_id = e.device_id
 left join device_ips i on i.device_id = e.device_id and i.ord = floor(u01(mix64(e.sk, 5)) * n.n_ip)::BIGINT;
-create table s1_session_index_6B as
-select s.session_id, s.first_merchant_id, s.channel_group, e.party_id, e.account_id, e.instrument_id, e.device_id, e.ip_id,
-       s.arrival_count::INTEGER as arrival_count, s.start_utc, s.end_utc
-from sessions s join session_entities e using (session_id);
-create table s1_arrival_entities_6B as
-select c.flow_id, c.flow_id >> 32 as merchant_id, (c.flow_id & 4294967295::UBIGINT)::BIGINT as arrival_seq, c.ts_utc, c.ts_utc + to_minutes(c.local_offset) as ts_local,
-       c.tzid, c.channel_group, CASE WHEN c.channel_group = 'CP' THEN c.place_id END as site_id, CASE WHEN c.channel_group = 'CNP' THEN c.place_id END as edge_id,
-       c.session_id, e.party_id, e.account_id, e.instrument_id, e.device_id, e.ip_id
-from cut c join session_entities e using (session_id);
+drop view cut; drop table numbered; drop table chunk_openers; drop table narrow;
+-- the published tables are views over the attached arrivals (computed as each file is written)
+create view s1_session_index_6B as
+select session_id, (session_id >> 32) as first_merchant_id, channel_group::VARCHAR as channel_group, party_id, account_id, instrument_id, device_id, ip_id,
+       pos_in::INTEGER as arrival_count, start_utc, ts_utc as end_utc
+from attached where last_in;
+create view s1_arrival_entities_6B as
+select flow_id, flow_id >> 32 as merchant_id, (flow_id & 4294967295::UBIGINT)::BIGINT as arrival_seq, ts_utc, ts_utc + to_minutes(local_offset) as ts_local,
+       tzid::VARCHAR as tzid, channel_group::VARCHAR as channel_group, CASE WHEN channel_group = 'CP' THEN place_id END as site_id, CASE WHEN channel_group = 'CNP' THEN place_id END as edge_id,
+       session_id, party_id, account_id, instrument_id, device_id, ip_id
+from attached;

@@ -11,26 +11,29 @@ create macro fpd(path) as (getvariable('flow_policy')->>path)::DOUBLE;
 -- a lognormal delay (seconds) of policy entry d from uniform u, within [min, cap]
 create macro delay_s(d, u) as least(coalesce(fpd('$.' || d || '.cap'), 1e12), greatest(coalesce(fpd('$.' || d || '.min'), 0e0),
   fpd('$.' || d || '.median') * pexp(fpd('$.' || d || '.sigma') * norm_inv(u))));
+-- (a policy value looked up by a path built per row costs a JSON parse a row: the class's values
+-- are read once a merchant here, the others by constant paths)
 create table merchant_money as
 select m.merchant_id, m.mcc::VARCHAR as mcc, m.demand_class, k.currency, x.minor_exponent, x.units_per_usd,
        pow(10e0, round(log10(x.units_per_usd))) as price_unit,
+       fpd('$.amounts.' || m.demand_class || '.point_share') as point_share, fpd('$.amounts.' || m.demand_class || '.median') as class_median,
+       fpd('$.amounts.' || m.demand_class || '.sigma') as class_sigma, fpd('$.refund_rate.' || m.demand_class) as refund_rate,
        CASE WHEN x.currency IS NULL THEN error('6B.S2: currency ' || k.currency || ' of country ' || m.legal_country_iso || ' is not in config/reference/currencies.csv') END as guard
 from merchants_1A m join countries_1A k on k.country_iso = m.legal_country_iso
 left join currencies_6B x using (currency);
 create table points as select unnest((fp('$.price_points'))::DOUBLE[]) as point, generate_subscripts((fp('$.price_points'))::DOUBLE[], 1) - 1 as idx;
 create view flows0 as
-select e.*, m.mcc, m.demand_class, m.currency, m.minor_exponent, m.units_per_usd, m.price_unit, i.instrument_type,
+select e.*, m.mcc, m.demand_class, m.currency, m.minor_exponent, m.units_per_usd, m.price_unit, m.point_share, m.class_median, m.class_sigma, m.refund_rate, i.instrument_type,
        mix64(getvariable('stream_key'), e.flow_id) as fk
 from s1_arrival_entities_6B e join merchant_money m using (merchant_id) join s3_instrument_base_6A i using (instrument_id);
 create table flows1 as
 with u as (
-  select f.*, u01(mix64(fk, 1)) < fpd('$.amounts.' || demand_class || '.point_share') as at_point,
+  select f.*, u01(mix64(fk, 1)) < point_share as at_point,
          floor(u01(mix64(fk, 2)) * (select count(*) from points))::BIGINT as point_idx,
-         least(fpd('$.max_amount_usd'), greatest(fpd('$.min_amount_usd'),
-           fpd('$.amounts.' || demand_class || '.median') * pexp(fpd('$.amounts.' || demand_class || '.sigma') * norm_inv(u01(mix64(fk, 3)))))) as usd
+         least(fpd('$.max_amount_usd'), greatest(fpd('$.min_amount_usd'), class_median * pexp(class_sigma * norm_inv(u01(mix64(fk, 3)))))) as usd
   from flows0 f
 )
-select u.* exclude (point_idx),
+select u.* exclude (point_idx, point_share, class_median, class_sigma),
        greatest(1, CASE WHEN at_point THEN round(p.point * price_unit * pow(10e0, minor_exponent)) - CASE WHEN minor_exponent >= 2 THEN 1 ELSE 0 END
                         ELSE round(usd * units_per_usd * pow(10e0, minor_exponent)) END)::BIGINT as amount_minor
 from u join points p on p.idx = u.point_idx;
@@ -43,14 +46,15 @@ from u join points p on p.idx = u.point_idx;
 create view outcome as
 select f.flow_id, f.ts_utc, f.amount_minor,
        f.ts_utc + to_microseconds(round(delay_s('latency', u01(mix64(f.fk, 10))) * 1e6)::BIGINT) as t_resp1,
-       u01(mix64(f.fk, 11)) < fpd('$.decline_probability.' || f.channel_group) as declined1,
+       u01(mix64(f.fk, 11)) < CASE f.channel_group WHEN 'CP' THEN fpd('$.decline_probability.CP') ELSE fpd('$.decline_probability.CNP') END as declined1,
        u01(mix64(f.fk, 12)) < fpd('$.retry_probability') as retry_draw,
        delay_s('retry_delay', u01(mix64(f.fk, 13))) as retry_s,
        delay_s('latency', u01(mix64(f.fk, 14))) as latency2_s,
        u01(mix64(f.fk, 15)) < fpd('$.retry_approval_probability') as retry_ok,
-       u01(mix64(f.fk, 16)) < fpd('$.clearing_share.' || f.instrument_type) as clears,
+       u01(mix64(f.fk, 16)) < CASE f.instrument_type WHEN 'CREDIT_CARD' THEN fpd('$.clearing_share.CREDIT_CARD') WHEN 'DEBIT_CARD' THEN fpd('$.clearing_share.DEBIT_CARD')
+                                   WHEN 'VIRTUAL_CARD' THEN fpd('$.clearing_share.VIRTUAL_CARD') END as clears,
        delay_s('clearing_delay', u01(mix64(f.fk, 17))) as clearing_s,
-       u01(mix64(f.fk, 18)) < fpd('$.refund_rate.' || f.demand_class) as refunds,
+       u01(mix64(f.fk, 18)) < f.refund_rate as refunds,
        delay_s('refund_delay', u01(mix64(f.fk, 19))) as refund_s
 from flows1 f;
 create view outcome2 as

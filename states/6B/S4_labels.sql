@@ -23,18 +23,27 @@ from m left join rules r using (rule_index);
 -- the merchant class's shift; LEGIT flows are false positives by the same law. An undetected flow
 -- is disputed, a dispute goes to chargeback and is written off, with the truth label's rates.
 create macro logit(p) as pln(p / (1e0 - p));
+-- (the policy's values per label, subtype and class are read once into small tables: a path
+-- built per row would cost a JSON parse a row)
+create table label_rates as
+select label as truth_label, subtype as truth_subtype, logit(lpd('$.detection.by_subtype.' || subtype)) as base_logit,
+       lpd('$.dispute.' || label) as dispute, lpd('$.chargeback.' || label) as chargeback, lpd('$.written_off.' || label) as written_off
+from (select distinct label, subtype from rules);
+create table class_shift as
+select distinct demand_class, coalesce(lpd('$.detection.class_shift.' || demand_class), 0e0) as shift from flow_type;
 create table scored as
 select f.flow_id, f.instrument_id, f.ts_utc, t.truth_label, t.truth_subtype, t.is_fraud_truth,
        f.amount_minor / pow(10e0, x.minor_exponent) / x.units_per_usd as amount_usd,
        mix64(getvariable('stream_key'), f.flow_id) as bk,
-       logit(lpd('$.detection.by_subtype.' || t.truth_subtype)) + lpd('$.detection.amount_slope') * pln(greatest(f.amount_minor / pow(10e0, x.minor_exponent) / x.units_per_usd, 0.01) / 50e0)
-         + coalesce(lpd('$.detection.class_shift.' || f.demand_class), 0e0) as detect_logit
-from flow_type f join s4_flow_truth_labels_6B t using (flow_id) join currencies_6B x using (currency);
+       r.base_logit + lpd('$.detection.amount_slope') * pln(greatest(f.amount_minor / pow(10e0, x.minor_exponent) / x.units_per_usd, 0.01) / 50e0) + k.shift as detect_logit,
+       r.dispute, r.chargeback, r.written_off
+from flow_type f join s4_flow_truth_labels_6B t using (flow_id) join currencies_6B x using (currency)
+left join label_rates r using (truth_label, truth_subtype) left join class_shift k on k.demand_class IS NOT DISTINCT FROM f.demand_class;
 create table decided as
-select *, u01(mix64(bk, 1)) < 1e0 / (1e0 + pexp(-detect_logit)) as detected,
-       u01(mix64(bk, 2)) < lpd('$.dispute.' || truth_label) as dispute_draw,
-       u01(mix64(bk, 3)) < lpd('$.chargeback.' || truth_label) as chargeback_draw,
-       u01(mix64(bk, 4)) < lpd('$.written_off.' || truth_label) as written_off_draw
+select * exclude (dispute, chargeback, written_off), u01(mix64(bk, 1)) < 1e0 / (1e0 + pexp(-detect_logit)) as detected,
+       u01(mix64(bk, 2)) < dispute as dispute_draw,
+       u01(mix64(bk, 3)) < chargeback as chargeback_draw,
+       u01(mix64(bk, 4)) < written_off as written_off_draw
 from scored;
 create table bank as
 select *, not detected and dispute_draw as disputed, not detected and dispute_draw and chargeback_draw as chargeback,
