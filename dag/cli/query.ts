@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DagError } from '../project/diagnostics.js';
-import { createDatasetViews, publishedDatasets } from '../store/datasets.js';
+import { createDatasetViews, createDeclaredViews, publishedDatasets } from '../store/datasets.js';
 import { resolveRun, runsDirOf } from '../store/runs.js';
 import { globalOptions, openProject, out, printJson, table } from './context.js';
 
@@ -21,11 +21,12 @@ export function registerQuery(program: Command): void {
       try {
         const byDataset = publishedDatasets(run.dir);
         await createDatasetViews(con, byDataset);
+        const views = await createDeclaredViews(con, cp, byDataset);
         let result;
         try {
           result = await con.runAndReadAll(sql);
         } catch (e) {
-          throw new DagError([{ code: 'query', file: '(command line)', message: `${(e as Error).message}`, fix: `datasets of this run: ${[...byDataset.keys()].sort().join(', ')}` }]);
+          throw new DagError([{ code: 'query', file: '(command line)', message: `${(e as Error).message}`, fix: `datasets of this run: ${[...byDataset.keys()].sort().join(', ')}${views.length ? `; views: ${views.sort().join(', ')}` : ''}` }]);
         }
         const rows = result.getRowObjectsJson() as Record<string, unknown>[];
         if (opts.json) return printJson(rows);

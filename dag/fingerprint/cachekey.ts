@@ -1,4 +1,5 @@
 import type { CompiledProject, StateNode } from '../graph/compile.js';
+import type { ManifestData } from '../project/schema.js';
 import { canonicalJson, sha256Hex, type Sha256Hex } from './canonical.js';
 import type { Lineage } from './lineage.js';
 
@@ -77,7 +78,7 @@ export class KeyParts {
     const files: Record<string, Sha256Hex> = {};
     if (t.includes('files')) for (const f of state.fileInputs) files[f.file] = this.fileDigest(f.file);
     return {
-      manifest: sha256Hex(canonicalJson(state.manifest.data)),
+      manifest: sha256Hex(canonicalJson(madeBy(state.manifest.data))),
       kernel: t.includes('kernel') ? this.kernelDigest(state) : null,
       prelude: t.includes('kernel') ? this.prelude : null,
       contracts,
@@ -93,4 +94,10 @@ export class KeyParts {
   private contractDigest(file: string): Sha256Hex {
     return this.lineage.digests.get(file) ?? sha256Hex(canonicalJson(this.cp.project.contracts.source(file)?.data ?? null));
   }
+}
+
+/** What of a manifest makes its outputs: all of it but the views `dag query` defines over them. */
+function madeBy(data: ManifestData): Omit<ManifestData, 'views'> {
+  const { views: _views, ...rest } = data;
+  return rest;
 }

@@ -23,6 +23,8 @@ export interface StateNode {
   requiresPass: string[];
   rerun: { scope: 'downstream' | 'self'; triggers: Trigger[] };
   budgetSeconds?: number;
+  /** Views `dag query` defines over a run that published this state's outputs. */
+  views: { name: string; description?: string; sql: string }[];
 }
 
 export interface EdgeAttrs {
@@ -61,6 +63,7 @@ export function segmentOf(stateId: string): string {
 export function compileProject(project: Project, diags: Diagnostics): CompiledProject {
   const states = new Map<string, StateNode>();
   const producers = new Map<string, string>();
+  const viewOwners = new Map<string, string>();
   const gates = new Map<string, string>();
   const outputPathOwner = new Map<string, string>();
   const duplicateOutputs = new Set<string>();
@@ -97,6 +100,7 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
       requiresPass: d.requires_pass,
       rerun: d.rerun,
       budgetSeconds: d.budget_seconds,
+      views: d.views,
     };
     states.set(d.id, node);
 
@@ -116,6 +120,12 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
       node.fileInputs.push({ ...input, as });
       if (!isFile(root, input.file)) diags.add({ code: 'missing-file', ...at(['inputs', i, 'file']), message: `input file does not exist: ${input.file}` });
       if (input.schema) refProblems(contracts, input.schema, at(['inputs', i, 'schema'])).forEach((p) => diags.add(p));
+    });
+
+    d.views.forEach((v, i) => {
+      const owner = viewOwners.get(v.name);
+      if (owner) diags.add({ code: 'duplicate-view', ...at(['views', i, 'name']), message: `view '${v.name}' is also declared by ${owner}`, fix: 'each view name is declared once in the project' });
+      else viewOwners.set(v.name, d.id);
     });
 
     const allowed = placeholdersByScope[d.scope];
@@ -164,6 +174,12 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
     }
   }
 
+  for (const node of states.values()) {
+    node.views.forEach((v, i) => {
+      const producer = producers.get(v.name);
+      if (producer) diags.add({ code: 'view-shadows-dataset', file: node.manifest.file, line: node.manifest.source.lineOf(['views', i, 'name']), pointer: `/views/${i}/name`, message: `view '${v.name}' has the name of a dataset ${producer} writes`, fix: 'give the view a name of its own' });
+    });
+  }
   const graph: StateGraph = new DirectedGraph();
   for (const [id, node] of states) graph.addNode(id, { state: node });
   const link = (from: string, to: string, dataset?: string, gate?: string) => {

@@ -38,6 +38,13 @@ const output = z
     }
   });
 
+/** A view `dag query` defines over a run's datasets (for example a base table with an overlay in place). */
+const queryView = z.strictObject({
+  name: datasetId,
+  description: z.string().optional(),
+  sql: z.string().min(1),
+});
+
 export const manifestSchema = z.strictObject({
   id: stateId,
   title: z.string().optional(),
@@ -54,6 +61,7 @@ export const manifestSchema = z.strictObject({
     })
     .default({ scope: 'downstream', triggers: [...triggerKinds] }),
   budget_seconds: z.number().positive().optional(),
+  views: z.array(queryView).default([]),
 });
 export type ManifestData = z.infer<typeof manifestSchema>;
 export type DatasetInput = z.infer<typeof datasetInput>;

@@ -2,6 +2,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { join } from 'node:path';
 import { ident, sqlString } from '../contracts/tablecheck.js';
+import type { CompiledProject } from '../graph/compile.js';
+import { DagError } from '../project/diagnostics.js';
 import { latestOutcomes, readLedger } from './runs.js';
 import { isPublished } from './verify.js';
 
@@ -24,4 +26,24 @@ export async function createDatasetViews(con: DuckDBConnection, datasets: Map<st
     const reader = files[0]!.endsWith('.parquet') ? `read_parquet(${list}, hive_partitioning = false)` : files[0]!.endsWith('.jsonl') ? `read_json(${list}, format = 'newline_delimited')` : `read_json(${list})`;
     await con.run(`CREATE VIEW ${schema ? `${ident(schema)}.` : ''}${ident(ds)} AS SELECT * FROM ${reader}`);
   }
+}
+
+/**
+ * The views the project's manifests declare (`views:`), over a run that published every output of
+ * the declaring state; a view whose SQL fails names its manifest and the error.
+ */
+export async function createDeclaredViews(con: DuckDBConnection, cp: CompiledProject, datasets: Map<string, string[]>): Promise<string[]> {
+  const made: string[] = [];
+  for (const node of cp.states.values()) {
+    if (node.views.length === 0 || !node.outputs.every((o) => datasets.has(o.dataset))) continue;
+    for (const [i, v] of node.views.entries()) {
+      try {
+        await con.run(`CREATE VIEW ${ident(v.name)} AS ${v.sql}`);
+        made.push(v.name);
+      } catch (e) {
+        throw new DagError([{ code: 'view', file: node.manifest.file, line: node.manifest.source.lineOf(['views', i, 'sql']), pointer: `/views/${i}/sql`, message: `view '${v.name}' of ${node.id} does not build over this run: ${(e as Error).message.split('\n')[0]}` }]);
+      }
+    }
+  }
+  return made;
 }

@@ -1,5 +1,5 @@
 /**
- * 6B.S3 — the fraud overlay. Campaigns (config/6B/campaign_policy.yaml) in priority order: each
+ * 6B.S3 — the fraud overlay (the flows campaigns took and their events; the rest is S2's). Campaigns (config/6B/campaign_policy.yaml) in priority order: each
  * campaign day takes round(rate x that day's flows) of the day's eligible flows (its filter, over
  * the flow and its entities' 6A roles, and not taken by an earlier campaign), the top k by a PRF
  * rank, so a target is met exactly whenever enough flows are eligible (a shortfall is counted, never
@@ -59,8 +59,8 @@ export default async function run(ctx: Ctx): Promise<void> {
     await con.run(`create table horizon as
       select horizon_start_utc, (n_buckets * bucket_seconds / 86400)::INTEGER as horizon_days
       from scenario_manifest_5A where scenario_id = getvariable('scenario_id')`);
-    await con.run(`create table fx as
-      select f.flow_id, f.account_id, f.channel_group as channel, f.demand_class, f.mcc,
+    await con.run(`create view fx as
+      select f.flow_id, f.account_id, f.merchant_id, f.ts_utc, f.channel_group as channel, f.demand_class, f.mcc,
              f.amount_minor / pow(10e0, c.minor_exponent) / c.units_per_usd as amount_usd,
              hour(f.ts_local)::INTEGER as local_hour,
              date_diff('day', h.horizon_start_utc, f.ts_utc)::INTEGER as day_index, h.horizon_days,
@@ -77,7 +77,14 @@ export default async function run(ctx: Ctx): Promise<void> {
       left join s5_party_roles_6A pr on pr.entity_id = f.party_id
       left join s5_account_roles_6A ar on ar.entity_id = f.account_id
       left join s5_merchant_roles_6A mr on mr.entity_id = f.merchant_id`);
-    await con.run(`create table day_flows as select day_index, count(*) as n from fx group by all`);
+    await con.run(`create table day_flows as
+      select date_diff('day', h.horizon_start_utc, f.ts_utc)::INTEGER as day_index, count(*) as n from s2_flow_anchor_baseline_6B f cross join horizon h group by all`);
+    // One pass over every flow and its entities: the flows some campaign's filter takes, with a bit
+    // per campaign (each campaign then reads these, not the hundred million flows).
+    const bits = filters.map((f, i) => `CASE WHEN (${f}) THEN ${2 ** i} ELSE 0 END`).join(' + ');
+    if (campaigns.length > 52) throw new Error(`config/6B/campaign_policy.yaml: ${campaigns.length} campaigns, at most 52`);
+    await con.run(`create table candidates as
+      select flow_id, account_id, merchant_id, ts_utc, day_index, mask from (select fx.*, (${bits || '0'})::BIGINT as mask from fx) where mask <> 0`);
     await con.run(`create table picks (flow_id UBIGINT, campaign_id UBIGINT)`);
     await con.run(`create table catalogue (campaign_id UBIGINT, campaign_key VARCHAR, campaign_type VARCHAR, priority INTEGER, rate DOUBLE,
       active_days INTEGER, eligible_flows BIGINT, target_flows BIGINT, realised_flows BIGINT, shortfall_flows BIGINT)`);
@@ -88,8 +95,8 @@ export default async function run(ctx: Ctx): Promise<void> {
       const cid = i + 1;
       const ck = `prf2(getvariable('stream_key'), ${cid}::UBIGINT, key_of(${sql(c.id)}))`;
       await con.run(`create or replace table elig as
-        select fx.flow_id, fx.day_index from fx, horizon h
-        where (${filters[i]})
+        select fx.flow_id, fx.day_index from candidates fx, horizon h
+        where (fx.mask & ${2 ** i}) <> 0
           and fx.day_index >= floor(${c.active.from} * h.horizon_days) and fx.day_index < ceil(${c.active.to} * h.horizon_days)
           and fx.flow_id not in (select flow_id from picks)`);
       await con.run(`create or replace table targets as
@@ -136,9 +143,9 @@ export default async function run(ctx: Ctx): Promise<void> {
       if (n === 0) throw new Error(`config/6B/campaign_policy.yaml: campaign ${campaigns[i]!.id}: victims.where matches no card of 6A`);
       await con.run(`insert into reattached
         with b as (
-          select k.flow_id, f.day_index,
-                 (row_number() over (partition by f.day_index order by s.merchant_id, s.ts_utc, k.flow_id) - 1) // ${v.burst} as burst
-          from picks k join fx f using (flow_id) join s2_flow_anchor_baseline_6B s using (flow_id) where k.campaign_id = ${cid}
+          select k.flow_id, s.day_index,
+                 (row_number() over (partition by s.day_index order by s.merchant_id, s.ts_utc, k.flow_id) - 1) // ${v.burst} as burst
+          from picks k join candidates s using (flow_id) where k.campaign_id = ${cid}
         )
         , pool as (
           select d.day_index, ${v.afterTakeover ? `(select count(*) from victim_cards c where c.campaign_id = ${cid} and c.takeover_day <= d.day_index)` : String(n)} as n
@@ -183,19 +190,20 @@ export default async function run(ctx: Ctx): Promise<void> {
                   THEN (select ip_id from attack_ips a where a.ord = floor(u01(mix64(m.tk, 4)) * (select count(*) from attack_ips))::BIGINT)
                   ELSE ip_id END as ip_id
       from m`);
+    // The overlay: S3 publishes the flows a campaign took (as the tactic left them) and their
+    // events, keyed as in S2; every other flow and event is S2's, unchanged. 6B's world with fraud
+    // is S2's baseline with these rows in place of S2's (see the with_fraud_6B recipe in README).
     await con.run(`create table s3_flow_anchor_with_fraud_6B as
-      select f.* replace (coalesce(c.amount_minor, f.amount_minor) as amount_minor,
-                          coalesce(c.amount_minor, f.amount_minor) / pow(10e0, x.minor_exponent) as amount,
-                          CASE WHEN c.flow_id IS NULL THEN f.device_id ELSE c.device_id END as device_id,
-                          CASE WHEN c.flow_id IS NULL THEN f.ip_id ELSE c.ip_id END as ip_id,
+      select f.* replace (c.amount_minor as amount_minor, c.amount_minor / pow(10e0, x.minor_exponent) as amount,
+                          c.device_id as device_id, c.ip_id as ip_id,
                           coalesce(r.party_id, f.party_id) as party_id, coalesce(r.account_id, f.account_id) as account_id,
                           coalesce(r.instrument_id, f.instrument_id) as instrument_id),
-             c.campaign_id, c.flow_id IS NOT NULL as fraud_flag
-      from s2_flow_anchor_baseline_6B f join currencies_6B x using (currency) left join changed c using (flow_id) left join reattached r using (flow_id)`);
+             c.campaign_id, true as fraud_flag
+      from s2_flow_anchor_baseline_6B f join changed c using (flow_id) join currencies_6B x using (currency) left join reattached r using (flow_id)`);
     // events take their flow's amount and campaign: one source, joined
     await con.run(`create table s3_event_stream_with_fraud_6B as
-      select e.* replace (coalesce(c.amount_minor, e.amount_minor) as amount_minor), c.campaign_id
-      from s2_event_stream_baseline_6B e left join changed c using (flow_id)`);
+      select e.* replace (c.amount_minor as amount_minor), c.campaign_id
+      from s2_event_stream_baseline_6B e join changed c using (flow_id)`);
     await con.run(`create table s3_campaign_catalogue_6B as
       select campaign_id, campaign_key, campaign_type, priority, rate, active_days, coalesce(eligible_flows, 0) as eligible_flows,
              coalesce(target_flows, 0) as target_flows, realised_flows, coalesce(shortfall_flows, 0) as shortfall_flows from catalogue`);

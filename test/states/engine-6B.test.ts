@@ -68,10 +68,13 @@ describe('segment 6B on the dev world', () => {
     const [x] = await q(json.runId, `select
         (select count(*) from arrival_events_5B) arrivals, (select count(*) from s4_flow_truth_labels_6B) labelled,
         (select avg((truth_label <> 'LEGIT')::int) from s4_flow_truth_labels_6B) fraud_share,
-        (select count(*) from s3_flow_anchor_with_fraud_6B f join s4_flow_truth_labels_6B t using (flow_id) where (f.campaign_id is null) <> (t.truth_label = 'LEGIT')) label_without_campaign,
+        (select count(*) from s4_flow_truth_labels_6B t left join s3_flow_anchor_with_fraud_6B f using (flow_id) where (f.campaign_id is null) <> (t.truth_label = 'LEGIT')) label_without_campaign,
+        (select count(*) from s3_flow_anchor_with_fraud_6B) overlay_flows, (select sum(realised_flows) from s3_campaign_catalogue_6B) realised,
+        (select count(*) from s3_event_stream_with_fraud_6B) overlay_events,
+        (select count(*) from s2_event_stream_baseline_6B e semi join s3_flow_anchor_with_fraud_6B using (flow_id)) their_s2_events,
         (select count(*) from s3_flow_anchor_with_fraud_6B f join s5_account_roles_6A r on r.entity_id = f.account_id join s5_party_roles_6A pr on pr.entity_id = f.party_id join s5_merchant_roles_6A mr on mr.entity_id = f.merchant_id
            where f.fraud_flag and r.raw_role = 'clean' and pr.raw_role = 'clean' and mr.raw_role = 'clean') fraud_of_clean_entities,
-        (select count(distinct currency) from s3_flow_anchor_with_fraud_6B) currencies,
+        (select count(distinct currency) from s2_flow_anchor_baseline_6B) currencies,
         (select count(*) from s1_arrival_entities_6B where channel_group = 'CP' and (device_id is not null or ip_id is not null)) cp_with_device,
         (select count(*) from s4_case_timeline_6B where case_event_seq = 0 and case_event_type <> 'CASE_OPENED') bad_openings,
         (select count(*) from s4_flow_bank_view_6B) / (select count(distinct case_id) from s4_flow_bank_view_6B where case_id is not null) flows_per_case`);
@@ -79,6 +82,10 @@ describe('segment 6B on the dev world', () => {
     expect(Number(x!.fraud_share)).toBeGreaterThan(0.002);
     expect(Number(x!.fraud_share)).toBeLessThan(0.04);
     expect(Number(x!.label_without_campaign)).toBe(0);
+    // S3 publishes the overlay only: the flows campaigns took (a few per mille) and their events
+    expect(Number(x!.overlay_flows)).toBe(Number(x!.realised));
+    expect(Number(x!.overlay_flows)).toBeLessThan(Number(x!.labelled) * 0.04);
+    expect(Number(x!.overlay_events)).toBe(Number(x!.their_s2_events));
     expect(Number(x!.fraud_of_clean_entities)).toBe(0); // fraud comes from 6A's risky entities only
     expect(Number(x!.currencies)).toBeGreaterThan(10);
     expect(Number(x!.cp_with_device)).toBe(0);
