@@ -26,7 +26,7 @@ create view flows0 as
 select e.*, m.mcc, m.demand_class, m.currency, m.minor_exponent, m.units_per_usd, m.price_unit, m.point_share, m.class_median, m.class_sigma, m.refund_rate, i.instrument_type,
        mix64(getvariable('stream_key'), e.flow_id) as fk
 from s1_arrival_entities_6B e join merchant_money m using (merchant_id) join s3_instrument_base_6A i using (instrument_id);
-create table flows1 as
+create view flows1 as
 with u as (
   select f.*, u01(mix64(fk, 1)) < point_share as at_point,
          floor(u01(mix64(fk, 2)) * (select count(*) from points))::BIGINT as point_idx,
@@ -44,7 +44,7 @@ from u join points p on p.idx = u.point_idx;
 -- delay, approved with retry_approval_probability); an approved flow is cleared when its card's
 -- network is dual-message (clearing_share) and refunded with its class's refund rate.
 create view outcome as
-select f.flow_id, f.ts_utc, f.amount_minor,
+select f.*,
        f.ts_utc + to_microseconds(round(delay_s('latency', u01(mix64(f.fk, 10))) * 1e6)::BIGINT) as t_resp1,
        u01(mix64(f.fk, 11)) < CASE f.channel_group WHEN 'CP' THEN fpd('$.decline_probability.CP') ELSE fpd('$.decline_probability.CNP') END as declined1,
        u01(mix64(f.fk, 12)) < fpd('$.retry_probability') as retry_draw,
@@ -76,10 +76,11 @@ union all select flow_id, 2, 'AUTH_REQUEST', t_req2, amount_minor, NULL from o w
 union all select flow_id, 3, 'AUTH_RESPONSE', t_resp2, amount_minor, CASE WHEN retry_ok THEN 'APPROVED' ELSE 'DECLINED' END from o where retried
 union all select flow_id, after_auth, 'CLEARING', t_last + to_microseconds(round(clearing_s * 1e6)::BIGINT), amount_minor, NULL from o where cleared = 1
 union all select flow_id, after_auth + cleared, 'REFUND', t_last + to_microseconds(round(((CASE WHEN clears THEN clearing_s ELSE 0 END) + refund_s) * 1e6)::BIGINT), amount_minor, NULL from o where approved and refunds;
-create table s2_flow_anchor_baseline_6B as
-select f.flow_id, f.merchant_id, f.arrival_seq, f.session_id, f.ts_utc, f.ts_local, f.tzid, f.channel_group, f.mcc, f.demand_class,
-       f.party_id, f.account_id, f.instrument_id, f.device_id, f.ip_id, f.site_id, f.edge_id, f.currency, f.amount_minor,
-       f.amount_minor / pow(10e0, f.minor_exponent) as amount,
+-- (a view: each flow's row is read from its outcome, no join of the flows back)
+create view s2_flow_anchor_baseline_6B as
+select o.flow_id, o.merchant_id, o.arrival_seq, o.session_id, o.ts_utc, o.ts_local, o.tzid, o.channel_group, o.mcc, o.demand_class,
+       o.party_id, o.account_id, o.instrument_id, o.device_id, o.ip_id, o.site_id, o.edge_id, o.currency, o.amount_minor,
+       o.amount_minor / pow(10e0, o.minor_exponent) as amount,
        CASE WHEN o.approved THEN 'APPROVED' ELSE 'DECLINED' END as auth_result,
        (2 + CASE WHEN o.retried THEN 2 ELSE 0 END + CASE WHEN o.approved and o.clears THEN 1 ELSE 0 END + CASE WHEN o.approved and o.refunds THEN 1 ELSE 0 END)::INTEGER as n_events
-from flows1 f join outcome3 o using (flow_id);
+from outcome3 o;
