@@ -39,8 +39,8 @@ const cases: GateCase[] = [
     gate: 'T3_no_campaign_legit_share',
     why: "the prior's labeller: a large flow without campaign takes the first (FRAUD) rule",
     edit: (p) =>
-      p.edit(S4, '  select f.flow_id, min(r.rule_index) as rule_index',
-        '  select f.flow_id, CASE WHEN any_value(f.campaign_type) IS NULL AND any_value(f.amount_minor) > 1000000 THEN 1 ELSE min(r.rule_index) END as rule_index'),
+      p.edit(S4, 'left join rules r on r.rule_index = k.rule_index;',
+        'left join rules r on r.rule_index = CASE WHEN f.campaign_type IS NULL AND f.amount_minor > 1000000 THEN 1 ELSE k.rule_index END;'),
   },
   {
     gate: 'T5_bank_outcome_class_v',
@@ -154,9 +154,8 @@ const cases: GateCase[] = [
     gate: 'T22_rule_collisions',
     why: 'the rule join also matches the catch-all rule and the last match wins: every fraud flow labelled LEGIT',
     edit: (p) => {
-      p.edit(S4, '  select f.flow_id, min(r.rule_index) as rule_index', '  select f.flow_id, max(r.rule_index) as rule_index');
-      p.edit(S4, 'left join rules r on r.campaign_type IS NOT DISTINCT FROM f.campaign_type group by f.flow_id',
-        'left join rules r on r.campaign_type IS NOT DISTINCT FROM f.campaign_type OR r.campaign_type IS NULL group by f.flow_id');
+      p.edit(S4, 'select t.campaign_type, min(r.rule_index) as rule_index from t left join rules r on r.campaign_type IS NOT DISTINCT FROM t.campaign_type group by all;',
+        'select t.campaign_type, max(r.rule_index) as rule_index from t left join rules r on r.campaign_type IS NOT DISTINCT FROM t.campaign_type OR r.campaign_type IS NULL group by all;');
     },
   },
   {
