@@ -26,6 +26,13 @@ class KernelError extends Error {
   }
 }
 
+/** The remedy when a kernel's DuckDB ran out of spill room (its cap, or the disk). */
+function spillHint(message: string, job: KernelJob): string {
+  if (/max_temp_directory_size/i.test(message)) return ` (the spill cap: duckdb.max_temp_directory_size ${job.duckdb.max_temp_directory_size ?? ''} in dag.yaml; raise it, or duckdb.memory_limit, if the disk has room)`;
+  if (/No space left on device/i.test(message)) return ` (the disk under ${job.duckdb.temp_directory} is full: free space, point duckdb.temp_directory at a larger disk, or set duckdb.max_temp_directory_size so a kernel stops before the disk fills)`;
+  return '';
+}
+
 function send(msg: WorkerMessage): void {
   process.send?.(msg);
 }
@@ -40,6 +47,9 @@ async function runJob(job: KernelJob): Promise<KernelResult> {
     preserve_insertion_order: 'false',
   });
   const con = await instance.connect();
+  // (set here, not among the options above: given with temp_directory at creation, DuckDB 1.5 shows
+  // the cap but does not enforce it)
+  if (job.duckdb.max_temp_directory_size) await con.run(`SET max_temp_directory_size = ${sqlString(job.duckdb.max_temp_directory_size)}`);
   const steps: KernelResult['steps'] = [];
   let currentStep = 'setup';
   try {
@@ -60,7 +70,7 @@ async function runJob(job: KernelJob): Promise<KernelResult> {
             // DuckDB numbers lines within the statement: turn that into a line of the kernel file
             const rel = /LINE (\d+):/.exec(message);
             const at = rel ? stmt.line + Number(rel[1]) - 1 : stmt.line;
-            throw new KernelError({ message: `SQL error in step '${step.name}' at ${job.kernelFile.split('/').pop()}:${at}: ${message}`, step: step.name });
+            throw new KernelError({ message: `SQL error in step '${step.name}' at ${job.kernelFile.split('/').pop()}:${at}: ${message}${spillHint(message, job)}`, step: step.name });
           }
         }
         steps.push({ name: step.name, seconds: (performance.now() - t0) / 1000 });

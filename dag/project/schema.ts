@@ -91,6 +91,8 @@ export const projectSchema = z.strictObject({
       threads: z.number().int().positive().default(2),
       memory_limit: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/, 'a size like 4GB or 512MiB').default('4GB'),
       temp_directory: z.string().optional(),
+      // the most a kernel's DuckDB may spill (DuckDB's own default: 90 % of the free disk)
+      max_temp_directory_size: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/, 'a size like 40GB or 512MiB').optional(),
     })
     .default({ threads: 2, memory_limit: '4GB' }),
   publish: z

@@ -1,6 +1,7 @@
 // dag.yaml's duckdb.memory_limit and temp_directory reach the kernel's DuckDB; spills go to the
 // run's .tmp by default (removed with it), or to a folder of the attempt's own under a configured
-// temp_directory (removed after the attempt); insertion order is not preserved in kernels.
+// temp_directory (removed after the attempt); insertion order is not preserved in kernels; a
+// kernel that spills past duckdb.max_temp_directory_size fails naming the cap and the remedy.
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -49,5 +50,30 @@ describe('DuckDB settings in kernel processes', () => {
     expect(String(s.temp_directory).startsWith(base + '/')).toBe(true);
     expect(String(s.temp_directory)).toContain(runDir.split('/').pop()!);
     expect(readdirSync(base)).toEqual([]);
+  }, 60_000);
+
+  it('a kernel that spills past duckdb.max_temp_directory_size fails cleanly, naming the cap and the remedy; nothing is published', async () => {
+    const p = withSettingsState((y) => y.replace('memory_limit: 1GB', 'memory_limit: 100MB\n  max_temp_directory_size: 1MB'));
+    // 20 M rows of about 48 bytes: four times the memory limit, so DuckDB must spill
+    writeFileSync(join(p.root, 'states', 'sp', 'S9_settings.sql'),
+      "-- step: spill\ncreate table big as select range as x, md5(range::VARCHAR) as z from range(20000000);\n-- step: read\ncreate table settings_sp as select json_object('n', (select count(*) from big)) as doc;\n");
+    const r = await dag(p, ['run', 'sp.S9']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const said = r.stdout + r.stderr;
+    expect(said).toMatch(/step 'spill' at S9_settings\.sql:2/);
+    expect(said).toMatch(/This limit was set by the 'max_temp_directory_size' setting/);
+    expect(said).toMatch(/duckdb\.max_temp_directory_size 1MB in dag\.yaml; raise it/);
+    expect(said).not.toMatch(/\n\s+at /); // no stack trace
+    const runs = readdirSync(p.runsDir).filter((d) => !d.startsWith('.'));
+    for (const id of runs) expect(existsSync(join(p.runsDir, id, 'reports', 'sp', 'settings'))).toBe(false);
+  }, 60_000);
+
+  it('a malformed max_temp_directory_size is refused with exit 2, naming dag.yaml and the value', async () => {
+    const p = withSettingsState((y) => y.replace('memory_limit: 1GB', 'memory_limit: 1GB\n  max_temp_directory_size: lots'));
+    const r = await dag(p, ['validate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/dag\.yaml/);
+    expect(r.stderr).toMatch(/max_temp_directory_size/);
+    expect(r.stderr).toMatch(/a size like 40GB or 512MiB/);
   }, 60_000);
 });
