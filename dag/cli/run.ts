@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { validateDocumentInputs, validateTableInputs } from '../contracts/inputs.js';
+import { MAX_JOBS, MAX_SEED } from '../project/names.js';
 import { LABEL_PATTERN } from '../store/labels.js';
 import { ValidatedInputs } from '../store/validated.js';
 import type { ViewMode } from '../log/view.js';
@@ -8,9 +9,12 @@ import { lastTimings } from '../store/history.js';
 import { runsDirOf } from '../store/runs.js';
 import { globalOptions, openProject, out, printJson, stateIdOrFail, table } from './context.js';
 
-export const parseInteger = (name: string) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
-  return Number(v);
+/** A flag's non-negative integer within [min, max], the offending text quoted when it is not. */
+export const parseInteger = (name: string, min = 0, max = MAX_SEED) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got '${v}'`);
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got '${v}'`);
+  return n;
 };
 
 interface RunFlags {
@@ -44,7 +48,7 @@ export function registerRun(program: Command): void {
     .option('--no-promote', 'do not make a run whose gates all passed last-good')
     .option('--scenarios <list>', 'comma-separated scenario ids (default: dag.yaml defaults.scenarios)')
     .option('--profile <name>', 'read the alternates of a dag.yaml profile in place of the originals')
-    .option('--jobs <n>', 'states run at once (1 is the memory-safe choice)', parseInteger('--jobs'), 1)
+    .option('--jobs <n>', 'states run at once (1 is the memory-safe choice)', parseInteger('--jobs', 1, MAX_JOBS), 1)
     .option('--run-id <id>', 'use this run id (32 lowercase hex) instead of a random one')
     .option('--resume <run>', 'continue an interrupted or failed run: published states are kept after their digests verify')
     .option('--quiet', 'print only failures and the summary')
@@ -126,8 +130,8 @@ export function registerRun(program: Command): void {
 
 function parseSeeds(text: string): number[] {
   const seeds = text.split(',').map((x) => x.trim());
-  const bad = seeds.filter((x) => !/^\d+$/.test(x));
-  if (bad.length || seeds.length === 0) throw new DagError([{ code: 'bad-seeds', file: '(command line)', message: `--seeds takes comma-separated non-negative integers, got '${text}'` }]);
+  const bad = seeds.filter((x) => !/^\d+$/.test(x) || !Number.isSafeInteger(Number(x)));
+  if (bad.length || seeds.length === 0) throw new DagError([{ code: 'bad-seeds', file: '(command line)', message: `--seeds takes comma-separated integers from 0 to ${MAX_SEED}, got '${bad[0] ?? text}'` }]);
   const nums = seeds.map(Number);
   if (new Set(nums).size !== nums.length) throw new DagError([{ code: 'bad-seeds', file: '(command line)', message: `--seeds lists a seed twice: '${text}'` }]);
   return nums;

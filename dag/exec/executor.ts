@@ -17,7 +17,7 @@ import { linkOrCopy } from '../store/atomic.js';
 import { LabelStore } from '../store/labels.js';
 import { acquireLock } from '../store/lock.js';
 import { entryProblems } from '../store/verify.js';
-import { LedgerWriter, latestOutcomes, newRunId, readLedger, readReceipt, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type LedgerOutput, type RunReceipt } from '../store/runs.js';
+import { LedgerWriter, latestOutcomes, newRunId, readLedger, readReceipt, resolveRun, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type LedgerOutput, type RunReceipt } from '../store/runs.js';
 import type { EventBus, TaskAction } from './events.js';
 import type { JobOutput, KernelFailure, KernelJob, KernelResult } from './job.js';
 import { KernelPool, type KernelAnswer } from './pool.js';
@@ -582,7 +582,7 @@ export class Execution {
       kernelFile: posix.join(root, state.kernel),
       kernelKind: state.kernel.endsWith('.ts') ? 'ts' : 'sql',
       preludeFiles: cp.project.config.kernel_prelude.map((f) => posix.join(root, f)),
-      duckdb: { threads: d.threads, memory_limit: d.memory_limit, temp_directory: this.spillDir(task, runDir, tmp), ...(d.max_temp_directory_size ? { max_temp_directory_size: d.max_temp_directory_size } : {}) },
+      duckdb: { threads: d.threads, memory_limit: d.memory_limit, temp_directory: this.spillDir(task, runDir, tmp), ...(d.max_temp_directory_size ? { max_temp_directory_size: d.max_temp_directory_size } : {}), storage: state.manifest.data.duckdb?.storage ?? 'memory' },
       scratchDir: join(tmp, 'scratch'),
       variables,
       csvTables,
@@ -648,10 +648,9 @@ function stagedPath(tmp: string, task: Task, rel: string): string {
   return join(`${tmp}.out${i}`, rel.slice(folders[i]!.length + 1));
 }
 
-function priorRun(runsDir: string, id: string): { dir: string; receipt: RunReceipt } {
-  const dir = join(runsDir, id);
-  const receipt = readReceipt(dir);
-  if (!receipt) throw new DagError([{ code: 'unknown-run', file: dir, message: `--resume ${id}: no run with a receipt there` }]);
+/** The run `--resume` names, found only among the runs of runs/ (id, unique prefix or label), never a path. */
+function priorRun(runsDir: string, text: string): { dir: string; receipt: RunReceipt } {
+  const { id, dir, receipt } = resolveRun(runsDir, text);
   if (receipt.status === 'succeeded') throw new DagError([{ code: 'resume-done', file: join(dir, 'run_receipt.json'), message: `run ${id} already succeeded; nothing to resume` }], EXIT.refused);
   return { dir, receipt };
 }

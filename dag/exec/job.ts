@@ -6,7 +6,7 @@ export interface KernelJob {
   kernelFile: string;
   kernelKind: 'sql' | 'ts';
   preludeFiles: string[];
-  duckdb: { threads: number; memory_limit: string; temp_directory: string; max_temp_directory_size?: string };
+  duckdb: { threads: number; memory_limit: string; temp_directory: string; max_temp_directory_size?: string; storage?: 'memory' | 'disk' };
   /** Scratch folder for this attempt (transpiled TS kernel, etc.). */
   scratchDir: string;
   variables: { name: string; sqlType: 'JSON' | 'UBIGINT' | 'BIGINT' | 'VARCHAR'; value: string }[];

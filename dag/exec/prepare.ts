@@ -1,3 +1,4 @@
+import { checkScenarios, checkSeed } from '../project/names.js';
 import { KeyParts } from '../fingerprint/cachekey.js';
 import { changedPointers } from '../fingerprint/jsondiff.js';
 import { computeLineage, type Lineage } from '../fingerprint/lineage.js';
@@ -42,8 +43,8 @@ export function prepareRun(cp: CompiledProject, req: RunRequest): Prepared {
   const v = versions(cp.project.root, cp.project.config.version);
   const parts = new KeyParts(cp, lineage, { dag: v.dag, duckdb: v.duckdb });
   const cache = new CacheStore(runsDir);
-  const seed = req.seed ?? cp.project.config.defaults.seed;
-  const scenarios = req.scenarios ?? cp.project.config.defaults.scenarios;
+  const seed = checkSeed(req.seed ?? cp.project.config.defaults.seed);
+  const scenarios = req.scenarios !== undefined ? checkScenarios(req.scenarios) : cp.project.config.defaults.scenarios;
   const documents = new Map<string, string>();
   for (const [file, canonical] of lineage.documents) documents.set(lineage.digests.get(file)!, canonical);
   const view: CacheView = {

@@ -1,3 +1,5 @@
+import { DagError } from '../project/diagnostics.js';
+import { PATH_VALUE } from '../project/names.js';
 import type { CompiledProject, StateNode } from '../graph/compile.js';
 import { taskKey } from '../store/runs.js';
 
@@ -13,6 +15,8 @@ export function fillPath(template: string, vars: PathVars): string {
   return template.replace(/\{([a-z_]+)\}/g, (_m, name: string) => {
     const v = (vars as unknown as Record<string, unknown>)[name];
     if (v === undefined) throw new Error(`path ${template}: no value for {${name}}`);
+    // a value never climbs out of its folder, whatever let it through before
+    if (!PATH_VALUE.test(String(v))) throw new DagError([{ code: 'unsafe-path-value', file: '(command line)', message: `path ${template}: {${name}} would be '${String(v)}', which is not one safe folder name (letters, digits, . _ = -, not starting with . or -)` }]);
     return String(v);
   });
 }

@@ -38,7 +38,11 @@ function send(msg: WorkerMessage): void {
 }
 
 async function runJob(job: KernelJob): Promise<KernelResult> {
-  const instance = await DuckDBInstance.create(':memory:', {
+  // storage: disk keeps the kernel's tables in a database file of its own spill folder (DuckDB's
+  // compressed blocks), removed with that folder
+  const database = job.duckdb.storage === 'disk' ? join(job.duckdb.temp_directory, 'kernel.duckdb') : ':memory:';
+  if (database !== ':memory:') mkdirSync(job.duckdb.temp_directory, { recursive: true });
+  const instance = await DuckDBInstance.create(database, {
     threads: String(job.duckdb.threads),
     memory_limit: job.duckdb.memory_limit,
     temp_directory: job.duckdb.temp_directory,

@@ -97,7 +97,7 @@ export class KeyParts {
 }
 
 /** What of a manifest makes its outputs: all of it but the views `dag query` defines over them. */
-function madeBy(data: ManifestData): Omit<ManifestData, 'views'> {
-  const { views: _views, ...rest } = data;
+function madeBy(data: ManifestData): Omit<ManifestData, 'views' | 'duckdb'> {
+  const { views: _views, duckdb: _duckdb, ...rest } = data;
   return rest;
 }

@@ -1,3 +1,4 @@
+import { DagError } from '../project/diagnostics.js';
 import { posix } from 'node:path';
 import type { CompiledProject } from '../graph/compile.js';
 import { canonicalJson, sha256Hex, type Sha256Hex } from './canonical.js';
@@ -24,7 +25,7 @@ export interface Lineage {
 export function profileResolver(cp: CompiledProject, profile: string | undefined): (file: string) => string {
   if (profile === undefined) return (f) => f;
   const map = cp.project.config.profiles[profile];
-  if (!map) throw new Error(`unknown profile '${profile}'`);
+  if (!map) throw new DagError([{ code: 'unknown-profile', file: 'dag.yaml', pointer: '/profiles', message: `no profile '${profile}' (known: ${Object.keys(cp.project.config.profiles).join(', ') || 'none'})`, fix: 'name a profile of dag.yaml' }]);
   return (f) => map[f] ?? f;
 }
 

@@ -1,3 +1,4 @@
+import { MAX_SEED, SCENARIO_ID } from './names.js';
 import { z } from 'zod';
 
 /** The file formats of ORCHESTRATOR.md §2-3, checked with zod: unknown keys are errors. */
@@ -62,6 +63,10 @@ export const manifestSchema = z.strictObject({
     .default({ scope: 'downstream', triggers: [...triggerKinds] }),
   budget_seconds: z.number().positive().optional(),
   views: z.array(queryView).default([]),
+  // where this state's DuckDB keeps its tables: memory (the default), or disk, a database file in its
+  // spill folder in DuckDB's compressed storage (some five times smaller than in memory: for a kernel
+  // whose tables outgrow memory_limit); the outputs are the same bytes either way
+  duckdb: z.strictObject({ storage: z.enum(['memory', 'disk']).default('memory') }).optional(),
 });
 export type ManifestData = z.infer<typeof manifestSchema>;
 export type DatasetInput = z.infer<typeof datasetInput>;
@@ -76,8 +81,8 @@ export const projectSchema = z.strictObject({
   runs_dir: relPath.default('runs'),
   defaults: z
     .strictObject({
-      seed: z.number().int().nonnegative().default(42),
-      scenarios: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).min(1).default(['baseline']),
+      seed: z.number().int().nonnegative().max(MAX_SEED).default(42),
+      scenarios: z.array(z.string().regex(SCENARIO_ID, 'a scenario id is a letter or digit followed by letters, digits, _ or - (at most 64)')).min(1).default(['baseline']),
     })
     .default({ seed: 42, scenarios: ['baseline'] }),
   retention: z

@@ -115,7 +115,7 @@ describe('dag run on the diamond', () => {
     expect(done.stderr).toContain(`run ${runId} already succeeded`);
     const unknown = await dag(p, ['run', '--resume', 'f'.repeat(32)]);
     expect(unknown.code, unknown.stderr).toBe(2);
-    expect(unknown.stderr).toContain('no run with a receipt');
+    expect(unknown.stderr).toContain(`no run '${'f'.repeat(32)}'`);
     expect(runIds(p)).toEqual([runId]);
   }, T);
 

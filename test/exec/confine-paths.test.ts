@@ -1,0 +1,89 @@
+// Issue 13, paths: every value that becomes a path segment is checked before anything touches the
+// disk, and RUN arguments resolve only among runs/ (id, unique prefix, label).
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO, runCli } from '../support/cli.js';
+import { STACK_LINE } from '../cli/runDag.js';
+
+function project(): { root: string; runs: string; victim: string } {
+  const base = mkdtempSync(join(tmpdir(), 'dag-confine-'));
+  const root = join(base, 'a', 'b', 'project');
+  mkdirSync(root, { recursive: true });
+  cpSync(join(REPO, 'test', 'fixtures', 'diamond'), root, { recursive: true, filter: (src) => !src.includes(`${join('diamond', 'runs')}`) });
+  cpSync(join(REPO, 'test', 'fixtures', 'variants', 'scenarios', 'states'), join(root, 'states'), { recursive: true });
+  // a folder outside the project that a hostile value would reach
+  const victim = join(base, 'victim');
+  mkdirSync(victim);
+  writeFileSync(join(victim, 'keep.txt'), 'mine');
+  return { root, runs: join(root, 'runs'), victim };
+}
+
+const dag = (p: { root: string; runs: string }, args: string[]) => runCli(['--root', p.root, ...args], { cwd: p.root, env: { DAG_RUNS_DIR: p.runs } });
+const runFolders = (runs: string) => (existsSync(runs) ? readdirSync(runs).filter((n) => /^[0-9a-f]{32}$/.test(n)) : []);
+
+describe('values that become paths', () => {
+  it('--scenarios with a climbing id is refused with exit 2 before a run folder exists; the folder outside is untouched', async () => {
+    const p = project();
+    for (const bad of ['../../../../victim', 'a/b', '.hidden', '..']) {
+      const r = await dag(p, ['run', '--scenarios', `baseline,${bad}`]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('[bad-scenario]');
+      expect(r.stderr).toContain(`'${bad}'`);
+      expect(r.stderr).not.toMatch(STACK_LINE);
+    }
+    expect(readdirSync(p.victim)).toEqual(['keep.txt']);
+    expect(runFolders(p.runs)).toEqual([]);
+    const plan = await dag(p, ['plan', '--scenarios', '../x']);
+    expect(plan.code).toBe(2);
+    expect(plan.stderr).toContain("'../x'");
+  }, 60_000);
+
+  it('--resume resolves only among runs/: a path is an unknown run, nothing is written outside', async () => {
+    const p = project();
+    const outside = join(p.victim, 'fake');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'run_receipt.json'), JSON.stringify({ run_id: 'fake', status: 'failed' }));
+    for (const bad of ['../../victim/fake', p.victim, '../../../etc']) {
+      const r = await dag(p, ['run', '--resume', bad]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('[unknown-run]');
+      expect(r.stderr).toContain(`'${bad}'`);
+    }
+    expect(readdirSync(outside)).toEqual(['run_receipt.json']);
+    expect(readdirSync(p.victim).sort()).toEqual(['fake', 'keep.txt']);
+  }, 60_000);
+
+  it('flags are checked against their ranges, quoting the value: --jobs 0, a seed past 2^53 - 1, an unknown profile in plan and run', async () => {
+    const p = project();
+    const jobs = await dag(p, ['run', '--jobs', '0']);
+    expect(jobs.code).toBe(2);
+    expect(jobs.stderr).toContain("--jobs must be an integer from 1 to 64, got '0'");
+    const seed = await dag(p, ['run', '--seed', '99999999999999999999999']);
+    expect(seed.code).toBe(2);
+    expect(seed.stderr).toContain("--seed must be an integer from 0 to 9007199254740991, got '99999999999999999999999'");
+    const seeds = await dag(p, ['run', '--seeds', '1,99999999999999999999999']);
+    expect(seeds.code).toBe(2);
+    expect(seeds.stderr).toContain("got '99999999999999999999999'");
+    for (const cmd of ['plan', 'run']) {
+      const r = await dag(p, [cmd, '--profile', 'bogus']);
+      expect(r.code, `${cmd}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain("no profile 'bogus'");
+      expect(r.stderr).not.toContain('internal error');
+    }
+    expect(runFolders(p.runs)).toEqual([]);
+  }, 60_000);
+
+  it('--resume takes a label or a unique prefix of a run in runs/ (the same resolver as every RUN argument)', async () => {
+    const p = project();
+    const first = await dag(p, ['run', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const runId = (JSON.parse(first.stdout) as { runId: string }).runId;
+    for (const text of [runId.slice(0, 8), 'last-good']) {
+      const r = await dag(p, ['run', '--resume', text]);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toContain(`run ${runId} already succeeded`);
+    }
+  }, 60_000);
+});
