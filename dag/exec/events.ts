@@ -15,8 +15,13 @@ export type Listener = (e: ExecEvent) => void;
 
 export class EventBus {
   private readonly listeners: Listener[] = [];
-  on(l: Listener): void {
+  /** Subscribes `l`; the function returned unsubscribes it. */
+  on(l: Listener): () => void {
     this.listeners.push(l);
+    return () => {
+      const i = this.listeners.indexOf(l);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
   emit(e: ExecEvent): void {
     for (const l of this.listeners) l(e);

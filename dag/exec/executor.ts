@@ -91,8 +91,11 @@ export class Execution {
     private readonly cp: CompiledProject,
     private readonly opts: RunOptions,
     private readonly bus: EventBus,
-  ) {
-    bus.on((e) => {
+  ) {}
+
+  /** This run's own warnings and failures (a --seeds matrix runs several executions on one bus). */
+  private listen(): () => void {
+    return this.bus.on((e) => {
       if (e.type === 'warning') this.warnings.push(e.message);
       if (e.type === 'task-end' && e.action === 'failed') this.failures.push({ task: e.task, error: e.error ?? e.reason });
     });
@@ -127,9 +130,11 @@ export class Execution {
     const warnings: string[] = [];
     const release = acquireLock(runDir, (stale) => warnings.push(`took over the stale lock of dead pid ${stale.pid} (since ${stale.since})`));
     this.ledger = new LedgerWriter(runDir);
+    const unlisten = this.listen();
     try {
       return await this.execute(prep, { runDir, runId, prior: prior?.receipt, warnings, t0 });
     } finally {
+      unlisten();
       this.pool.close();
       this.ledger.close();
       rmSync(join(runDir, TMP), { recursive: true, force: true });

@@ -169,7 +169,7 @@ describe('dag run --seeds and dag report --group', () => {
   it('--seeds with a non-integer or a repeated seed exits 2 before any run folder exists', { timeout: LIFECYCLE_TIMEOUT }, async () => {
     const before = runFolders(runs);
     expect(before).toHaveLength(3);
-    for (const [list, says] of [['1,x', 'non-negative integers'], ['1,1', 'lists a seed twice'], ['-3', 'non-negative integers'], ['', 'non-negative integers']] as const) {
+    for (const [list, says] of [['1,x', 'integers from 0 to 9007199254740991'], ['1,1', 'lists a seed twice'], ['-3', 'integers from 0 to 9007199254740991'], ['', 'integers from 0 to 9007199254740991']] as const) {
       const r = await dag(root, runs, ['run', '--seeds', list]);
       expect(r.code, `--seeds '${list}'`).toBe(2);
       expect(r.stderr, `--seeds '${list}'`).toContain(says);
@@ -177,4 +177,23 @@ describe('dag run --seeds and dag report --group', () => {
     }
     expect(runFolders(runs)).toEqual(before);
   });
+});
+
+describe('dag run --seeds: each run reports its own outcome', () => {
+  it("a seed's failure is listed in its own run's summary, never in another seed's (issue 13)", async () => {
+    const root = copyFixture();
+    const runs = tempDir('runs');
+    const kernel = join(root, 'states', 'fx', 'S4_summary.sql');
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    writeFileSync(kernel, readFileSync(kernel, 'utf8').replace('-- step: summarize\n', "-- step: summarize\nselect CASE WHEN getvariable('seed') = 7 THEN error('seed 7 fails here') END;\n"));
+    const r = await dag(root, runs, ['run', '--seeds', '42,7', '--json']);
+    expect(r.code).toBe(1);
+    const m = JSON.parse(r.stdout) as Matrix & { runs: { seed: number; status: string; failures: { task: string; error: string }[] }[] };
+    const bySeed = Object.fromEntries(m.runs.map((x) => [x.seed, x]));
+    expect(bySeed[42]!.status).toBe('succeeded');
+    expect(bySeed[42]!.failures).toEqual([]);
+    expect(bySeed[7]!.status).toBe('failed');
+    expect(bySeed[7]!.failures.map((f) => f.task)).toEqual(['fx.S4']);
+    expect(bySeed[7]!.failures[0]!.error).toContain('seed 7 fails here');
+  }, LIFECYCLE_TIMEOUT);
 });
