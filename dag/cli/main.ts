@@ -43,6 +43,7 @@ export function buildProgram(): Command {
 
 /** Runs the CLI and returns the exit code (ORCHESTRATOR.md §12). */
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipes();
   const program = buildProgram();
   const verbose = argv.includes('--verbose');
   try {
@@ -65,5 +66,22 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`internal error: ${(err as Error).message ?? String(err)}\n`);
     process.stderr.write(verbose ? ((err as Error).stack ?? '') + '\n' : '(run with --verbose for the stack trace)\n');
     return EXIT.failed;
+  }
+}
+
+/**
+ * A closed stdout or stderr (`dag run | head`) never aborts a run: once a write fails (EPIPE), that
+ * stream's further writes are dropped and the command goes on to its own exit code.
+ */
+function quietOnClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount('error') > 0) continue;
+    stream.on('error', () => {
+      stream.write = ((_chunk: unknown, enc?: unknown, cb?: unknown) => {
+        const done = typeof enc === 'function' ? enc : cb;
+        if (typeof done === 'function') (done as () => void)();
+        return true;
+      }) as typeof stream.write;
+    });
   }
 }

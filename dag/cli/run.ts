@@ -81,10 +81,10 @@ export function registerRun(program: Command): void {
       const log = attachRunLog(bus);
       const groupId = flags.seeds !== undefined ? randomBytes(8).toString('hex') : undefined;
       let current: InstanceType<typeof Execution> | undefined;
-      let interrupted = false;
+      let interrupted: NodeJS.Signals | undefined;
       const onSignal = (sig: NodeJS.Signals) => {
         process.stderr.write(`\n${sig}: abandoning running states, marking the run interrupted\n`);
-        interrupted = true;
+        interrupted = sig;
         current?.abort();
       };
       process.on('SIGINT', onSignal);
@@ -111,7 +111,8 @@ export function registerRun(program: Command): void {
           }, bus);
           summaries.push({ seed: seed ?? cp.project.config.defaults.seed, ...(await current.run()) });
         }
-        const exitCode = Math.max(...summaries.map((x) => x.exitCode), interrupted ? 130 : 0);
+        // 128 + the signal's number, as a shell reports it: 130 for SIGINT, 143 for SIGTERM
+        const exitCode = interrupted ? (interrupted === 'SIGTERM' ? 143 : 130) : Math.max(0, ...summaries.map((x) => x.exitCode));
         if (flags.json) printJson(groupId ? { group_id: groupId, runs: summaries, exitCode } : summaries[0]);
         else if (groupId) {
           out(`\ngroup ${groupId}: ${summaries.length} runs`);

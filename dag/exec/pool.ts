@@ -19,7 +19,7 @@ export class KernelPool {
 
   async run(job: KernelJob, onMessage: (m: WorkerMessage) => void): Promise<KernelAnswer> {
     if (this.closed) return 'interrupted';
-    const child = this.idle.pop() ?? fork(WORKER, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+    const child = this.idle.pop() ?? this.spawn();
     this.busy.add(child);
     let stderr = '';
     let step = 'setup';
@@ -56,6 +56,14 @@ export class KernelPool {
       child.on('exit', onExit);
       child.send({ type: 'run', job });
     });
+  }
+
+  private spawn(): ChildProcess {
+    const child = fork(WORKER, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+    // a kernel process killed with the process group (Ctrl-C) fails a send or a kill with EPIPE: its
+    // 'exit' handler reports it; the error itself must not crash the orchestrator
+    child.on('error', () => {});
+    return child;
   }
 
   /** Kills every kernel process; running jobs answer 'interrupted'. */

@@ -307,6 +307,10 @@ if (!process.send && process.argv[2] && import.meta.url === pathToFileURL(proces
 if (process.send) {
   // Orchestrator gone: stop at once, even mid-query (exit() would wait for DuckDB's threads).
   process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  // Ctrl-C reaches the whole process group: the orchestrator, not each kernel, decides what it
+  // means (it marks the run interrupted and kills its kernels), so a kernel ignores it
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {});
   process.on('message', (msg: { type: 'run'; job: KernelJob }) => {
     if (msg.type !== 'run') return;
     runJob(msg.job).then(

@@ -131,7 +131,7 @@ describe('SIGTERM of `dag run`', () => {
     const r = await run.result;
     expect(r.signal).toBeNull();
     expect(r.code).not.toBe(0);
-    expect(r.code).toBe(130);
+    expect(r.code).toBe(143);
     expect(r.stderr).toContain('SIGTERM');
     expect(r.stdout).toMatch(/^interrupted in /m);
 

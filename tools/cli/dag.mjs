@@ -10,10 +10,7 @@ if (!existsSync(entry)) {
   process.stderr.write(`dag: ${entry} is missing; build it with \`npm run build\` (npm ci does this)\n`);
   process.exit(2);
 }
-// A closed pipe (`dag plan | head`) is the reader's choice, not an error.
-process.stdout.on('error', (e) => {
-  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw e;
-});
+// (a closed pipe, `dag run | head`, is handled in main(): further output is dropped and the command
+// goes on to its own end and exit code; a run is never cut short by its reader)
 const { main } = await import(pathToFileURL(entry).href);
 process.exitCode = await main(process.argv);
