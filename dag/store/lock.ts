@@ -1,17 +1,50 @@
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { DagError, EXIT } from '../project/diagnostics.js';
 
 export const LOCK = '.lock';
+/** A takeover folder older than this belongs to a process that died taking over: it is cleared. */
+const TAKEOVER_STALE_MS = 30_000;
 
 interface LockInfo {
   pid: number;
   host: string;
   since: string;
+  /** The holder's start time (Linux: clock ticks since boot, /proc/<pid>/stat field 22), so a reused pid is not mistaken for it. */
+  start?: string;
 }
 
-export function isAlive(pid: number): boolean {
+/** A process's state and start time from /proc (Linux); undefined where /proc does not have it. */
+function procStat(pid: number): { state: string; start: string } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm, field 2, is in parentheses and may hold spaces: the fields after its last ')' are fixed
+    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state: rest[0]!, start: rest[19]! };
+  } catch {
+    return undefined;
+  }
+}
+
+const procAvailable = (() => {
+  try {
+    statSync('/proc/self/stat');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Is this pid a live process? A zombie (exited, not yet reaped: common in containers) is dead. */
+export function isAlive(pid: number, start?: string): boolean {
+  if (procAvailable) {
+    const s = procStat(pid);
+    if (!s) return false;
+    if (s.state === 'Z' || s.state === 'X') return false;
+    return start === undefined || s.start === start;
+  }
   try {
     process.kill(pid, 0);
     return true;
@@ -20,13 +53,29 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export function readLock(runDir: string): LockInfo | undefined {
+function readLockText(runDir: string): string | undefined {
   try {
-    return JSON.parse(readFileSync(join(runDir, LOCK), 'utf8')) as LockInfo;
+    return readFileSync(join(runDir, LOCK), 'utf8');
   } catch {
     return undefined;
   }
 }
+
+function parseLock(text: string | undefined): LockInfo | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const v = JSON.parse(text) as LockInfo;
+    return typeof v.pid === 'number' && typeof v.host === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function readLock(runDir: string): LockInfo | undefined {
+  return parseLock(readLockText(runDir));
+}
+
+const held = (info: LockInfo) => info.host !== hostname() || isAlive(info.pid, info.start);
 
 /**
  * The pid holding the run's lock, if that process is alive; a lock taken on another host counts
@@ -34,38 +83,72 @@ export function readLock(runDir: string): LockInfo | undefined {
  */
 export function lockHolder(runDir: string): number | undefined {
   const info = readLock(runDir);
-  if (!info) return undefined;
-  if (info.host !== hostname()) return info.pid;
-  return isAlive(info.pid) ? info.pid : undefined;
+  return info && held(info) ? info.pid : undefined;
 }
 
 /**
- * Takes the run's exclusive lock. A live holder means refusal (exit 3, naming its pid); a lock
- * whose process is dead is taken over, and `onTakeover` is told so it can be logged.
+ * Takes the run's exclusive lock. The lock file appears whole or not at all: it is written beside
+ * and hard-linked into place, and link(2) fails when the name exists, so exactly one process of
+ * any number racing for a free lock gets it. A live holder means refusal (exit 3, naming its pid).
+ * A dead holder's lock (no such process, a zombie, or its pid reused by a process started later)
+ * is taken over under a takeover folder (mkdir(2), exclusive too): the taker checks that the lock
+ * is still the stale one it saw, removes it and links its own; every other contender then finds a
+ * live holder. `onTakeover` is told, so that it can be logged.
  */
 export function acquireLock(runDir: string, onTakeover: (stale: LockInfo) => void): () => void {
   const path = join(runDir, LOCK);
-  const mine: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  const me = procStat(process.pid);
+  const mine: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString(), ...(me ? { start: me.start } : {}) };
+  const text = JSON.stringify(mine);
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const refuse = (message: string) => new DagError([{ code: 'run-locked', file: path, message, fix: 'wait for that run to finish, or stop it' }], EXIT.refused);
+  writeFileSync(tmp, text);
   try {
-    const fd = openSync(path, 'wx');
-    writeSync(fd, JSON.stringify(mine));
-    closeSync(fd);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    const held = readLock(runDir);
-    if (held && (held.host !== hostname() || isAlive(held.pid))) {
-      throw new DagError([{ code: 'run-locked', file: path, message: `run is locked by pid ${held.pid} on ${held.host} (since ${held.since})`, fix: 'wait for that run to finish, or stop it' }], EXIT.refused);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        linkSync(tmp, path);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const seen = readLockText(runDir);
+      const holder = parseLock(seen);
+      if (holder && held(holder)) throw refuse(`run is locked by pid ${holder.pid} on ${holder.host} (since ${holder.since})`);
+      if (attempt >= 3) throw refuse('the lock kept changing while this process tried to take over a stale one');
+      // stale (or unreadable): one taker at a time
+      const takeover = `${path}.takeover`;
+      try {
+        mkdirSync(takeover);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        let age = 0;
+        try {
+          age = Date.now() - statSync(takeover).mtimeMs;
+        } catch {
+          continue; // it has just gone: try again
+        }
+        if (age > TAKEOVER_STALE_MS) {
+          rmSync(takeover, { recursive: true, force: true });
+          continue;
+        }
+        throw refuse('another process is taking over the stale lock of this run at this moment');
+      }
+      try {
+        if (readLockText(runDir) !== seen) continue; // someone else took it meanwhile: look again
+        rmSync(path, { force: true });
+        linkSync(tmp, path); // EEXIST here: a contender linked first after the removal; it holds the lock
+        if (holder) onTakeover(holder);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      } finally {
+        rmSync(takeover, { recursive: true, force: true });
+      }
     }
-    const tmp = `${path}.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(mine));
-    renameSync(tmp, path);
-    if (readLock(runDir)?.pid !== process.pid) {
-      throw new DagError([{ code: 'run-locked', file: path, message: 'another process took over the stale lock at the same moment', fix: 'try again' }], EXIT.refused);
-    }
-    if (held) onTakeover(held);
+  } finally {
+    rmSync(tmp, { force: true });
   }
   return () => {
-    const now = readLock(runDir);
-    if (now?.pid === process.pid) rmSync(path, { force: true });
+    if (readLockText(runDir) === text) rmSync(path, { force: true });
   };
 }

@@ -121,3 +121,74 @@ describe('acquireLock', () => {
     expect(readLock(dir)?.pid).toBe(sleeper.pid);
   });
 });
+
+describe('acquireLock under contention (issue 13)', () => {
+  const ROUNDS = Number(process.env.DAG_LOCK_ROUNDS ?? 100);
+  const CONTENDERS = 6;
+
+  it(`${ROUNDS} rounds of ${CONTENDERS} processes racing for a stale lock: exactly one holder each round, and the lock names it`, async () => {
+    const { readdirSync, mkdirSync } = await import('node:fs');
+    const { fileURLToPath, pathToFileURL } = await import('node:url');
+    const base = runDir();
+    const stale = await deadPid();
+    for (let r = 0; r < ROUNDS; r++) {
+      mkdirSync(join(base, `run-${r}`));
+      // odd rounds: a stale lock to take over; even rounds: a free lock
+      if (r % 2 === 1) writeLock(join(base, `run-${r}`), stale);
+    }
+    const module = pathToFileURL(join(fileURLToPath(new URL('../..', import.meta.url)), 'dist', 'dag', 'store', 'lock.js')).href;
+    const script = fileURLToPath(new URL('../support/lock-contender.mjs', import.meta.url));
+    const kids = Array.from({ length: CONTENDERS }, () => spawn(process.execPath, [script, module, base, String(ROUNDS)], { stdio: ['ignore', 'ignore', 'inherit'] }));
+    const exited = Promise.all(kids.map((k) => new Promise((res) => k.on('exit', res))));
+    const until = async (what: () => boolean) => {
+      for (let i = 0; i < 20_000 && !what(); i++) await new Promise((res) => setTimeout(res, 2));
+    };
+    await until(() => readdirSync(base).filter((n) => n.startsWith('ready-')).length === CONTENDERS);
+    const holders: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const dir = join(base, `run-${r}`);
+      writeFileSync(join(base, `go-${r}`), '');
+      await until(() => readdirSync(dir).filter((n) => n.startsWith('result-')).length === CONTENDERS);
+      const results = readdirSync(dir).filter((n) => n.startsWith('result-')).map((n) => ({ pid: Number(n.slice(7)), outcome: readFileSync(join(dir, n), 'utf8') }));
+      expect(results.filter((x) => !['held', 'refused'].includes(x.outcome)), `round ${r}`).toEqual([]);
+      const held = results.filter((x) => x.outcome === 'held');
+      expect(held.length, `round ${r}: ${JSON.stringify(results)}`).toBe(1);
+      expect(readLock(dir)?.pid).toBe(held[0]!.pid);
+      expect(readdirSync(dir).filter((n) => n.includes('.lock.'))).toEqual([]); // no stray temporary or takeover file
+      holders.push(held[0]!.pid);
+    }
+    await exited;
+    expect(holders).toHaveLength(ROUNDS);
+  }, 120_000);
+
+  it('a zombie holder (exited, not reaped) is dead: its lock is taken over', async () => {
+    const dir = runDir();
+    // a child that exits at once while its parent (sh) never waits for it: a zombie until the parent ends
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = await new Promise<number>((res) => parent.stdout!.once('data', (b: Buffer) => res(Number(String(b).trim()))));
+      for (let i = 0; i < 200 && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '); i++) await new Promise((res) => setTimeout(res, 10));
+      expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toContain(') Z ');
+      writeLock(dir, pid);
+      const stale: unknown[] = [];
+      const release = acquireLock(dir, (s) => stale.push(s));
+      expect(stale).toEqual([expect.objectContaining({ pid })]);
+      expect(readLock(dir)?.pid).toBe(process.pid);
+      release();
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+
+  it('a lock whose pid is now another, later process (pid reuse) is stale: the start time tells them apart', () => {
+    const dir = runDir();
+    writeFileSync(join(dir, LOCK), JSON.stringify({ pid: sleeper.pid, host: hostname(), since: '2020-01-01T00:00:00.000Z', start: '1' }));
+    const stale: unknown[] = [];
+    const release = acquireLock(dir, (s) => stale.push(s));
+    expect(stale).toHaveLength(1);
+    expect(readLock(dir)).toMatchObject({ pid: process.pid });
+    expect(readLock(dir)?.start).toMatch(/^\d+$/);
+    release();
+    expect(existsSync(join(dir, LOCK))).toBe(false);
+  });
+});
