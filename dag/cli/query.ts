@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DagError } from '../project/diagnostics.js';
-import { createDatasetViews, createDeclaredViews, publishedDatasets } from '../store/datasets.js';
+import { createDatasetViews, createDeclaredViews, publishedDatasets, readOnlyFiles } from '../store/datasets.js';
 import { resolveRun, runsDirOf } from '../store/runs.js';
 import { globalOptions, openProject, out, printJson, table } from './context.js';
 
@@ -22,6 +22,7 @@ export function registerQuery(program: Command): void {
         const byDataset = publishedDatasets(run.dir);
         await createDatasetViews(con, byDataset);
         const views = await createDeclaredViews(con, cp, byDataset);
+        await readOnlyFiles(con, [...byDataset.values()].flat());
         let result;
         try {
           result = await con.runAndReadAll(sql);

@@ -587,7 +587,7 @@ export class Execution {
       kernelFile: posix.join(root, state.kernel),
       kernelKind: state.kernel.endsWith('.ts') ? 'ts' : 'sql',
       preludeFiles: cp.project.config.kernel_prelude.map((f) => posix.join(root, f)),
-      duckdb: { threads: d.threads, memory_limit: d.memory_limit, temp_directory: this.spillDir(task, runDir, tmp), ...(d.max_temp_directory_size ? { max_temp_directory_size: d.max_temp_directory_size } : {}), storage: state.manifest.data.duckdb?.storage ?? 'memory' },
+      duckdb: { threads: d.threads, memory_limit: state.manifest.data.duckdb?.memory_limit ?? d.memory_limit, temp_directory: this.spillDir(task, runDir, tmp), ...(d.max_temp_directory_size ? { max_temp_directory_size: d.max_temp_directory_size } : {}), storage: state.manifest.data.duckdb?.storage ?? 'memory' },
       scratchDir: join(tmp, 'scratch'),
       variables,
       csvTables,

@@ -58,6 +58,7 @@ async function runJob(job: KernelJob): Promise<KernelResult> {
   let currentStep = 'setup';
   try {
     await prepare(con, job);
+    await confine(con, job);
     if (job.kernelKind === 'sql') {
       const script = readFileSync(job.kernelFile, 'utf8');
       const parts = splitSteps(script);
@@ -74,7 +75,9 @@ async function runJob(job: KernelJob): Promise<KernelResult> {
             // DuckDB numbers lines within the statement: turn that into a line of the kernel file
             const rel = /LINE (\d+):/.exec(message);
             const at = rel ? stmt.line + Number(rel[1]) - 1 : stmt.line;
-            throw new KernelError({ message: `SQL error in step '${step.name}' at ${job.kernelFile.split('/').pop()}:${at}: ${message}${spillHint(message, job)}`, step: step.name });
+            const sandbox = /^Permission Error|disabled (by|through) configuration|while database is running|when enable_external_access is disabled/.test(message);
+            const hint = sandbox ? ' (the kernel sandbox: a kernel reads only its declared inputs and writes only its outputs; declare the file as an input in the manifest)' : spillHint(message, job);
+            throw new KernelError({ message: `SQL error in step '${step.name}' at ${job.kernelFile.split('/').pop()}:${at}: ${message}${hint}`, step: step.name, ...(sandbox ? { rule: 'sandbox' } : {}) });
           }
         }
         steps.push({ name: step.name, seconds: (performance.now() - t0) / 1000 });
@@ -121,6 +124,28 @@ async function prepare(con: DuckDBConnection, job: KernelJob): Promise<void> {
     const reader = v.format === 'parquet' ? `read_parquet(${files})` : `read_json(${files}, format = 'newline_delimited')`;
     await con.run(`CREATE VIEW ${ident(v.name)} AS SELECT ${v.columns.map(ident).join(', ')} FROM ${reader}`);
   }
+}
+
+/**
+ * The kernel's sandbox (ORCHESTRATOR.md, "Kernels"): from here on this DuckDB reaches no file but
+ * the state's declared dataset inputs (allowed_paths), its output folders, its scratch folder and
+ * its spill folder (allowed_directories); no extension is installed or loaded, no database is
+ * attached elsewhere, and a kernel cannot undo any of it. CSV
+ * inputs were loaded into tables and documents bound as variables before, so a kernel needs no path.
+ */
+async function confine(con: DuckDBConnection, job: KernelJob): Promise<void> {
+  const dirs = [...new Set([...job.outputs.map((o) => dirname(o.file)), job.scratchDir, job.duckdb.temp_directory])].map((d) => (d.endsWith('/') ? d : d + '/'));
+  for (const d of dirs) mkdirSync(d, { recursive: true });
+  const files = [...new Set(job.views.flatMap((v) => v.files))];
+  const list = (xs: string[]) => `[${xs.map(sqlString).join(', ')}]`;
+  await con.run(`SET allowed_directories = ${list(dirs)}`);
+  if (files.length) await con.run(`SET allowed_paths = ${list(files)}`);
+  await con.run('SET autoinstall_known_extensions = false');
+  await con.run('SET autoload_known_extensions = false');
+  await con.run('SET enable_external_access = false');
+  // (not lock_configuration: the publisher sets preserve_insertion_order per phase, and DuckDB
+  // already refuses, once external access is off, to turn it back on or to change
+  // allowed_directories, allowed_paths or temp_directory: test/exec/sandbox.test.ts tries each)
 }
 
 async function relationExists(con: DuckDBConnection, name: string): Promise<boolean> {

@@ -65,8 +65,14 @@ export const manifestSchema = z.strictObject({
   views: z.array(queryView).default([]),
   // where this state's DuckDB keeps its tables: memory (the default), or disk, a database file in its
   // spill folder in DuckDB's compressed storage (some five times smaller than in memory: for a kernel
-  // whose tables outgrow memory_limit); the outputs are the same bytes either way
-  duckdb: z.strictObject({ storage: z.enum(['memory', 'disk']).default('memory') }).optional(),
+  // whose tables outgrow memory_limit), and this state's memory_limit in place of dag.yaml's; the
+  // outputs are the same bytes either way (neither is part of the cache key)
+  duckdb: z
+    .strictObject({
+      storage: z.enum(['memory', 'disk']).default('memory'),
+      memory_limit: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/, 'a size like 4GB or 512MiB').optional(),
+    })
+    .optional(),
 });
 export type ManifestData = z.infer<typeof manifestSchema>;
 export type DatasetInput = z.infer<typeof datasetInput>;

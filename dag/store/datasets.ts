@@ -24,8 +24,26 @@ export async function createDatasetViews(con: DuckDBConnection, datasets: Map<st
   for (const [ds, files] of datasets) {
     const list = `[${files.map(sqlString).join(', ')}]`;
     const reader = files[0]!.endsWith('.parquet') ? `read_parquet(${list}, hive_partitioning = false)` : files[0]!.endsWith('.jsonl') ? `read_json(${list}, format = 'newline_delimited')` : `read_json(${list})`;
-    await con.run(`CREATE VIEW ${schema ? `${ident(schema)}.` : ''}${ident(ds)} AS SELECT * FROM ${reader}`);
+    try {
+      await con.run(`CREATE VIEW ${schema ? `${ident(schema)}.` : ''}${ident(ds)} AS SELECT * FROM ${reader}`);
+    } catch (e) {
+      const message = (e as Error).message.split('\n')[0]!;
+      const file = files.find((f) => message.includes(f)) ?? files[0]!;
+      throw new DagError([{ code: 'damaged-file', file, message: `dataset ${ds}: ${message}`, fix: 'dag verify RUN says which published files no longer match the ledger' }]);
+    }
   }
+}
+
+/**
+ * From here on this DuckDB reads only the given files and writes none (`dag query`, the group
+ * queries): no COPY ... TO, no read_csv of other paths, no extension; DuckDB refuses to turn
+ * external access back on once it is off.
+ */
+export async function readOnlyFiles(con: DuckDBConnection, files: string[]): Promise<void> {
+  if (files.length) await con.run(`SET allowed_paths = [${files.map(sqlString).join(', ')}]`);
+  await con.run('SET autoinstall_known_extensions = false');
+  await con.run('SET autoload_known_extensions = false');
+  await con.run('SET enable_external_access = false');
 }
 
 /**

@@ -9,12 +9,23 @@ import { actionsOf, dag, deadPid, diamondCopy, ledgerOf, onlyRun, receiptOf, run
 
 const T = 60_000;
 
-/** A copy whose fx.S2 fails until `allow` exists: a failure the project's own files do not cause, so the run can be resumed. */
-function flakyCopy(): Project & { allow: string } {
-  const allow = join(tempDir('allow'), 'allow.txt');
-  const p = diamondCopy(({ read, write }) => write('states/fx/S2_merchants.sql', `-- step: precondition\ncreate table allowed as select * from read_csv('${allow}', header = false);\n` + read('states/fx/S2_merchants.sql')));
-  return { ...p, allow };
+/**
+ * A copy whose fx.S2 fails until `allow()`: its first step sorts more than its manifest's tiny
+ * memory_limit and dag.yaml's spill cap hold, and allow() lifts its memory_limit. A failure the
+ * sealed project files do not cause (DuckDB's settings are not part of the lineage), so the run can
+ * be resumed.
+ */
+function flakyCopy(): Project & { allow: () => void } {
+  const p = diamondCopy(({ read, write }) => {
+    write('states/fx/S2_merchants.sql', `-- step: precondition\ncreate table allowed as select range as i, (range * 7919) % 1000003 as k from range(3000000) order by k;\n` + read('states/fx/S2_merchants.sql'));
+    write('dag.yaml', read('dag.yaml').replace(USUAL, USUAL + '  max_temp_directory_size: 1MB\n'));
+    write('states/fx/S2_merchants.yaml', read('states/fx/S2_merchants.yaml') + TINY);
+  });
+  const manifest = join(p.root, 'states/fx/S2_merchants.yaml');
+  return { ...p, allow: () => writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(TINY, '')) };
 }
+const USUAL = 'duckdb:\n  threads: 2\n  memory_limit: 1GB\n';
+const TINY = 'duckdb:\n  memory_limit: 8MB\n';
 
 function writeLock(runDir: string, pid: number): void {
   writeFileSync(join(runDir, '.lock'), JSON.stringify({ pid, host: hostname(), since: '2020-01-01T00:00:00.000Z' }));
@@ -61,7 +72,7 @@ describe('a failed run', () => {
     try {
       writeLock(dir, sleeper.pid!);
       const ledgerBefore = readFileSync(join(dir, 'ledger.jsonl'), 'utf8');
-      writeFileSync(p.allow, 'ok\n');
+      p.allow();
       const r = await dag(p, ['run', '--resume', id]);
       expect(r.code, r.stdout + r.stderr).toBe(3);
       expect(r.stderr).toContain(`locked by pid ${sleeper.pid}`);
@@ -84,7 +95,7 @@ describe('a failed run', () => {
 
     const dead = await deadPid();
     writeLock(dir, dead);
-    writeFileSync(p.allow, 'ok\n');
+    p.allow();
     const r = await dag(p, ['run', '--resume', id]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain(`resuming ${id}`);
@@ -108,7 +119,7 @@ describe('a failed run', () => {
     const file = s1.outputs![0]!;
     chmodSync(join(dir, file.path), 0o644);
     appendFileSync(join(dir, file.path), 'x');
-    writeFileSync(p.allow, 'ok\n');
+    p.allow();
     const r = await dag(p, ['run', '--resume', id]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`warning: fx\\.S1: ${file.path.replace(/[.=]/g, '\\$&')} changed after publishing; it reruns`));
@@ -127,7 +138,7 @@ describe('a failed run', () => {
     const { id, dir } = onlyRun(p);
     const dead = await deadPid();
     writeLock(dir, dead);
-    writeFileSync(p.allow, 'ok\n');
+    p.allow();
     const r = await dag(p, ['run', '--resume', id, '--json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ runId: id, status: 'succeeded' });
