@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompiledProject } from '../graph/compile.js';
 import { DagError } from '../project/diagnostics.js';
@@ -92,12 +92,18 @@ export class LedgerWriter {
   constructor(runDir: string) {
     const path = join(runDir, LEDGER);
     this.fd = openSync(path, 'a+');
-    // A crash mid-append leaves a torn last line: end it, so the next record stands on its own line.
+    // A crash mid-append leaves a torn last line (a record is one write ending in '\n', so a last
+    // line without one never completed): cut it, so the ledger holds whole records only. A complete
+    // line that is not a record (an edit) stays, and dag verify fails on it.
     const size = fstatSync(this.fd).size;
     if (size > 0) {
-      const last = Buffer.alloc(1);
-      readSync(this.fd, last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) writeSync(this.fd, '\n');
+      const tail = Buffer.alloc(Math.min(size, 1 << 20));
+      readSync(this.fd, tail, 0, tail.length, size - tail.length);
+      if (tail[tail.length - 1] !== 0x0a) {
+        const nl = tail.lastIndexOf(0x0a);
+        if (nl >= 0 || size <= tail.length) ftruncateSync(this.fd, size - tail.length + nl + 1);
+        else writeSync(this.fd, '\n'); // a torn line longer than 1 MiB: ended, reported by dag verify
+      }
     }
   }
 
@@ -126,12 +132,30 @@ export function readLedger(runDir: string): LedgerEntry[] {
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (line.trim() === '') continue;
     try {
-      out.push(JSON.parse(line) as LedgerEntry);
+      const e = JSON.parse(line) as LedgerEntry;
+      if (typeof e === 'object' && e !== null && typeof e.state === 'string') out.push(e);
     } catch {
-      /* torn line */
+      /* a torn line (dag verify reports it) */
     }
   }
   return out;
+}
+
+/** The ledger's lines that are not a JSON record (torn by a crash, or edited), 1-based. */
+export function unparseableLedgerLines(runDir: string): { line: number; text: string }[] {
+  const path = join(runDir, LEDGER);
+  if (!existsSync(path)) return [];
+  const bad: { line: number; text: string }[] = [];
+  readFileSync(path, 'utf8').split('\n').forEach((text, i) => {
+    if (text.trim() === '') return;
+    try {
+      const v = JSON.parse(text) as unknown;
+      if (typeof v !== 'object' || v === null || typeof (v as { state?: unknown }).state !== 'string') bad.push({ line: i + 1, text });
+    } catch {
+      bad.push({ line: i + 1, text });
+    }
+  });
+  return bad;
 }
 
 /** The latest outcome per task key (`state` or `state@scenario`). */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileSha256 } from '../fingerprint/digest.js';
-import { latestOutcomes, readLedger, type LedgerEntry } from './runs.js';
+import { latestOutcomes, readLedger, unparseableLedgerLines, type LedgerEntry } from './runs.js';
 
 export interface VerifyProblem {
   state: string;
@@ -30,6 +30,10 @@ export async function entryProblems(runDir: string, e: LedgerEntry, hash: Hasher
 export async function verifyRun(runDir: string): Promise<{ files: number; problems: VerifyProblem[] }> {
   const problems: VerifyProblem[] = [];
   let files = 0;
+  // a line that is not a record could have been any record: the ledger no longer vouches for the run
+  for (const bad of unparseableLedgerLines(runDir)) {
+    problems.push({ state: '(ledger)', path: `ledger.jsonl:${bad.line}`, problem: `line ${bad.line} is not a ledger record (torn or edited): ${JSON.stringify(bad.text.slice(0, 80))}` });
+  }
   for (const e of latestOutcomes(readLedger(runDir)).values()) {
     if (!isPublished(e)) continue;
     files += e.outputs?.length ?? 0;

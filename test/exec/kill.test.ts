@@ -174,5 +174,31 @@ describe('a ledger line torn by a crash', () => {
     expect(ran.filter((s) => !recorded.includes(s)), 'states that ran in the resume but have no ledger record').toEqual([]);
     expect(recorded.sort()).toEqual(STATES);
     expect(digestsByDataset(ledgerOf(dir))).toEqual(baseline);
+    // the resume cut the torn fragment: the ledger is whole records again
+    const v = await dag(p, ['verify', id]);
+    expect(v.code, v.stdout).toBe(0);
+  }, T);
+});
+
+describe('dag verify and the ledger (issue 13)', () => {
+  it('fails on a ledger line that is not a record, naming the line; a torn last line is cut by the next writer', async () => {
+    const p = freshRuns(project);
+    const id = newId();
+    const dir = join(p.runsDir, id);
+    expect((await dag(p, ['run', '--run-id', id])).code).toBe(0);
+    const ok = await dag(p, ['verify', id]);
+    expect(ok.code, ok.stdout).toBe(0);
+    const lines = readFileSync(join(dir, 'ledger.jsonl'), 'utf8').split('\n');
+    // an edited middle line
+    const edited = [...lines];
+    edited[1] = '#' + edited[1]!.slice(1);
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'ledger.jsonl'), edited.join('\n'));
+    const bad = await dag(p, ['verify', id, '--json']);
+    expect(bad.code).toBe(1);
+    const doc = JSON.parse(bad.stdout) as { ok: boolean; problems: { path: string; problem: string }[] };
+    expect(doc.ok).toBe(false);
+    expect(doc.problems[0]).toMatchObject({ path: 'ledger.jsonl:2' });
+    expect(doc.problems[0]!.problem).toContain('line 2 is not a ledger record');
   }, T);
 });
