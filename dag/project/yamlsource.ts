@@ -31,10 +31,14 @@ export class YamlSource {
 
   /** Parses `text`; syntax errors come back as diagnostics naming `file` and the line. */
   static parse(file: string, text: string): { source?: YamlSource; errors: Diagnostic[] } {
-    const cached = cacheDir ? join(cacheDir, createHash('sha256').update(text).digest('hex') + '.json') : undefined;
+    const digest = createHash('sha256').update(text).digest('hex');
+    const cached = cacheDir ? join(cacheDir, digest + '.json') : undefined;
     if (cached) {
+      // an entry is used only when it names this text's digest and its data still matches its own
+      // check (an edited or damaged entry is re-derived from the YAML, never believed)
       try {
-        return { source: new YamlSource(file, JSON.parse(readFileSync(cached, 'utf8')), text), errors: [] };
+        const entry = JSON.parse(readFileSync(cached, 'utf8')) as { source?: string; data?: unknown; check?: string };
+        if (entry.source === digest && entry.check === checkOf(digest, entry.data)) return { source: new YamlSource(file, entry.data, text), errors: [] };
       } catch {
         /* not cached yet */
       }
@@ -47,12 +51,18 @@ export class YamlSource {
       message: `YAML syntax: ${e.message.split('\n')[0]}`,
     }));
     if (errors.length > 0) return { errors };
-    const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+    let data: unknown;
+    try {
+      data = doc.toJS({ maxAliasCount: 1000 });
+    } catch (e) {
+      // an alias expanded past the limit (a "billion laughs" document) or a circular one
+      return { errors: [{ code: 'yaml-aliases', file, message: `YAML aliases: ${(e as Error).message.split('\n')[0]} (at most 1000 alias expansions)`, fix: 'write the values out instead of through nested aliases' }] };
+    }
     const source = new YamlSource(file, data, text);
     source.parsed = { doc, lines };
     if (cached && data !== undefined) {
       try {
-        writeFileSync(cached, JSON.stringify(data));
+        writeFileSync(cached, JSON.stringify({ source: digest, data, check: checkOf(digest, data) }));
       } catch {
         /* a cache that cannot be written is only slower */
       }
@@ -61,7 +71,16 @@ export class YamlSource {
   }
 
   static read(absPath: string, file: string): { source?: YamlSource; errors: Diagnostic[] } {
-    return YamlSource.parse(file, readFileSync(absPath, 'utf8'));
+    const bytes = readFileSync(absPath);
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      const at = firstInvalidUtf8(bytes);
+      const line = bytes.subarray(0, at).toString('latin1').split('\n').length;
+      return { errors: [{ code: 'not-utf8', file, line, message: `the file is not UTF-8: byte 0x${bytes[at]!.toString(16).padStart(2, '0')} at offset ${at} (line ${line})`, fix: 'save it as UTF-8' }] };
+    }
+    return YamlSource.parse(file, text);
   }
 
   /** Line of the key (or item) at `path`; falls back to the nearest ancestor that exists. */
@@ -109,4 +128,21 @@ export function fromPointer(pointer: string): string[] {
     .slice(1)
     .split('/')
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** A parsed-cache entry's own check: the source digest with its data, hashed. */
+function checkOf(digest: string, data: unknown): string {
+  return createHash('sha256').update(digest).update('\0').update(JSON.stringify(data) ?? '').digest('hex');
+}
+
+/** The offset of the first byte that starts no valid UTF-8 sequence in `b` (a lead byte without its continuation bytes, or a stray one). */
+function firstInvalidUtf8(b: Buffer): number {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i]!;
+    const n = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+    if (n === 0) return i;
+    for (let k = 1; k < n; k++) if (i + k >= b.length || (b[i + k]! & 0xc0) !== 0x80) return i;
+    i += n;
+  }
+  return b.length;
 }

@@ -36,5 +36,22 @@ function fromIssue(issue: Issue, prefix: PathSegment[], source: YamlSource, code
     const key = path[path.length - 1];
     return [{ code, file: source.file, line: source.lineOf(path.slice(0, -1)), pointer: toPointer(path), message: `missing required key '${String(key)}'`, fix: `add '${String(key)}'` }];
   }
-  return [{ code, file: source.file, line: source.lineOf(path), pointer: toPointer(path), message: issue.message }];
+  const got = quoted(valueAt(source.data, path));
+  return [{ code, file: source.file, line: source.lineOf(path), pointer: toPointer(path), message: got === undefined ? issue.message : `${issue.message}; got ${got}` }];
+}
+
+function valueAt(data: unknown, path: PathSegment[]): unknown {
+  let v: unknown = data;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[p];
+  }
+  return v;
+}
+
+/** The offending value as the file spells it: a string in quotes, a number or boolean as is; a map or list not at all. */
+function quoted(v: unknown): string | undefined {
+  if (typeof v === 'string') return `'${v.length > 80 ? v.slice(0, 77) + '...' : v}'`;
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  return undefined;
 }
