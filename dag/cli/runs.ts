@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DagError } from '../project/diagnostics.js';
 import { LabelStore } from '../store/labels.js';
 import { lockHolder } from '../store/lock.js';
-import { latestOutcomes, listRuns, readLedger, runsDirOf } from '../store/runs.js';
+import { latestOutcomes, listOrphans, listRuns, readLedger, runsDirOf } from '../store/runs.js';
 import { diskUsage, formatBytes } from '../store/size.js';
 import { globalOptions, openProject, out, printJson, table } from './context.js';
 
@@ -28,8 +28,8 @@ export function registerRuns(program: Command): void {
         return {
           id: r.id,
           created: r.receipt.created_utc,
-          seed: r.receipt.seed,
-          status,
+          seed: r.receipt.seed as number | null,
+          status: status as string,
           pid: holder ?? null,
           labels: labels.of(r.id),
           group: r.receipt.group_id,
@@ -41,8 +41,15 @@ export function registerRuns(program: Command): void {
           seconds: end !== undefined ? (end - Date.parse(r.receipt.created_utc)) / 1000 : null,
         };
       });
+      // folders a killed run left before its receipt: listed (and removed by dag prune), never resumable
+      if (opts.group === undefined) {
+        for (const o of listOrphans(runsDir)) {
+          const holder = lockHolder(o.dir);
+          rows.push({ id: o.id, created: o.modified, seed: null, status: holder !== undefined || o.recent ? 'starting' : 'incomplete', pid: holder ?? null, labels: labels.of(o.id), group: null, bytes: diskUsage(o.dir), ran: 0, cached: 0, staged: 0, failed: 0, seconds: null });
+        }
+      }
       if (opts.json) return printJson(rows);
       if (rows.length === 0) return out('no runs');
-      out(table(['RUN', 'CREATED', 'SEED', 'STATUS', 'LABELS', 'SIZE', 'RAN', 'CACHED', 'STAGED', 'FAILED', 'SECONDS'], rows.map((r) => [r.id, r.created.replace('T', ' ').slice(0, 19), String(r.seed), r.status + (r.pid ? ` (pid ${r.pid})` : ''), r.labels.join(',') || '-', formatBytes(r.bytes), String(r.ran), String(r.cached), String(r.staged), String(r.failed), r.seconds === null ? '-' : r.seconds.toFixed(1)])));
+      out(table(['RUN', 'CREATED', 'SEED', 'STATUS', 'LABELS', 'SIZE', 'RAN', 'CACHED', 'STAGED', 'FAILED', 'SECONDS'], rows.map((r) => [r.id, r.created.replace('T', ' ').slice(0, 19), r.seed === null ? '-' : String(r.seed), r.status + (r.pid ? ` (pid ${r.pid})` : ''), r.labels.join(',') || '-', formatBytes(r.bytes), String(r.ran), String(r.cached), String(r.staged), String(r.failed), r.seconds === null ? '-' : r.seconds.toFixed(1)])));
     });
 }

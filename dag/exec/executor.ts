@@ -124,7 +124,11 @@ export class Execution {
     const runDir = join(runsDir, runId);
     if (!prior) {
       if (!RUN_ID.test(runId)) throw new DagError([{ code: 'bad-run-id', file: '(command line)', message: `--run-id must be 32 lowercase hex characters, got '${runId}'` }]);
-      if (existsSync(runDir)) throw new DagError([{ code: 'run-exists', file: runDir, message: `run ${runId} already exists; a run folder is never reused`, fix: `continue it with --resume ${runId}, or start a new run` }], EXIT.refused);
+      if (existsSync(runDir)) {
+        // the advice must be true: a folder without a receipt cannot be resumed, only removed
+        const fix = readReceipt(runDir) ? `continue it with --resume ${runId}, or start a new run` : 'it has no receipt (killed before it started), so it cannot be resumed: dag prune removes it; or start a new run';
+        throw new DagError([{ code: 'run-exists', file: runDir, message: `run ${runId} already exists; a run folder is never reused`, fix }], EXIT.refused);
+      }
       mkdirSync(join(runDir, 'logs'), { recursive: true });
     }
     const warnings: string[] = [];

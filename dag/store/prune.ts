@@ -4,7 +4,7 @@ import type { CacheEntry } from './cache.js';
 import { LabelStore } from './labels.js';
 import { diskUsage } from './size.js';
 import { lockHolder } from './lock.js';
-import { listRuns, readLedger } from './runs.js';
+import { listOrphans, listRuns, readLedger } from './runs.js';
 
 export const TRASH = '.trash';
 
@@ -116,6 +116,15 @@ export function planPrune(runsDir: string, policy: PrunePolicy): PrunePlan {
   for (const rec of linksDeleted.values()) if (rec.seen >= rec.nlink) freeBytes += rec.bytes;
 
   const rows: PruneRow[] = runs.map((r, i) => ({ run: r.id, created: facts[i]!.created, status: facts[i]!.status, labels: facts[i]!.labels, action: decisions[i]!.action, reason: decisions[i]!.reason, bytes: diskUsage(r.dir) }));
+  // a folder without a receipt holds nothing a run vouches for: removed, unless it may be starting now
+  for (const o of listOrphans(runsDir)) {
+    const pid = lockHolder(o.dir);
+    const keep = pid !== undefined || o.recent;
+    if (!keep) visit(o.dir);
+    rows.push({ run: o.id, created: o.modified, status: 'incomplete', labels: labels.of(o.id), action: keep ? 'KEEP' : 'DELETE', reason: pid !== undefined ? `starting (locked by pid ${pid})` : o.recent ? 'incomplete, made in the last minute (may be starting)' : 'incomplete (no receipt: killed before it started)', bytes: diskUsage(o.dir) });
+  }
+  freeBytes = dirBytes;
+  for (const rec of linksDeleted.values()) if (rec.seen >= rec.nlink) freeBytes += rec.bytes;
   return { rows, cache: { entries: dropEntries, objects: dropObjects }, freeBytes };
 }
 

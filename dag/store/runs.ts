@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompiledProject } from '../graph/compile.js';
 import { DagError } from '../project/diagnostics.js';
@@ -186,6 +186,37 @@ export function listRuns(runsDir: string): RunInfo[] {
     if (receipt) runs.push({ id: name, dir, receipt });
   }
   return runs.sort((a, b) => b.receipt.created_utc.localeCompare(a.receipt.created_utc) || a.id.localeCompare(b.id));
+}
+
+/** A run folder without a readable receipt: killed between making its folder and its receipt. */
+export interface OrphanRun {
+  id: string;
+  dir: string;
+  /** The folder's modification time (ISO), for the listing. */
+  modified: string;
+  /** Younger than a minute: it may be a run that is starting now, so it is never removed yet. */
+  recent: boolean;
+}
+
+/** Run folders (32-hex names) with no readable receipt, newest first. */
+export function listOrphans(runsDir: string): OrphanRun[] {
+  if (!existsSync(runsDir)) return [];
+  const orphans: OrphanRun[] = [];
+  for (const name of readdirSync(runsDir)) {
+    if (!RUN_ID.test(name)) continue;
+    const dir = join(runsDir, name);
+    if (readReceipt(dir)) continue;
+    let mtime: number;
+    try {
+      const st = statSync(dir);
+      if (!st.isDirectory()) continue;
+      mtime = st.mtimeMs;
+    } catch {
+      continue;
+    }
+    orphans.push({ id: name, dir, modified: new Date(mtime).toISOString(), recent: Date.now() - mtime < 60_000 });
+  }
+  return orphans.sort((a, b) => b.modified.localeCompare(a.modified));
 }
 
 /** A run by full id, unique prefix (at least 4 characters), or a label naming exactly one run. */

@@ -87,3 +87,28 @@ describe('values that become paths', () => {
     }
   }, 60_000);
 });
+
+describe('a run folder without a receipt (killed before it started)', () => {
+  it('is listed by dag runs as incomplete, removed by dag prune, and --run-id does not advise --resume', async () => {
+    const p = project();
+    const first = await dag(p, ['run', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const orphan = 'ab'.repeat(16);
+    const { utimesSync } = await import('node:fs');
+    mkdirSync(join(p.runs, orphan, 'logs'), { recursive: true });
+    const old = new Date(Date.now() - 3600_000);
+    utimesSync(join(p.runs, orphan), old, old);
+    const runs = JSON.parse((await dag(p, ['runs', '--json'])).stdout) as { id: string; status: string }[];
+    expect(runs.find((r) => r.id === orphan)).toMatchObject({ status: 'incomplete' });
+    const reuse = await dag(p, ['run', '--run-id', orphan]);
+    expect(reuse.code).toBe(3);
+    expect(reuse.stderr).toContain('cannot be resumed');
+    expect(reuse.stderr).not.toContain('--resume');
+    const plan = await dag(p, ['prune']);
+    expect(plan.stdout).toMatch(new RegExp(`${orphan}.*DELETE.*incomplete`));
+    const pruned = await dag(p, ['prune', '--yes']);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(existsSync(join(p.runs, orphan))).toBe(false);
+    expect(runFolders(p.runs)).toHaveLength(1);
+  }, 60_000);
+});
