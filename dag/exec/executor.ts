@@ -134,6 +134,8 @@ export class Execution {
     const warnings: string[] = [];
     const release = acquireLock(runDir, (stale) => warnings.push(`took over the stale lock of dead pid ${stale.pid} (since ${stale.since})`));
     this.ledger = new LedgerWriter(runDir);
+    const configuredSpill = cp.project.config.duckdb.temp_directory;
+    this.pool.confineWrites([join(runDir, TMP), ...(configuredSpill ? [resolve(cp.project.root, configuredSpill)] : [])]);
     const unlisten = this.listen();
     try {
       return await this.execute(prep, { runDir, runId, prior: prior?.receipt, warnings, t0 });

@@ -16,6 +16,16 @@ export class KernelPool {
   private readonly idle: ChildProcess[] = [];
   private readonly busy = new Set<ChildProcess>();
   private closed = false;
+  private writable: string[] = [];
+
+  /**
+   * Kernel processes forked from now on may write only beneath these folders (Node's permission
+   * model: a TypeScript kernel's fs calls elsewhere fail with ERR_ACCESS_DENIED); DuckDB, native
+   * code, is confined by its own settings (worker.ts, confine()).
+   */
+  confineWrites(folders: string[]): void {
+    this.writable = folders.map((f) => (f.endsWith('/') ? f : f + '/'));
+  }
 
   async run(job: KernelJob, onMessage: (m: WorkerMessage) => void): Promise<KernelAnswer> {
     if (this.closed) return 'interrupted';
@@ -59,7 +69,9 @@ export class KernelPool {
   }
 
   private spawn(): ChildProcess {
-    const child = fork(WORKER, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+    const permission = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
+    const execArgv = this.writable.length === 0 ? process.execArgv : [...process.execArgv, '--no-warnings', permission, '--allow-fs-read=*', '--allow-addons', ...this.writable.map((w) => `--allow-fs-write=${w}`)];
+    const child = fork(WORKER, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced', execArgv });
     // a kernel process killed with the process group (Ctrl-C) fails a send or a kill with EPIPE: its
     // 'exit' handler reports it; the error itself must not crash the orchestrator
     child.on('error', () => {});

@@ -286,7 +286,14 @@ export interface TsKernelContext {
 async function runTsKernel(con: DuckDBConnection, job: KernelJob, steps: KernelResult['steps'], onStep: (s: string) => void): Promise<void> {
   const ts = await import('typescript');
   const source = readFileSync(job.kernelFile, 'utf8');
-  const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }, fileName: job.kernelFile }).outputText;
+  const out = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }, fileName: job.kernelFile, reportDiagnostics: true });
+  const syntax = (out.diagnostics ?? []).find((d) => d.category === ts.DiagnosticCategory.Error);
+  if (syntax) {
+    const at = syntax.file && syntax.start !== undefined ? syntax.file.getLineAndCharacterOfPosition(syntax.start) : undefined;
+    const where = at ? `${job.kernelFile.split('/').pop()}:${at.line + 1}:${at.character + 1}` : job.kernelFile.split('/').pop();
+    throw new KernelError({ message: `TypeScript syntax error at ${where}: ${ts.flattenDiagnosticMessageText(syntax.messageText, ' ')}`, step: 'compile', rule: 'ts-syntax' });
+  }
+  const js = out.outputText;
   mkdirSync(job.scratchDir, { recursive: true });
   const file = join(job.scratchDir, 'kernel.mjs');
   writeFileSync(file, js);
@@ -315,7 +322,11 @@ async function runTsKernel(con: DuckDBConnection, job: KernelJob, steps: KernelR
     await fn(ctx);
   } catch (e) {
     if (e instanceof KernelError) throw e;
-    throw new KernelError({ message: `TypeScript kernel failed: ${(e as Error).message}` });
+    const err = e as NodeJS.ErrnoException & { resource?: string; permission?: string };
+    if (err.code === 'ERR_ACCESS_DENIED') {
+      throw new KernelError({ message: `TypeScript kernel failed: ${err.message} (ERR_ACCESS_DENIED: ${err.permission ?? 'file access'}${err.resource ? ` of ${err.resource}` : ''}; the kernel sandbox: a TypeScript kernel writes only beneath its build folder, and reads and writes its data through ctx.con)`, rule: 'sandbox' });
+    }
+    throw new KernelError({ message: `TypeScript kernel failed: ${err.message}` });
   }
 }
 

@@ -89,3 +89,33 @@ describe('dag query is read-only', () => {
     expect(existsSync(join(dir, file.path))).toBe(true);
   }, T);
 });
+
+/** The diamond with fx.S4's kernel replaced by the TypeScript `source`. */
+function tsKernel(source: string): Project {
+  return diamondCopy(({ read, write }) => {
+    write('states/fx/S4_summary.yaml', read('states/fx/S4_summary.yaml').replace('kernel: S4_summary.sql', 'kernel: S4_summary.ts'));
+    write('states/fx/S4_summary.ts', source);
+  });
+}
+const SUMMARY = "await ctx.con.run(\"create table summary_fx as select json_object('pairs', count(*), 'total_amount', round(sum(amount), 6)) as doc from pairs_fx\");";
+
+describe('TypeScript kernels', () => {
+  it('may write nothing outside their build folder: the state fails, the file is not made', async () => {
+    const target = join(outside, 'ts-wrote.txt');
+    const p = tsKernel(`import { writeFileSync } from 'node:fs';\nexport default async function (ctx: any) {\n  writeFileSync(${JSON.stringify(target)}, 'x');\n  ${SUMMARY}\n}\n`);
+    const r = await dag(p, ['run']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout + r.stderr).toContain('ERR_ACCESS_DENIED');
+    expect(existsSync(target)).toBe(false);
+    expect(readdirSync(outside).sort()).toEqual(['secret.csv']);
+  }, T);
+
+  it('that only use their context run (and a syntax error is reported as one, with its line)', async () => {
+    const ok = await dag(tsKernel(`export default async function (ctx: any) {\n  ${SUMMARY}\n}\n`), ['run']);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    const bad = await dag(tsKernel(`export default async function (ctx: any) {\n  const x = ;\n  ${SUMMARY}\n}\n`), ['run']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout + bad.stderr).toContain('TypeScript syntax error at S4_summary.ts:2');
+    expect(bad.stdout + bad.stderr).not.toContain('left no table');
+  }, T);
+});
