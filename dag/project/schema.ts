@@ -101,7 +101,8 @@ export const projectSchema = z.strictObject({
     .strictObject({
       threads: z.number().int().positive().default(2),
       memory_limit: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/, 'a size like 4GB or 512MiB').default('4GB'),
-      temp_directory: z.string().optional(),
+      // inside the project (relative, no ".."), or an absolute path named here explicitly
+      temp_directory: z.string().min(1).refine((p) => p.startsWith('/') || !p.split('/').includes('..'), { message: 'must be a folder inside the project (relative, no "..") or an absolute path' }).optional(),
       // the most a kernel's DuckDB may spill (DuckDB's own default: 90 % of the free disk)
       max_temp_directory_size: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/, 'a size like 40GB or 512MiB').optional(),
     })
