@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import graphology from 'graphology';
 import type { ContractRegistry } from '../contracts/registry.js';
@@ -119,6 +119,10 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
       names.set(as, i);
       node.fileInputs.push({ ...input, as });
       if (!isFile(root, input.file)) diags.add({ code: 'missing-file', ...at(['inputs', i, 'file']), message: `input file does not exist: ${input.file}` });
+      else {
+        const outside = escapesProject(root, input.file);
+        if (outside) diags.add({ code: 'symlink-outside', ...at(['inputs', i, 'file']), message: `input file ${input.file} resolves to '${outside}', outside the project (a symlink): a run reads only the project's own files`, fix: 'copy the file into the project instead of linking it' });
+      }
       if (input.schema) refProblems(contracts, input.schema, at(['inputs', i, 'schema'])).forEach((p) => diags.add(p));
     });
 
@@ -227,6 +231,13 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
 }
 
 const scopeRank: Record<Scope, number> = { world: 0, seed: 1, scenario: 2 };
+
+/** Where `rel` really is when a symlink on its way leads outside the project; undefined when inside. */
+function escapesProject(root: string, rel: string): string | undefined {
+  const realRoot = realpathSync(root);
+  const target = realpathSync(posix.join(root, rel));
+  return target === realRoot || target.startsWith(realRoot + '/') ? undefined : target;
+}
 
 function isFile(root: string, rel: string): boolean {
   const abs = posix.join(root, rel);

@@ -1,9 +1,16 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { DagError } from './diagnostics.js';
 
-/** Files below `dir` (absolute) whose names end with one of `exts`, as root-relative POSIX paths, sorted. */
+/**
+ * Files below `dir` (absolute) whose names end with one of `exts`, as root-relative POSIX paths,
+ * sorted. A symlink is followed when it resolves inside the project (a symlinked manifest counts as
+ * the file it names); one that resolves outside, or nowhere, is an error naming it.
+ */
 export function listFiles(root: string, dir: string, exts: readonly string[]): string[] {
   const out: string[] = [];
+  const realRoot = realpathSync(root);
+  const seen = new Set<string>();
   const walk = (abs: string) => {
     let entries;
     try {
@@ -14,12 +21,36 @@ export function listFiles(root: string, dir: string, exts: readonly string[]): s
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const p = join(abs, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && exts.some((x) => e.name.endsWith(x))) out.push(toPosix(relative(root, p)));
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        const target = insideProject(realRoot, p, toPosix(relative(root, p)));
+        const st = statSync(target);
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+        if (isDir && seen.has(target)) continue; // a link back up the tree
+        if (isDir) seen.add(target);
+      }
+      if (isDir) walk(p);
+      else if (isFile && exts.some((x) => e.name.endsWith(x))) out.push(toPosix(relative(root, p)));
     }
   };
   walk(join(root, dir));
   return out.sort();
+}
+
+/** The real path of `abs`, which must lie inside the project; else an error naming `file`. */
+export function insideProject(realRoot: string, abs: string, file: string): string {
+  let target: string;
+  try {
+    target = realpathSync(abs);
+  } catch {
+    throw new DagError([{ code: 'symlink', file, message: `the symlink ${file} points nowhere`, fix: 'remove it or point it at a file inside the project' }]);
+  }
+  if (target !== realRoot && !target.startsWith(realRoot + sep)) {
+    throw new DagError([{ code: 'symlink-outside', file, message: `${file} is a symlink to '${target}', outside the project: a run reads only the project's own files`, fix: 'copy the file into the project instead of linking it' }]);
+  }
+  return target;
 }
 
 export function toPosix(p: string): string {

@@ -1,6 +1,6 @@
 // Issue 13, paths: every value that becomes a path segment is checked before anything touches the
 // disk, and RUN arguments resolve only among runs/ (id, unique prefix, label).
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -110,5 +110,38 @@ describe('a run folder without a receipt (killed before it started)', () => {
     expect(pruned.code, pruned.stderr).toBe(0);
     expect(existsSync(join(p.runs, orphan))).toBe(false);
     expect(runFolders(p.runs)).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('symlinks in the project', () => {
+  it('a symlinked manifest inside the project is followed; a manifest or config file linked from outside is exit 2 naming it', async () => {
+    const { symlinkSync, renameSync, unlinkSync } = await import('node:fs');
+    const p = project();
+    // inside: S4's manifest moved aside and linked back
+    renameSync(join(p.root, 'states/fx/S4_summary.yaml'), join(p.root, 'states/fx/S4_summary.yaml.real'));
+    symlinkSync('S4_summary.yaml.real', join(p.root, 'states/fx/S4_summary.yaml'));
+    const ok = await dag(p, ['validate']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('6 states');
+    // outside: the same manifest linked from the victim folder
+    writeFileSync(join(p.victim, 'S4.yaml'), readFileSync(join(p.root, 'states/fx/S4_summary.yaml.real')));
+    unlinkSync(join(p.root, 'states/fx/S4_summary.yaml'));
+    symlinkSync(join(p.victim, 'S4.yaml'), join(p.root, 'states/fx/S4_summary.yaml'));
+    const bad = await dag(p, ['validate']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('states/fx/S4_summary.yaml');
+    expect(bad.stderr).toContain('[symlink-outside]');
+  }, 60_000);
+
+  it('an input file that is a symlink to outside the project is exit 2 naming it', async () => {
+    const { symlinkSync, renameSync } = await import('node:fs');
+    const p = project();
+    const input = 'config/params.yaml';
+    renameSync(join(p.root, input), join(p.victim, 'params.yaml'));
+    symlinkSync(join(p.victim, 'params.yaml'), join(p.root, input));
+    const bad = await dag(p, ['validate']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('[symlink-outside]');
+    expect(bad.stderr).toContain(input);
   }, 60_000);
 });
