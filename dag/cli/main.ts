@@ -63,6 +63,13 @@ export async function main(argv: string[]): Promise<number> {
       if (verbose) process.stderr.write((err.stack ?? '') + '\n');
       return err.exitCode;
     }
+    const io = err as NodeJS.ErrnoException;
+    if (io.code === 'ENOSPC' || io.code === 'EDQUOT' || io.code === 'EIO' || io.code === 'EROFS') {
+      // the disk, not dag: say which and what to do, without a stack trace
+      const what = io.code === 'ENOSPC' ? 'the disk is full' : io.code === 'EDQUOT' ? 'the disk quota is used up' : io.code === 'EROFS' ? 'the file system is read-only' : 'an I/O error';
+      process.stderr.write(`error: ${io.path ?? '(a file of the run)'}: ${what} (${io.code}${io.syscall ? `, ${io.syscall}` : ''}) [${io.code === 'ENOSPC' ? 'disk-full' : 'io-error'}]\n    fix: free space under the runs folder (dag prune --yes frees superseded runs) and run again; a failed run resumes with dag run --resume RUN\n`);
+      return EXIT.failed;
+    }
     process.stderr.write(`internal error: ${(err as Error).message ?? String(err)}\n`);
     process.stderr.write(verbose ? ((err as Error).stack ?? '') + '\n' : '(run with --verbose for the stack trace)\n');
     return EXIT.failed;

@@ -17,7 +17,7 @@ import { linkOrCopy } from '../store/atomic.js';
 import { LabelStore } from '../store/labels.js';
 import { acquireLock } from '../store/lock.js';
 import { entryProblems } from '../store/verify.js';
-import { LedgerWriter, latestOutcomes, newRunId, readLedger, readReceipt, resolveRun, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type LedgerOutput, type RunReceipt } from '../store/runs.js';
+import { LedgerWriter, latestOutcomes, newRunId, readLedger, overwriteReceiptInPlace, readReceipt, resolveRun, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type LedgerOutput, type RunReceipt } from '../store/runs.js';
 import type { EventBus, TaskAction } from './events.js';
 import type { JobOutput, KernelFailure, KernelJob, KernelResult } from './job.js';
 import { KernelPool, type KernelAnswer } from './pool.js';
@@ -139,13 +139,36 @@ export class Execution {
     const unlisten = this.listen();
     try {
       return await this.execute(prep, { runDir, runId, prior: prior?.receipt, warnings, t0 });
+    } catch (e) {
+      // the run stops on an error of its own machinery (a full disk under the ledger, say): its
+      // receipt says failed when the disk still takes that much, so it is not left 'running'
+      try {
+        const r = readReceipt(runDir);
+        if (r && r.status === 'running') {
+          const failed = { ...r, status: 'failed' as const, finished_utc: new Date().toISOString() };
+          try {
+            writeReceipt(runDir, failed);
+          } catch {
+            overwriteReceiptInPlace(runDir, failed);
+          }
+        }
+      } catch {
+        /* the disk took nothing more: dag runs shows a running receipt without its lock as interrupted */
+      }
+      throw e;
     } finally {
-      unlisten();
-      this.pool.close();
-      this.ledger.close();
-      rmSync(join(runDir, TMP), { recursive: true, force: true });
-      prep.cache.save();
-      release();
+      // each step on its own: a full disk failing one (the cache's save, the ledger's last fsync)
+      // must not keep the others (the temporary files' removal, the lock's release) from running
+      const steps = [() => unlisten(), () => this.pool.close(), () => this.ledger.close(), () => rmSync(join(runDir, TMP), { recursive: true, force: true }), () => prep.cache.save(), () => release()];
+      let first: unknown;
+      for (const step of steps) {
+        try {
+          step();
+        } catch (e) {
+          first ??= e;
+        }
+      }
+      if (first !== undefined) throw first;
     }
   }
 
@@ -225,8 +248,21 @@ export class Execution {
       waiting.set(t.key, deps.length);
       for (const d of deps) dependents.set(d, [...(dependents.get(d) ?? []), t.key]);
     }
-    await new Promise<void>((resolveAll) => {
+    await new Promise<void>((resolveAll, rejectAll) => {
       let open = waiting.size;
+      // an error of the scheduler's own bookkeeping (a full disk under the ledger) ends the run
+      // with that error, instead of escaping as an unhandled rejection
+      let broken = false;
+      const guarded = (body: () => void) => {
+        if (broken) return;
+        try {
+          body();
+        } catch (e) {
+          broken = true;
+          this.abort();
+          rejectAll(e);
+        }
+      };
       const closeOne = () => {
         if (--open === 0) resolveAll();
       };
@@ -247,13 +283,14 @@ export class Execution {
             if (r.action !== 'failed') succeed(task, r.entry);
             finish(task, r.action, r.entry);
           })
-          .catch((e: unknown) => {
+          .catch((e: unknown) => guarded(() => {
+            if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw e;
             const message = `${task.state.id}: internal error: ${(e as Error).message}`;
             const entry: LedgerEntry = { ts: new Date().toISOString(), state: task.state.id, scenario: task.scenario, action: 'failed', reason: message, seconds: 0, error: { message } };
             this.ledger.append(entry);
             finish(task, 'failed', entry);
-          })
-          .finally(() => {
+          }))
+          .finally(() => guarded(() => {
             if (this.aborted) return resolveAll(); // running tasks are killed; queue.onIdle() waits for them
             const action = outcome.get(task.key);
             if (action === undefined) return closeOne(); // interrupted: its dependants never start
@@ -266,7 +303,7 @@ export class Execution {
               }
             }
             closeOne();
-          });
+          }));
       };
       if (open === 0) return resolveAll();
       for (const [key, n] of waiting) if (n === 0) start(byKey.get(key)!);

@@ -1,13 +1,19 @@
-import { chmodSync, closeSync, copyFileSync, fsyncSync, linkSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 /** Writes a file so that readers see the old or the new content, never a torn one. */
 export function writeFileAtomic(path: string, content: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
-  const fd = openSync(tmp, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, content);
+    const fd = openSync(tmp, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, path);
+  } catch (e) {
+    // a full disk (or any failed write) leaves neither a stray temporary nor a torn file
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** Hard-links `src` to `dest` (one inode, no bytes copied); copies across file systems, read-only. */

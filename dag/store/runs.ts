@@ -83,14 +83,33 @@ export function writeReceipt(runDir: string, receipt: RunReceipt): void {
 }
 
 /**
+ * The receipt rewritten in place, in the blocks it already has: for a full disk, where the atomic
+ * write (a new file, then a rename) cannot get a block. Compact JSON, so it is no longer than the
+ * indented receipt it replaces; a crash in the middle could tear it, which is why it is the fallback.
+ */
+export function overwriteReceiptInPlace(runDir: string, receipt: RunReceipt): void {
+  const fd = openSync(join(runDir, RECEIPT), 'r+');
+  try {
+    const text = Buffer.from(JSON.stringify(receipt) + '\n');
+    writeSync(fd, text, 0, text.length, 0);
+    ftruncateSync(fd, text.length);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * A run's ledger, held open for the run. Lines of states that ran are fsynced at once; lines of
  * cached and staged states are cheap to redo, so they are fsynced together by `sync()`.
  */
 export class LedgerWriter {
   private fd: number;
+  private readonly path: string;
 
   constructor(runDir: string) {
     const path = join(runDir, LEDGER);
+    this.path = path;
     this.fd = openSync(path, 'a+');
     // A crash mid-append leaves a torn last line (a record is one write ending in '\n', so a last
     // line without one never completed): cut it, so the ledger holds whole records only. A complete
@@ -108,8 +127,13 @@ export class LedgerWriter {
   }
 
   append(entry: LedgerEntry, durable = true): void {
-    writeSync(this.fd, JSON.stringify(entry) + '\n');
-    if (durable) fsyncSync(this.fd);
+    try {
+      writeSync(this.fd, JSON.stringify(entry) + '\n');
+      if (durable) fsyncSync(this.fd);
+    } catch (e) {
+      (e as NodeJS.ErrnoException).path ??= this.path; // a write to a descriptor names no file
+      throw e;
+    }
   }
 
   sync(): void {
