@@ -37,6 +37,9 @@ export class ContractRegistry {
   private readonly tables = new Map<string, TableSchema>();
   private readonly checked = new Map<string, Diagnostic[]>();
 
+  /** Contract files that did not parse (their own diagnostic is reported once). */
+  private readonly unreadable = new Set<string>();
+
   private constructor(readonly root: string) {
     this.ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false, logger: false });
     addSumKeyword(this.ajv);
@@ -47,8 +50,12 @@ export class ContractRegistry {
     const reg = new ContractRegistry(root);
     for (const file of listFiles(root, CONTRACTS_DIR, ['.yaml', '.yml', '.json'])) {
       const { source, errors } = YamlSource.read(posix.join(root, file), file);
-      errors.forEach((e) => diags.add(e));
-      if (!source) continue;
+      // one diagnostic for a file that does not parse (the parser's follow-on errors are noise)
+      if (errors.length > 0) diags.add(errors.length > 1 ? { ...errors[0]!, message: `${errors[0]!.message} (and ${errors.length - 1} follow-on error(s) the parser reports after it)` } : errors[0]!);
+      if (!source) {
+        reg.unreadable.add(file);
+        continue;
+      }
       reg.sources.set(file, source);
       reg.ajv.addSchema(absolutize(source.data, file) as object, uriOf(file), undefined, false);
     }
@@ -63,8 +70,15 @@ export class ContractRegistry {
     return this.sources.get(file);
   }
 
+  /** True when `ref` points into a contract file that did not parse (its error is already reported). */
+  inUnreadableFile(ref: string): boolean {
+    return this.unreadable.has(ref.split('#')[0]!);
+  }
+
   /** Checks that `ref` and every `$ref` reachable from it resolve; returns the problems. */
   check(ref: string, site: RefSite): Diagnostic[] {
+    // a ref into a contract file that did not parse is not a second error: that file's is reported
+    if (this.unreadable.has(ref.split('#')[0]!)) return [];
     const first = this.resolve(ref, undefined);
     if ('error' in first) return [{ code: 'schema-ref', ...site, message: `schema ref '${ref}' does not resolve: ${first.error}`, fix: `add the schema under ${CONTRACTS_DIR}/ or correct the ref` }];
     let memo = this.checked.get(ref);

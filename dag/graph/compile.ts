@@ -143,7 +143,7 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
       placeholderProblems(o.path, allowed, d.scope, at(['outputs', i, 'path'])).forEach((p) => diags.add(p));
       const problems = refProblems(contracts, o.schema, at(['outputs', i, 'schema']));
       problems.forEach((p) => diags.add(p));
-      if (problems.length === 0) {
+      if (problems.length === 0 && !contracts.inUnreadableFile(o.schema)) {
         const kind = contracts.kindOf(o.schema);
         if (o.format === 'json' && kind === 'table') diags.add({ code: 'schema-kind', ...at(['outputs', i, 'schema']), message: `a json output needs a JSON Schema, but ${o.schema} is a table schema` });
         if (o.format !== 'json' && kind !== 'table') diags.add({ code: 'schema-kind', ...at(['outputs', i, 'schema']), message: `a ${o.format} output needs a table schema (type: table), but ${o.schema} is a JSON Schema` });
