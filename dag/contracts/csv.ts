@@ -35,7 +35,7 @@ export async function loadCsvChecked(con: DuckDBConnection, name: string, absPat
   try {
     await con.run(`CREATE TABLE ${ident(name)} AS SELECT * FROM read_csv(${sqlString(absPath)}, header = true, auto_detect = false, columns = {${columns}})`);
   } catch (e) {
-    return [{ rule: 'type', message: `cannot be read with the contract's types: ${(e as Error).message.split('\n')[0]}`, sample: [] }];
+    return [csvReadViolation((e as Error).message, schema)];
   }
   const problems = await checkTable(con, name, schema);
   if (problems.length) await con.run(`DROP TABLE ${ident(name)}`);
@@ -47,4 +47,20 @@ export function describeViolations(v: TableViolation[]): string {
   const more = v.length > 1 ? ` (and ${v.length - 1} more: ${v.slice(1).map((x) => x.rule + (x.column ? ` ${x.column}` : '')).join(', ')})` : '';
   const sample = first.sample.length ? `; e.g. ${JSON.stringify(first.sample.slice(0, 3))}` : '';
   return `${first.message} [${first.rule}]${more}${sample}`;
+}
+
+/**
+ * DuckDB's CSV error kept to what a user needs: the line, the column, the value and the type the
+ * contract expects (its message spreads them over several lines among sniffer settings).
+ */
+export function csvReadViolation(message: string, schema: TableSchema): TableViolation {
+  const line = /CSV Error on Line: (\d+)/.exec(message)?.[1];
+  const conv = /converting column "([^"]+)"\. Could not convert string "([^"]*)" to '([^']+)'/.exec(message);
+  if (line && conv) {
+    const [, column, value, type] = conv;
+    const declared = schema.columns[column!]?.type;
+    return { column, rule: 'type', message: `line ${line}, column '${column}': value '${value}' does not convert to ${declared ?? type}, the contract's type${declared ? ` (${type} in DuckDB)` : ''}`, sample: [] };
+  }
+  const first = message.split('\n')[0]!;
+  return { rule: 'type', message: `cannot be read with the contract's types: ${first}${line && !first.includes(line) ? ` (line ${line})` : ''}`, sample: [] };
 }
