@@ -134,8 +134,12 @@ export class Execution {
     const warnings: string[] = [];
     const release = acquireLock(runDir, (stale) => warnings.push(`took over the stale lock of dead pid ${stale.pid} (since ${stale.since})`));
     this.ledger = new LedgerWriter(runDir);
+    // kernels may write beneath these only; the folders exist before a kernel needs them (creating
+    // a parent of an allowed folder would itself be a write outside)
     const configuredSpill = cp.project.config.duckdb.temp_directory;
-    this.pool.confineWrites([join(runDir, TMP), ...(configuredSpill ? [resolve(cp.project.root, configuredSpill)] : [])]);
+    const writable = [join(runDir, TMP), ...(configuredSpill ? [resolve(cp.project.root, configuredSpill)] : [])];
+    for (const w of writable) mkdirSync(w, { recursive: true });
+    this.pool.confineWrites(writable);
     const unlisten = this.listen();
     try {
       return await this.execute(prep, { runDir, runId, prior: prior?.receipt, warnings, t0 });
@@ -484,6 +488,9 @@ export class Execution {
     } catch (e) {
       return fail({ message: (e as Error).message, step: 'inputs' });
     }
+    // made here, not by the kernel: under the permission model a kernel may write beneath .tmp but
+    // not create .tmp itself
+    mkdirSync(tmp, { recursive: true });
     const result = await this.spawnKernel(task, job);
     if (!spill.startsWith(tmp + '/')) rmSync(spill, { recursive: true, force: true }); // a configured temp_directory: this attempt's own folder in it
     if (result === 'interrupted') {

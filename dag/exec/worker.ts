@@ -93,6 +93,8 @@ async function runJob(job: KernelJob): Promise<KernelResult> {
     return { ...result, steps };
   } catch (e) {
     if (e instanceof KernelError) throw e;
+    const err = e as NodeJS.ErrnoException & { resource?: string; permission?: string };
+    if (err.code === 'ERR_ACCESS_DENIED') throw new KernelError({ message: `${err.message} (${err.permission ?? 'file access'}${err.resource ? ` of ${err.resource}` : ''}: outside the folders a kernel may write)`, step: currentStep, rule: 'sandbox' });
     throw new KernelError({ message: (e as Error).message, step: currentStep });
   } finally {
     con.closeSync();

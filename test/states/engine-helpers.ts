@@ -16,7 +16,7 @@ export const LIB = join(REPO, 'states', '_lib');
 export const HEX64 = /^[0-9a-f]{64}$/;
 
 /** Per-test timeout for tests that spawn `dag` (a process costs ~0.5 s, a 1A run 1-2 s, far more on a busy machine). */
-export const ENGINE_TIMEOUT = 60_000;
+export const ENGINE_TIMEOUT = 120_000;
 
 // ---------------------------------------------------------------------------------------------
 // DuckDB
