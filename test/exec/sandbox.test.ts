@@ -31,7 +31,7 @@ describe('SQL kernels are confined', () => {
   for (const [what, probe] of probes) {
     it(`refuses ${what}: the state fails naming the sandbox, and nothing outside changes`, async () => {
       const p = probing(probe);
-      const r = await dag(p, ['run']);
+      const r = await dag(p, ['run', 'fx.S2']);
       expect(r.code, r.stdout + r.stderr).toBe(1);
       expect(r.stdout + r.stderr).toMatch(/fx\.S2/);
       expect(r.stdout + r.stderr).toMatch(/Permission Error|disabled|Cannot/);
