@@ -52,7 +52,16 @@ export function validateDocument(cp: CompiledProject, file: string, schemaRef: s
   } catch (e) {
     return [{ code: 'schema-ref', file: schemaRef.split('#')[0]!, message: `schema ${schemaRef} cannot be compiled: ${(e as Error).message}` }];
   }
-  if (validate(source.data)) return [];
+  let valid: boolean;
+  try {
+    valid = validate(source.data) as boolean;
+  } catch (e) {
+    // a schema that applies itself (through allOf, anyOf, ...) without descending into the data
+    // recurses for ever: one diagnostic naming it, not a stack overflow
+    if (e instanceof RangeError) return [{ code: 'schema-ref', file: schemaRef.split('#')[0]!, message: `schema ${schemaRef} applies itself without descending into the data (a $ref cycle through allOf, anyOf, oneOf, not or if), so validating against it never ends`, fix: 'break the cycle: a schema may refer to itself only under properties or items' }];
+    throw e;
+  }
+  if (valid) return [];
   return (validate.errors ?? []).map((e) => {
     const pointer = e.keyword === 'required' ? `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}` : e.instancePath;
     const where = e.keyword === 'required' ? e.instancePath : pointer;

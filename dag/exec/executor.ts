@@ -513,7 +513,14 @@ export class Execution {
           return fail({ message: `output ${o.dataset}: doc is not valid JSON: ${(e as Error).message}`, output: o.dataset, rule: 'json' }, kernel.steps);
         }
         const validate = this.cp.project.contracts.validator(o.schema);
-        if (!validate(doc)) {
+        let valid: boolean;
+        try {
+          valid = validate(doc) as boolean;
+        } catch (e) {
+          if (!(e instanceof RangeError)) throw e;
+          return fail({ message: `output ${o.dataset}: its contract ${o.schema} applies itself without descending into the data (a $ref cycle through allOf, anyOf, oneOf, not or if)`, output: o.dataset, rule: 'schema-ref' }, kernel.steps);
+        }
+        if (!valid) {
           const errs = (validate.errors ?? []).slice(0, 5).map((x) => `${x.instancePath || '/'} ${x.message}`).join('; ');
           return fail({ message: `output ${o.dataset} breaks its contract ${o.schema}: ${errs}`, output: o.dataset, rule: 'json-schema' }, kernel.steps);
         }
