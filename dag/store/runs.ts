@@ -199,15 +199,18 @@ export interface RunInfo {
   receipt: RunReceipt;
 }
 
+/** The folders of runs/ named like a run (32 hex), in directory order. */
+function runFolders(runsDir: string): { id: string; dir: string }[] {
+  if (!existsSync(runsDir)) return [];
+  return readdirSync(runsDir).filter((name) => RUN_ID.test(name)).map((id) => ({ id, dir: join(runsDir, id) }));
+}
+
 /** Every run folder with a readable receipt, newest first. */
 export function listRuns(runsDir: string): RunInfo[] {
-  if (!existsSync(runsDir)) return [];
   const runs: RunInfo[] = [];
-  for (const name of readdirSync(runsDir)) {
-    if (!RUN_ID.test(name)) continue;
-    const dir = join(runsDir, name);
+  for (const { id, dir } of runFolders(runsDir)) {
     const receipt = readReceipt(dir);
-    if (receipt) runs.push({ id: name, dir, receipt });
+    if (receipt) runs.push({ id, dir, receipt });
   }
   return runs.sort((a, b) => b.receipt.created_utc.localeCompare(a.receipt.created_utc) || a.id.localeCompare(b.id));
 }
@@ -224,11 +227,8 @@ export interface OrphanRun {
 
 /** Run folders (32-hex names) with no readable receipt, newest first. */
 export function listOrphans(runsDir: string): OrphanRun[] {
-  if (!existsSync(runsDir)) return [];
   const orphans: OrphanRun[] = [];
-  for (const name of readdirSync(runsDir)) {
-    if (!RUN_ID.test(name)) continue;
-    const dir = join(runsDir, name);
+  for (const { id, dir } of runFolders(runsDir)) {
     if (readReceipt(dir)) continue;
     let mtime: number;
     try {
@@ -238,7 +238,7 @@ export function listOrphans(runsDir: string): OrphanRun[] {
     } catch {
       continue;
     }
-    orphans.push({ id: name, dir, modified: new Date(mtime).toISOString(), recent: Date.now() - mtime < 60_000 });
+    orphans.push({ id, dir, modified: new Date(mtime).toISOString(), recent: Date.now() - mtime < 60_000 });
   }
   return orphans.sort((a, b) => b.modified.localeCompare(a.modified));
 }
