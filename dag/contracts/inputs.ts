@@ -63,7 +63,13 @@ export function validateDocument(cp: CompiledProject, file: string, schemaRef: s
   }
   if (valid) return [];
   return (validate.errors ?? []).map((e) => {
-    const pointer = e.keyword === 'required' ? `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}` : e.instancePath;
+    // a missing key is reported at its parent's line; an unknown key at its own line
+    const pointer =
+      e.keyword === 'required'
+        ? `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`
+        : e.keyword === 'additionalProperties'
+          ? `${e.instancePath}/${(e.params as { additionalProperty: string }).additionalProperty}`
+          : e.instancePath;
     const where = e.keyword === 'required' ? e.instancePath : pointer;
     const detail = e.keyword === 'additionalProperties' ? `${e.message}: '${(e.params as { additionalProperty: string }).additionalProperty}'` : e.message;
     const value = e.keyword === 'required' || e.keyword === 'additionalProperties' ? '' : quoteValue(valueAt(source.data, fromPointer(where)));
@@ -84,10 +90,10 @@ function valueAt(doc: unknown, path: string[]): unknown {
   return v;
 }
 
-/** `, got <value>` for a value short enough to quote on one line; nothing for long objects. */
+/** `, got <value>` for a value short enough to quote on one line (a string in single quotes, as the zod checks quote it); nothing for long objects. */
 function quoteValue(v: unknown): string {
   if (v === undefined) return '';
-  const text = JSON.stringify(v);
+  const text = typeof v === 'string' ? `'${v}'` : JSON.stringify(v);
   return text.length <= 80 ? `, got ${text}` : '';
 }
 

@@ -127,12 +127,7 @@ export class ContractRegistry {
       if (!parsed.success) {
         const src = this.sources.get(first.file)!;
         const base = fromPointer(first.pointer);
-        problems.push(
-          ...zodDiagnostics(parsed.error, src, 'table-schema').map((d) => {
-            const path = [...base, ...(d.pointer ? fromPointer(d.pointer) : [])];
-            return { ...d, pointer: toPointer(path), line: src.lineOf(path) };
-          }),
-        );
+        problems.push(...zodDiagnostics(parsed.error, src, 'table-schema', { base, data: expanded }));
       }
     }
     return problems;

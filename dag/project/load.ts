@@ -83,7 +83,13 @@ export function loadProject(root: string, diags: Diagnostics): Project | undefin
     const { source, errors } = YamlSource.read(posix.join(root, file), file);
     errors.forEach((e) => diags.add(e));
     if (!source) continue;
-    const parsed = manifestSchema.safeParse(source.data ?? {});
+    if (source.data === null || source.data === undefined) {
+      // an empty file (or only comments): one diagnostic, not one per required key
+      diags.add({ code: 'manifest', file, line: 1, message: 'the manifest is empty; a manifest is a YAML mapping with at least id, kernel and outputs', fix: 'write the manifest, or delete the file' });
+      broken.push(salvage(source.data));
+      continue;
+    }
+    const parsed = manifestSchema.safeParse(source.data);
     if (!parsed.success) {
       zodDiagnostics(parsed.error, source, 'manifest').forEach((d) => diags.add(d));
       broken.push(salvage(source.data));

@@ -114,6 +114,6 @@ export const projectSchema = z.strictObject({
     })
     .default({ rows_per_file: 20_000_000 }),
   kernel_prelude: z.array(relPath).default([]),
-  profiles: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), z.record(relPath, relPath)).default({}),
+  profiles: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a profile name is letters, digits, _ or -'), z.record(relPath, relPath)).default({}),
 });
 export type ProjectConfig = z.infer<typeof projectSchema>;

@@ -48,7 +48,7 @@ export class YamlSource {
       code: 'yaml-syntax',
       file,
       line: lines.linePos(e.pos[0]).line,
-      message: `YAML syntax: ${e.message.split('\n')[0]}`,
+      message: `YAML syntax: ${e.message.split('\n')[0]}${syntaxContext(text, e.code, e.pos, lines.linePos(e.pos[0]).line)}`,
     }));
     if (errors.length > 0) return { errors };
     let data: unknown;
@@ -145,4 +145,12 @@ function firstInvalidUtf8(b: Buffer): number {
     i += n;
   }
   return b.length;
+}
+
+/** What a YAML syntax error is about, quoted: the key given twice, or else the line the parser stopped on. */
+function syntaxContext(text: string, code: string, pos: [number, number], line: number): string {
+  if (code === 'DUPLICATE_KEY') return `: '${/^[^:\n]*/.exec(text.slice(pos[0]))![0].trim()}' appears twice`;
+  const at = (text.split('\n')[line - 1] ?? '').trim();
+  if (at === '') return '';
+  return `; the line reads '${at.length > 60 ? at.slice(0, 57) + '...' : at}'`;
 }

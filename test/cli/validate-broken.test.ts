@@ -15,6 +15,7 @@ function expectReported(stderr: string, e: Expectation): void {
   expect(lines, `no 'error: ${where} … [${e.code}]' line in:\n${stderr}`).toHaveLength(1);
   expect(lines[0]).toContain(e.message);
   if (e.pointer) expect(lines[0]).toContain(` at ${e.pointer}: `);
+  if (e.value !== undefined) expect(lines[0], 'the offending value').toContain(e.value);
 }
 
 describe('dag validate on the broken copies of the diamond', { timeout: CLI_TIMEOUT }, () => {
@@ -27,6 +28,13 @@ describe('dag validate on the broken copies of the diamond', { timeout: CLI_TIME
     }
   });
 
+  it('is a corpus of at least 60 defects, nearly all of them quoting the offending value', () => {
+    expect(names.length).toBeGreaterThanOrEqual(60);
+    // the few without one break the text itself (YAML syntax, an alias bomb) or a graph (a cycle)
+    const without = names.filter((n) => expectationOf(n).value === undefined);
+    expect(without.length, without.join(', ')).toBeLessThanOrEqual(8);
+  });
+
   it('accepts the clean diamond (exit 0, nothing on stderr)', async () => {
     const r = await runDag(['--root', DIAMOND, 'validate']);
     expect(r.stderr).toBe('');
@@ -34,7 +42,7 @@ describe('dag validate on the broken copies of the diamond', { timeout: CLI_TIME
     expect(r.stdout).toMatch(/^ok: 5 states in 1 segments, 6 datasets, 2 contract files$/m);
   });
 
-  it.concurrent.for(names)('%s: exit 2, file:line, [code] and message, no stack trace', async (name, { expect }) => {
+  it.concurrent.for(names)('%s: exit 2, file:line or pointer, [code], message and value, no stack trace', async (name, { expect }) => {
     const e = expectationOf(name);
     const r = await runDag(['--root', copy(name), 'validate']);
     expect(r.code, r.stderr).toBe(2);

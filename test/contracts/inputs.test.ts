@@ -34,7 +34,8 @@ describe('schema-bound input files', () => {
 
   it('reports every error at once, nested ones at their own line', () => {
     const got = check('customers_per_region: 1\nmerchants_per_region: 0\namount:\n  mean: 1\n  spread: -2\n  skew: 3\n').map((d) => `${d.line} ${d.pointer}`);
-    expect(got.sort()).toEqual(['2 /merchants_per_region', '3 /amount', '5 /amount/spread'].sort());
+    // the unknown key `skew` at its own line, not at its parent's
+    expect(got.sort()).toEqual(['2 /merchants_per_region', '6 /amount/skew', '5 /amount/spread'].sort());
   });
 
   it('names a missing key by its pointer and an unknown key by name', () => {
@@ -43,7 +44,8 @@ describe('schema-bound input files', () => {
     expect(missing.line).toBe(3);
     expect(missing.message).toContain("must have required property 'spread'");
     const unknown = ds.find((d) => d.message.includes("'sprad'"))!;
-    expect(unknown.pointer).toBe('/amount');
+    expect(unknown.pointer).toBe('/amount/sprad');
+    expect(unknown.line).toBe(5);
   });
 
   it('reports YAML syntax in an input file as yaml-syntax', () => {
