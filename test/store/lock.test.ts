@@ -145,17 +145,22 @@ describe('acquireLock under contention (issue 13)', () => {
     };
     await until(() => readdirSync(base).filter((n) => n.startsWith('ready-')).length === CONTENDERS);
     const holders: number[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const dir = join(base, `run-${r}`);
-      writeFileSync(join(base, `go-${r}`), '');
-      await until(() => readdirSync(dir).filter((n) => n.startsWith('result-')).length === CONTENDERS);
-      const results = readdirSync(dir).filter((n) => n.startsWith('result-')).map((n) => ({ pid: Number(n.slice(7)), outcome: readFileSync(join(dir, n), 'utf8') }));
-      expect(results.filter((x) => !['held', 'refused'].includes(x.outcome)), `round ${r}`).toEqual([]);
-      const held = results.filter((x) => x.outcome === 'held');
-      expect(held.length, `round ${r}: ${JSON.stringify(results)}`).toBe(1);
-      expect(readLock(dir)?.pid).toBe(held[0]!.pid);
-      expect(readdirSync(dir).filter((n) => n.includes('.lock.'))).toEqual([]); // no stray temporary or takeover file
-      holders.push(held[0]!.pid);
+    // the contenders exit once `done` exists, also when an assertion below fails
+    try {
+      for (let r = 0; r < ROUNDS; r++) {
+        const dir = join(base, `run-${r}`);
+        writeFileSync(join(base, `go-${r}`), '');
+        await until(() => readdirSync(dir).filter((n) => n.startsWith('result-')).length === CONTENDERS);
+        const results = readdirSync(dir).filter((n) => n.startsWith('result-')).map((n) => ({ pid: Number(n.slice(7)), outcome: readFileSync(join(dir, n), 'utf8') }));
+        expect(results.filter((x) => !['held', 'refused'].includes(x.outcome)), `round ${r}`).toEqual([]);
+        const held = results.filter((x) => x.outcome === 'held');
+        expect(held.length, `round ${r}: ${JSON.stringify(results)}`).toBe(1);
+        expect(readLock(dir)?.pid).toBe(held[0]!.pid);
+        expect(readdirSync(dir).filter((n) => n.includes('.lock.'))).toEqual([]); // no stray temporary or takeover file
+        holders.push(held[0]!.pid);
+      }
+    } finally {
+      writeFileSync(join(base, 'done'), '');
     }
     await exited;
     expect(holders).toHaveLength(ROUNDS);
