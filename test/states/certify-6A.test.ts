@@ -3,7 +3,7 @@
 // seeds holds naming them; a world too small for stable rates fails T9.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Certification } from '../../dag/store/certify.js';
-import { dag, ENGINE_TIMEOUT, engineCopy, freshRuns, removeTemps, type Project } from './engine-helpers.js';
+import { dag, ENGINE_TIMEOUT, engineCopy, removeTemps, warmRuns, type Project } from './engine-helpers.js';
 import { editYaml } from './gates-6A-support.js';
 
 afterAll(removeTemps);
@@ -51,7 +51,7 @@ describe('6A certification across seeds (dev world)', () => {
   // Such a world fails other gates too (too few positives for the AUC, no support for T2): its runs
   // fail, and the certification still computes T9 from the reports they published.
   it('T9 fails on a world of a few hundred parties: key rates swing from seed to seed', async () => {
-    const q = freshRuns(p);
+    const q = warmRuns(p); // 1A and 5A are hits; 6A reruns on the small world
     editYaml(q, 'config/6A/party_priors.yaml', (d) => {
       d.sizing.arrivals_per_active_party_week = 150; // 45x the prior's 3.3: about 450 parties (at 200-300 a seed can have too few perpetrators for an AUC, and T9 goes unmeasured)
       d.sizing.min_parties = 200;

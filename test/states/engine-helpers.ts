@@ -100,11 +100,20 @@ export function engineCopy(segments: string[] = ['1A']): Project {
   const root = tempDir('proj');
   const withUpstream = [...new Set(segments.flatMap((s) => [...(UPSTREAM_SEGMENTS[s] ?? []), s]))];
   for (const p of ['dag.yaml', 'config', 'contracts', 'states/_lib', ...withUpstream.map((s) => `states/${s}`)]) cpSync(join(REPO, p), join(root, p), { recursive: true });
+  return withRuns(root, warmRunsDir());
+}
+
+/** A new runs folder holding the pristine dev world's cache entries: a state whose inputs are unchanged is a hit. */
+function warmRunsDir(): string {
   const runsDir = tempDir('runs');
   const warm = warmCache();
-  // the pristine dev world's cache entries: a state of this copy whose inputs are unchanged is a hit
   if (warm) for (const d of ['keys', 'objects', 'documents']) if (existsSync(join(warm, d))) cpSync(join(warm, d), join(runsDir, '.cache', d), { recursive: true });
-  return withRuns(root, runsDir);
+  return runsDir;
+}
+
+/** The same project with a new runs folder that has only the pristine dev world's cache (no runs, no entries of this project's own edits). */
+export function warmRuns(p: Project): Project {
+  return withRuns(p.root, warmRunsDir());
 }
 
 /**
@@ -113,7 +122,7 @@ export function engineCopy(segments: string[] = ['1A']): Project {
  * children of one process: the folder is named after it): each engine copy starts with a copy of it,
  * so a test pays only for the states its edits change. Its content is the repository's as it is
  * now, run by the same dist/ build. Undefined when the run failed (the tests then run cold and show
- * why). freshRuns() still gives an empty cache.
+ * why). freshRuns() still gives an empty cache; warmRuns() a new runs folder with this one.
  */
 function warmCache(): string | undefined {
   const dir = join(tmpdir(), `dag-warm-cache-${process.ppid}`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE_TIMEOUT, REPO, removeTemps, runOk } from './engine-helpers.js';
-import { ELSEWHERE, gateProject, roleCases, structureCases, roleCases as cases } from './gates-6A-support.js';
+import { batchesOf, ELSEWHERE, gateProject, roleCases, structureCases, roleCases as cases } from './gates-6A-support.js';
 
 afterAll(removeTemps);
 
@@ -13,8 +13,8 @@ describe('6A role gates fail where they should', () => {
   beforeAll(async () => {
     await runOk(g.p);
   }, ENGINE_TIMEOUT);
-  it.each(cases.map((c) => [c.gate, c] as const))('%s', async (_id, c) => {
-    await g.run(c);
+  it.each(batchesOf(cases))('%s', async (_name, batch) => {
+    await g.run(batch);
   }, ENGINE_TIMEOUT);
 });
 

@@ -1,7 +1,7 @@
 // 6A gates on holdings, devices and IPs: each fails on a plausible bad config (gates-6A-support.ts).
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ENGINE_TIMEOUT, removeTemps, runOk } from './engine-helpers.js';
-import { gateProject, structureCases as cases } from './gates-6A-support.js';
+import { batchesOf, gateProject, structureCases as cases } from './gates-6A-support.js';
 
 afterAll(removeTemps);
 
@@ -10,7 +10,7 @@ describe('6A structure gates fail where they should', () => {
   beforeAll(async () => {
     await runOk(g.p); // the pristine world passes, and 1A is cached for the cases
   }, ENGINE_TIMEOUT);
-  it.each(cases.map((c) => [c.gate, c] as const))('%s', async (_id, c) => {
-    await g.run(c);
+  it.each(batchesOf(cases))('%s', async (_name, batch) => {
+    await g.run(batch);
   }, ENGINE_TIMEOUT);
 });
