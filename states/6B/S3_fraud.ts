@@ -179,17 +179,18 @@ export default async function run(ctx: Ctx): Promise<void> {
       ), m as (
         select *, CASE kind
                     WHEN 'card_testing' THEN round((min_usd + u01(mix64(tk, 1)) * (max_usd - min_usd)) * units_per_usd * pow(10e0, minor_exponent))
-                    ELSE amount_minor * (lo + u01(mix64(tk, 1)) * (hi - lo)) END as raw_minor
+                    ELSE amount_minor * (lo + u01(mix64(tk, 1)) * (hi - lo)) END as raw_minor,
+                  floor(u01(mix64(tk, 2)) * (select count(*) from attack_devices))::BIGINT as device_ord,
+                  floor(u01(mix64(tk, 4)) * (select count(*) from attack_ips))::BIGINT as ip_ord
         from p
       )
-      select flow_id, campaign_id,
+      -- the attack device and IP by index, as equi-joins (a correlated lookup per flow became a
+      -- nested loop over every pick and every attack device at full scale)
+      select m.flow_id, m.campaign_id,
              greatest(1, CASE WHEN round_units THEN round(raw_minor / pow(10e0, minor_exponent)) * pow(10e0, minor_exponent) ELSE round(raw_minor) END)::BIGINT as amount_minor,
-             CASE WHEN kind IN ('takeover', 'card_testing') AND device_id IS NOT NULL THEN (select device_id from attack_devices d where d.ord = floor(u01(mix64(m.tk, 2)) * (select count(*) from attack_devices))::BIGINT)
-                  ELSE device_id END as device_id,
-             CASE WHEN ip_id IS NOT NULL AND u01(mix64(tk, 3)) < ip_swap
-                  THEN (select ip_id from attack_ips a where a.ord = floor(u01(mix64(m.tk, 4)) * (select count(*) from attack_ips))::BIGINT)
-                  ELSE ip_id END as ip_id
-      from m`);
+             CASE WHEN kind IN ('takeover', 'card_testing') AND m.device_id IS NOT NULL THEN d.device_id ELSE m.device_id END as device_id,
+             CASE WHEN m.ip_id IS NOT NULL AND u01(mix64(tk, 3)) < ip_swap THEN a.ip_id ELSE m.ip_id END as ip_id
+      from m left join attack_devices d on d.ord = m.device_ord left join attack_ips a on a.ord = m.ip_ord`);
     // The overlay: S3 publishes the flows a campaign took (as the tactic left them) and their
     // events, keyed as in S2; every other flow and event is S2's, unchanged. 6B's world with fraud
     // is S2's baseline with these rows in place of S2's (see the with_fraud_6B recipe in README).
