@@ -31,9 +31,11 @@ export interface SqlStatement {
 }
 
 /**
- * Splits a step into statements at semicolons outside strings (single, double and dollar quoted)
- * and comments (line and block), keeping the line each statement starts on, so that an error can
- * name the exact line of the kernel file. Leading white space is dropped from each statement.
+ * Splits a step into statements at semicolons outside strings (single, double, `E'...'` with
+ * backslash escapes, and dollar quoted, `$$...$$` or `$tag$...$tag$`) and comments (line and
+ * block), keeping the line each statement starts on, so that an error can name the exact line of
+ * the kernel file. Not DuckDB's `extractStatements`: DuckDB 1.5's parser rejects a text in which
+ * two statements define a window of the same name. Leading white space is dropped from each statement.
  */
 export function splitStatements(sql: string, firstLine: number): SqlStatement[] {
   const out: SqlStatement[] = [];
@@ -59,13 +61,23 @@ export function splitStatements(sql: string, firstLine: number): SqlStatement[] 
       while (i < sql.length && sql[i] !== '\n') i++;
       continue;
     }
-    const closer = c === '/' && sql[i + 1] === '*' ? '*/' : c === '$' && sql[i + 1] === '$' ? '$$' : undefined;
+    // a dollar quote opens with $$ or $tag$ (a tag is an identifier not starting with a digit; $1 is a parameter)
+    const dollar = c === '$' ? /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 66)) : null;
+    const closer = c === '/' && sql[i + 1] === '*' ? '*/' : dollar ? dollar[0] : undefined;
     if (closer) {
       // a block comment or a dollar-quoted string: skip to its end, counting the lines it spans
-      const end = sql.indexOf(closer, i + 2);
-      const stop = end < 0 ? sql.length : end + 2;
+      const end = sql.indexOf(closer, i + closer.length);
+      const stop = end < 0 ? sql.length : end + closer.length;
       line += (sql.slice(i, stop).match(/\n/g) ?? []).length;
       i = stop;
+      continue;
+    }
+    if (c === "'" && /[eE]/.test(sql[i - 1] ?? '') && !/[A-Za-z0-9_]/.test(sql[i - 2] ?? '')) {
+      // E'...': a backslash escapes the next character (E'it\'s'), and '' is a quote too
+      let j = i + 1;
+      while (j < sql.length && !(sql[j] === "'" && sql[j + 1] !== "'")) j += sql[j] === '\\' || sql[j] === "'" ? 2 : 1;
+      line += (sql.slice(i, j + 1).match(/\n/g) ?? []).length;
+      i = j + 1;
       continue;
     }
     if (c === "'" || c === '"') {

@@ -67,12 +67,15 @@ async function runJob(job: KernelJob): Promise<KernelResult> {
         currentStep = step.name;
         send({ type: 'step', name: step.name, index: i, count: parts.length });
         const t0 = performance.now();
+        // one statement at a time, split here: DuckDB's parser (1.5) rejects a multi-statement text,
+        // and so extractStatements, when two statements define a window of the same name ("window
+        // \"w\" is already defined"), which kernels do; DuckDB numbers an error's lines within the
+        // statement, which the statement's first line turns into a line of the kernel file
         for (const stmt of splitStatements(step.sql, step.sqlLine)) {
           try {
             await con.run(stmt.sql);
           } catch (e) {
             const message = (e as Error).message;
-            // DuckDB numbers lines within the statement: turn that into a line of the kernel file
             const rel = /LINE (\d+):/.exec(message);
             const at = rel ? stmt.line + Number(rel[1]) - 1 : stmt.line;
             const sandbox = /^Permission Error|disabled (by|through) configuration|while database is running|when enable_external_access is disabled/.test(message);
