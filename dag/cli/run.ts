@@ -6,6 +6,7 @@ import { ValidatedInputs } from '../store/validated.js';
 import type { ViewMode } from '../log/view.js';
 import { DagError, Diagnostics } from '../project/diagnostics.js';
 import { lastTimings } from '../store/history.js';
+import { profileResolver } from '../fingerprint/lineage.js';
 import { runsDirOf } from '../store/runs.js';
 import { globalOptions, openProject, out, printJson, stateIdOrFail, table } from './context.js';
 
@@ -55,9 +56,7 @@ export function registerRun(program: Command): void {
     .option('--json', 'print one JSON summary and nothing else')
     .action(async (targets: string[], flags: RunFlags, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
-      if (flags.profile !== undefined && !(flags.profile in cp.project.config.profiles)) {
-        throw new DagError([{ code: 'unknown-profile', file: 'dag.yaml', message: `no profile '${flags.profile}' (known: ${Object.keys(cp.project.config.profiles).join(', ') || 'none'})` }]);
-      }
+      profileResolver(cp, flags.profile); // an unknown profile: the same diagnostic as `dag plan`'s
       if (flags.resume !== undefined) {
         const clash = [flags.seed !== undefined && '--seed', flags.scenarios !== undefined && '--scenarios', flags.profile !== undefined && '--profile', flags.runId !== undefined && '--run-id', flags.from !== undefined && '--from', targets.length > 0 && 'target states'].filter(Boolean);
         if (clash.length) throw new DagError([{ code: 'resume-flags', file: '(command line)', message: `--resume continues a run as it started; it cannot take ${clash.join(', ')}`, fix: 'drop them, or start a new run' }]);

@@ -25,7 +25,10 @@ export interface Lineage {
 export function profileResolver(cp: CompiledProject, profile: string | undefined): (file: string) => string {
   if (profile === undefined) return (f) => f;
   const map = cp.project.config.profiles[profile];
-  if (!map) throw new DagError([{ code: 'unknown-profile', file: 'dag.yaml', pointer: '/profiles', message: `no profile '${profile}' (known: ${Object.keys(cp.project.config.profiles).join(', ') || 'none'})`, fix: 'name a profile of dag.yaml' }]);
+  if (!map) {
+    const line = cp.project.configSource.lineOf(['profiles']);
+    throw new DagError([{ code: 'unknown-profile', file: 'dag.yaml', ...(line ? { line } : {}), pointer: '/profiles', message: `no profile '${profile}' (known: ${Object.keys(cp.project.config.profiles).join(', ') || 'none'})`, fix: 'name a profile of dag.yaml' }]);
+  }
   return (f) => map[f] ?? f;
 }
 

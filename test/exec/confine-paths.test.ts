@@ -66,12 +66,17 @@ describe('values that become paths', () => {
     const seeds = await dag(p, ['run', '--seeds', '1,99999999999999999999999']);
     expect(seeds.code).toBe(2);
     expect(seeds.stderr).toContain("got '99999999999999999999999'");
+    const said: string[] = [];
     for (const cmd of ['plan', 'run']) {
       const r = await dag(p, [cmd, '--profile', 'bogus']);
       expect(r.code, `${cmd}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toContain("no profile 'bogus'");
       expect(r.stderr).not.toContain('internal error');
+      said.push(r.stderr);
     }
+    // one check, one diagnostic (issue 14): plan says exactly what run would
+    expect(said[0]).toMatch(/^error: dag\.yaml:\d+ at \/profiles: no profile 'bogus' \(known: [^)]*\) \[unknown-profile\]/);
+    expect(said[1]).toBe(said[0]);
     expect(runFolders(p.runs)).toEqual([]);
   }, 60_000);
 
