@@ -153,7 +153,8 @@ describe('a cache object that no longer matches its digest is never served', { t
     const before = statSync(obj);
     chmodSync(obj, 0o644);
     const bytes = readFileSync(obj);
-    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    const mid = Math.floor(bytes.length / 2);
+    bytes[mid] = bytes[mid]! ^ 0xff;
     writeFileSync(obj, bytes);
     chmodSync(obj, 0o444);
     utimesSync(obj, before.atime, before.mtime); // same size and mtime: only the content (and ctime) moved

@@ -152,7 +152,7 @@ describe('promotion to last-good', () => {
 
     const partial = await dagRun(root, runs, ['fx.S1']);
     expect(partial.status).toBe('succeeded');
-    expect(partial.counts.cached + partial.counts.ran).toBe(2); // fx.S0 and fx.S1 only: no gate state
+    expect((partial.counts.cached ?? 0) + (partial.counts.ran ?? 0)).toBe(2); // fx.S0 and fx.S1 only: no gate state
     expect(partial.labels).toEqual([]);
     expect(labelsFile(runs)['last-good']).toEqual([first.runId]);
 

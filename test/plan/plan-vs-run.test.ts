@@ -139,7 +139,7 @@ describe('dag plan agrees with dag run, reason by reason', { timeout: TIMEOUT },
     const obj = join(p.runsDir, '.cache', 'objects', digest.slice(0, 2), digest);
     chmodSync(obj, 0o644);
     const bytes = readFileSync(obj);
-    bytes[10] ^= 0x01;
+    bytes[10] = bytes[10]! ^ 0x01;
     writeFileSync(obj, bytes);
     const plan = await planJson(p);
     expect(rows(plan)['fx.S2']).toBe('cached: unchanged');

@@ -77,8 +77,8 @@ describe('certifyGroup', () => {
     expect(c!.runs).toEqual(SEEDS.map((s) => ({ seed: s, run: `run${s}`, status: 'succeeded' })));
     const rate = c!.key_rates.find((k) => k.id === 'rate')!;
     expect(rate.values).toEqual(SEEDS.map((s) => 0.3 + (s % 10) / 1000));
-    const mean = rate.values.reduce((a, b) => a! + b!, 0)! / 4;
-    const std = Math.sqrt(rate.values.reduce((a, b) => a + (b! - mean) ** 2, 0) / 3);
+    const mean = rate.values.reduce<number>((a, b) => a + b!, 0) / 4;
+    const std = Math.sqrt(rate.values.reduce<number>((a, b) => a + (b! - mean) ** 2, 0) / 3);
     expect(rate.cv).toBeCloseTo(std / mean, 12);
     const cv = c!.gates.find((g) => g.id === 'cv')!;
     expect(cv).toMatchObject({ cross_seed: true, status: 'PASS', band_B: [null, 0.25], band_Bplus: [null, 0.15] });
