@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { compileProject, type CompiledProject } from '../graph/compile.js';
 import { resolveStateId } from '../graph/select.js';
 import { DagError, Diagnostics } from '../project/diagnostics.js';
-import { loadProject } from '../project/load.js';
+import { loadProject } from '../contracts/project.js';
+export { formatSeconds } from '../log/format.js';
 import { findRoot } from '../project/root.js';
 
 export interface GlobalOptions {
@@ -51,10 +52,3 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-export function formatSeconds(s: number): string {
-  if (s < 10) return `${s.toFixed(2)}s`;
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(Math.round(s - m * 60)).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-}

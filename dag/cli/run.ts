@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { validateDocumentInputs, validateTableInputs } from '../contracts/inputs.js';
+import { validateDocumentInputs, validateTableInputs } from '../graph/inputs.js';
 import { MAX_JOBS, MAX_SEED } from '../project/names.js';
 import { LABEL_PATTERN } from '../store/labels.js';
 import { ValidatedInputs } from '../store/validated.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { validateDocumentInputs, validateTableInputs } from '../contracts/inputs.js';
+import { validateDocumentInputs, validateTableInputs } from '../graph/inputs.js';
 import { Diagnostics } from '../project/diagnostics.js';
 import { compileInto, globalOptions, out, printJson } from './context.js';
 

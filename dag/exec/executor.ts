@@ -22,7 +22,7 @@ import type { EventBus, TaskAction } from './events.js';
 import type { JobOutput, KernelFailure, KernelJob, KernelResult } from './job.js';
 import { KernelPool, type KernelAnswer } from './pool.js';
 import { prepareRun, type Prepared, type RunRequest } from './prepare.js';
-import { fillPath, outputFile, type Task } from './tasks.js';
+import { fillPath, outputFile, type Task } from '../graph/tasks.js';
 import { versions } from './versions.js';
 
 /**

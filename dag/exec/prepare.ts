@@ -10,7 +10,7 @@ import { CacheStore } from '../store/cache.js';
 import { LabelStore } from '../store/labels.js';
 import { latestOutcomes, listRuns, readLedger, resolveRun, runsDirOf, type RunInfo } from '../store/runs.js';
 import { isPublished } from '../store/verify.js';
-import { buildTasks, type Task } from './tasks.js';
+import { buildTasks, type Task } from '../graph/tasks.js';
 import { versions } from './versions.js';
 
 export interface RunRequest {

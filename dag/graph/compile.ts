@@ -3,7 +3,8 @@ import { posix } from 'node:path';
 import graphology from 'graphology';
 import type { ContractRegistry } from '../contracts/registry.js';
 import { Diagnostics, type Diagnostic } from '../project/diagnostics.js';
-import type { Manifest, Project } from '../project/load.js';
+import type { Manifest } from '../project/load.js';
+import type { Project } from '../contracts/project.js';
 import type { FileInput, OutputSpec, Scope, Trigger } from '../project/schema.js';
 
 const { DirectedGraph } = graphology;

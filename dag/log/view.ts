@@ -1,4 +1,4 @@
-import { formatSeconds } from '../cli/context.js';
+import { formatSeconds } from './format.js';
 import type { EventBus, ExecEvent } from '../exec/events.js';
 
 export type ViewMode = 'live' | 'plain' | 'quiet' | 'json';

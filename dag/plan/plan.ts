@@ -2,7 +2,7 @@ import { cacheKeyOf, datasetDigest, type CacheKey, type KeyComponents, type KeyP
 import type { Sha256Hex } from '../fingerprint/canonical.js';
 import type { CompiledProject } from '../graph/compile.js';
 import { descendantsOf, selectWithAncestors } from '../graph/select.js';
-import type { Task } from '../exec/tasks.js';
+import type { Task } from '../graph/tasks.js';
 import { decide, type Action, type Decision } from './decide.js';
 
 /**

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
-import { ContractRegistry } from '../contracts/registry.js';
 import { Diagnostics } from './diagnostics.js';
 import { listFiles } from './files.js';
 import { PROJECT_FILE } from './root.js';
@@ -20,13 +19,15 @@ export interface Manifest {
   source: YamlSource;
 }
 
-/** Everything read from disk, validated file by file; cross-file rules live in graph/compile. */
-export interface Project {
+/**
+ * dag.yaml and the manifests, read from disk and validated file by file (the contracts are read by
+ * contracts/project.ts, a layer up; cross-file rules live in graph/compile).
+ */
+export interface ProjectFiles {
   root: string;
   config: ProjectConfig;
   configSource: YamlSource;
   manifests: Manifest[];
-  contracts: ContractRegistry;
   /** What could be read of manifests that failed validation, so others' references to them do not fail too. */
   broken: BrokenManifest[];
 }
@@ -47,8 +48,8 @@ function salvage(data: unknown): BrokenManifest {
   };
 }
 
-/** Reads dag.yaml, every states/**\/*.yaml manifest and the contracts; all problems go to `diags`. */
-export function loadProject(root: string, diags: Diagnostics): Project | undefined {
+/** Reads dag.yaml and every states/**\/*.yaml manifest; all problems go to `diags`. */
+export function readProjectFiles(root: string, diags: Diagnostics): ProjectFiles | undefined {
   const configRead = YamlSource.read(posix.join(root, PROJECT_FILE), PROJECT_FILE);
   configRead.errors.forEach((e) => diags.add(e));
   let config: ProjectConfig | undefined;
@@ -97,9 +98,8 @@ export function loadProject(root: string, diags: Diagnostics): Project | undefin
     }
     manifests.push({ data: parsed.data, file, dir: posix.dirname(file), source });
   }
-  const contracts = ContractRegistry.load(root, diags);
   if (!configRead.source) return undefined;
   // A broken dag.yaml is reported, and the manifests are still checked against the defaults.
   config ??= projectSchema.parse({ name: '(invalid dag.yaml)' });
-  return { root, config, configSource: configRead.source, manifests, contracts, broken };
+  return { root, config, configSource: configRead.source, manifests, broken };
 }

@@ -5,6 +5,8 @@ import type { CompiledProject } from '../graph/compile.js';
 import { DagError } from '../project/diagnostics.js';
 import { writeFileAtomic } from './atomic.js';
 import { LabelStore } from './labels.js';
+import { taskKey } from '../graph/tasks.js';
+export { taskKey };
 
 export const RUN_ID = /^[0-9a-f]{32}$/;
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
@@ -189,9 +191,6 @@ export function latestOutcomes(entries: LedgerEntry[]): Map<string, LedgerEntry>
   return m;
 }
 
-export function taskKey(state: string, scenario: string | undefined): string {
-  return scenario === undefined ? state : `${state}@${scenario}`;
-}
 
 export interface RunInfo {
   id: string;

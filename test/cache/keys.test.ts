@@ -7,7 +7,7 @@ import type { Sha256Hex } from '../../dag/fingerprint/canonical.js';
 import { computeLineage, type Lineage } from '../../dag/fingerprint/lineage.js';
 import { compileProject, type CompiledProject } from '../../dag/graph/compile.js';
 import { Diagnostics } from '../../dag/project/diagnostics.js';
-import { loadProject } from '../../dag/project/load.js';
+import { loadProject } from '../../dag/contracts/project.js';
 import { DIAMOND, tempDir } from './helpers.js';
 
 const VERSIONS = { dag: '0.1.0', duckdb: '1.5.6' };

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { validateDocument, validateDocumentInputs, variantsOf } from '../../dag/contracts/inputs.js';
+import { validateDocument, validateDocumentInputs, variantsOf } from '../../dag/graph/inputs.js';
 import { Diagnostics } from '../../dag/project/diagnostics.js';
 import { TempCopies } from '../fixtures/materialize.js';
 import { compileClean } from '../graph/diagnose.js';

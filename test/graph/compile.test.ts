@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileProject, type CompiledProject } from '../../dag/graph/compile.js';
 import { Diagnostics } from '../../dag/project/diagnostics.js';
-import { loadProject } from '../../dag/project/load.js';
+import { loadProject } from '../../dag/contracts/project.js';
 import { applyOverlay, brokenNames, DIAMOND, expectationOf, TempCopies } from '../fixtures/materialize.js';
 import { compileClean, diagnose } from './diagnose.js';
 

@@ -1,7 +1,7 @@
-import { validateDocumentInputs } from '../../dag/contracts/inputs.js';
+import { validateDocumentInputs } from '../../dag/graph/inputs.js';
 import { compileProject, type CompiledProject } from '../../dag/graph/compile.js';
 import { Diagnostics, type Diagnostic } from '../../dag/project/diagnostics.js';
-import { loadProject, type Project } from '../../dag/project/load.js';
+import { loadProject, type Project } from '../../dag/contracts/project.js';
 
 /** Load, compile and check input files through the library, in the phases `dag validate` runs them. */
 export function diagnose(root: string): { project?: Project; cp?: CompiledProject; items: Diagnostic[] } {

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Diagnostics } from '../../dag/project/diagnostics.js';
-import { loadProject } from '../../dag/project/load.js';
+import { loadProject } from '../../dag/contracts/project.js';
 import { DIAMOND, TempCopies } from '../fixtures/materialize.js';
 
 const temp = new TempCopies();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileProject } from '../../dag/graph/compile.js';
 import { Diagnostics } from '../../dag/project/diagnostics.js';
-import { loadProject } from '../../dag/project/load.js';
+import { loadProject } from '../../dag/contracts/project.js';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', '..');

@@ -1,7 +1,6 @@
 import { DagError } from '../project/diagnostics.js';
 import { PATH_VALUE } from '../project/names.js';
-import type { CompiledProject, StateNode } from '../graph/compile.js';
-import { taskKey } from '../store/runs.js';
+import type { CompiledProject, StateNode } from './compile.js';
 
 /** Values that fill a path template's placeholders. */
 export interface PathVars {
@@ -67,4 +66,9 @@ export function buildTasks(cp: CompiledProject, selected: string[], ctx: { seed:
     }
   }
   return tasks;
+}
+
+/** The one spelling of a task's key: `6B.S3` for a state run once, `6B.S3@baseline_v1` for one scenario of it. */
+export function taskKey(state: string, scenario: string | undefined): string {
+  return scenario === undefined ? state : `${state}@${scenario}`;
 }

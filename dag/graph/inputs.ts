@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import type { CompiledProject } from '../graph/compile.js';
+import type { CompiledProject } from './compile.js';
 import type { Diagnostic, Diagnostics } from '../project/diagnostics.js';
 import { fromPointer, YamlSource } from '../project/yamlsource.js';
-import { loadCsvChecked } from './csv.js';
+import { loadCsvChecked } from '../contracts/csv.js';
 
 /** Extensions read as structured documents (YAML is a superset of JSON). */
 export const documentExtensions = ['.yaml', '.yml', '.json'];
