@@ -57,5 +57,7 @@ export function registerPlan(program: Command): void {
       const maybe = plan.provisional ? `; run? = ${plan.provisional} may be served from the cache if their upstream outputs come out unchanged` : '';
       out(`${plan.states.length} states: ${plan.counts.run} run, ${plan.counts.cached} cached, ${plan.counts.stage} stage; estimated ${formatSeconds(plan.estimateSeconds)}${unknown}${maybe}`);
       if (plan.baseRunId) out(`base run: ${plan.baseRunId}`);
+      // the words `dag run --from` prints as it stages (plan/plan.ts stagedStale)
+      for (const w of plan.warnings) out(`warning: ${w}`);
     });
 }

@@ -7,8 +7,8 @@ import { contentDigest, fileSha256 } from '../fingerprint/digest.js';
 import { sha256Hex } from '../fingerprint/canonical.js';
 import { streamKey } from '../fingerprint/lineage.js';
 import type { CompiledProject, StateNode } from '../graph/compile.js';
-import { changeReasons, decide, type Decision } from '../plan/decide.js';
-import { knownFromFiles, taskFacts, type Known } from '../plan/plan.js';
+import { decide, type Decision } from '../plan/decide.js';
+import { knownFromFiles, stagedStale, taskFacts, type Known } from '../plan/plan.js';
 import { DagError, EXIT } from '../project/diagnostics.js';
 import type { CachedFile } from '../store/cache.js';
 import { asciiCompare, buildIndex, bundleDigest, FLAG, flagText, verifyBundle } from '../store/gate.js';
@@ -371,11 +371,8 @@ export class Execution {
         }
         files.push({ dataset: o.dataset, template: o.template, rel: relocate(o, task), abs, sha256: o.sha256, bytes: o.bytes, rows: o.rows });
       }
-      if (key && base.cache_key && key !== base.cache_key) {
-        const was = prep.cache.lookup(base.cache_key as CacheKey)?.components;
-        const why = was && components ? changeReasons(was, components, { kernelPath: task.state.kernel, pointersChanged: prep.ctx.cache.pointersChanged }).join('; ') : 'its cache key differs';
-        this.bus.emit({ type: 'warning', message: `${task.key}: staged from base ${prep.base!.id} although its inputs changed since (${why}); --from ${task.state.id} would recompute it` });
-      }
+      const stale = stagedStale(prep.ctx, task, key, components);
+      if (stale) this.bus.emit({ type: 'warning', message: stale });
       // the bundle moves with the files: its path follows this run's variables, not the base's
       const gate = base.gate && task.state.gate ? { ...base.gate, segment: task.state.segment, path: fillPath(task.state.gate.path, task.vars) } : base.gate;
       const entry = this.publishLinked(prep, task, runDir, tmp, files, 'staged', decision.reason, started, gate, key);

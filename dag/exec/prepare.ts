@@ -54,6 +54,7 @@ export function prepareRun(cp: CompiledProject, req: RunRequest): Prepared {
       return e ? knownFromFiles(e.files.map((f) => ({ dataset: f.dataset, path: `${f.template}/${f.name}`, sha256: f.sha256 })), e.gate?.digest ?? null) : undefined;
     },
     previous: (taskId, s) => cache.latest(`${taskId}#${s}`) ?? cache.latest(taskId),
+    components: (key) => cache.lookup(key)?.components,
     pointersChanged: (_file, before, after) => {
       const a = cache.document(before);
       const b = documents.has(after) ? JSON.parse(documents.get(after)!) : cache.document(after);
@@ -71,8 +72,13 @@ export function prepareRun(cp: CompiledProject, req: RunRequest): Prepared {
     }
     const outcomes = latestOutcomes(readLedger(base.dir));
     const known = new Map<string, Known>();
-    for (const [k, e] of outcomes) if (isPublished(e)) known.set(k, knownFromFiles(e.outputs ?? [], e.gate?.digest ?? null));
-    from = fromSplit(cp, req.from, base.id, known);
+    const baseKeys = new Map<string, string>();
+    for (const [k, e] of outcomes) {
+      if (!isPublished(e)) continue;
+      known.set(k, knownFromFiles(e.outputs ?? [], e.gate?.digest ?? null));
+      if (e.cache_key) baseKeys.set(k, e.cache_key);
+    }
+    from = fromSplit(cp, req.from, base.id, known, baseKeys);
     const missing = tasks.filter((t) => !from!.forced.has(t.state.id) && !known.has(t.key)).map((t) => t.key);
     if (missing.length) {
       throw new DagError([{ code: 'base-incomplete', file: base.dir, message: `base run ${base.id} has no published outputs for ${missing.join(', ')}, which --from ${req.from} would stage`, fix: 'choose another --base, or --from an earlier state' }]);

@@ -3,7 +3,7 @@ import type { Sha256Hex } from '../fingerprint/canonical.js';
 import type { CompiledProject } from '../graph/compile.js';
 import { descendantsOf, selectWithAncestors } from '../graph/select.js';
 import type { Task } from '../graph/tasks.js';
-import { decide, type Action, type Decision } from './decide.js';
+import { changeReasons, decide, type Action, type Decision } from './decide.js';
 
 /**
  * `plan` decides, `exec` acts. `planRun` walks the tasks in order and, for each, asks `decide`
@@ -33,6 +33,8 @@ export interface Plan {
   /** Runs that may turn out cached (their inputs come from states that rerun). */
   provisional: number;
   baseRunId?: string;
+  /** What `dag run` would warn about: states staged from the base although their inputs changed since. */
+  warnings: string[];
 }
 
 /** What is known of a task's published outputs once it is done (or decided, in a plan). */
@@ -49,6 +51,8 @@ export interface CacheView {
   /** Output digests of a cache entry (for simulating a hit in a plan). */
   known(key: CacheKey): Known | undefined;
   previous(taskId: string, seed: number | undefined): { key: CacheKey; components: KeyComponents } | undefined;
+  /** The key components of a cache entry, when the cache has it. */
+  components(key: CacheKey): KeyComponents | undefined;
   pointersChanged(file: string, before: string, after: string): string[];
 }
 
@@ -59,6 +63,8 @@ export interface FromSplit {
   baseRunId: string;
   /** Output digests of the base run's tasks. */
   base: Map<string, Known>;
+  /** The cache key each of the base run's tasks had. */
+  baseKeys: Map<string, string>;
 }
 
 export interface PlanContext {
@@ -70,8 +76,21 @@ export interface PlanContext {
   seed: number;
 }
 
-export function fromSplit(cp: CompiledProject, state: string, baseRunId: string, base: Map<string, Known>): FromSplit {
-  return { state, forced: new Set([state, ...descendantsOf(cp, state)]), baseRunId, base };
+export function fromSplit(cp: CompiledProject, state: string, baseRunId: string, base: Map<string, Known>, baseKeys: Map<string, string> = new Map()): FromSplit {
+  return { state, forced: new Set([state, ...descendantsOf(cp, state)]), baseRunId, base, baseKeys };
+}
+
+/**
+ * The warning for a task staged from the base although its inputs changed since the base ran it
+ * (its cache key now differs), with what changed; undefined when it did not. `dag plan --from` and
+ * `dag run --from` say the same words.
+ */
+export function stagedStale(ctx: PlanContext, task: Task, key: CacheKey | undefined, components: KeyComponents | undefined): string | undefined {
+  const was = ctx.from?.baseKeys.get(task.key);
+  if (!ctx.from || !key || !was || was === key) return undefined;
+  const before = ctx.cache.components(was as CacheKey);
+  const why = before && components ? changeReasons(before, components, { kernelPath: task.state.kernel, pointersChanged: ctx.cache.pointersChanged }).join('; ') : 'its cache key differs';
+  return `${task.key}: staged from base ${ctx.from.baseRunId} although its inputs changed since (${why}); --from ${task.state.id} would recompute it`;
 }
 
 /** The facts `decide` needs about `task`, given what is known of the tasks it reads. */
@@ -136,15 +155,20 @@ export function knownFromFiles(files: { dataset: string; path: string; sha256: s
 export function planRun(ctx: PlanContext, tasks: Task[], timings?: ReadonlyMap<string, number>): Plan {
   const known = new Map<string, Known | 'pending'>();
   const states: PlannedState[] = [];
+  const warnings: string[] = [];
   for (const task of tasks) {
-    const { facts, key } = taskFacts(ctx, task, known);
+    const { facts, key, components } = taskFacts(ctx, task, known);
     const d: Decision = decide(facts);
-    if (d.action === 'stage') known.set(task.key, ctx.from!.base.get(task.key) ?? 'pending');
+    if (d.action === 'stage') {
+      known.set(task.key, ctx.from!.base.get(task.key) ?? 'pending');
+      const stale = stagedStale(ctx, task, key, components);
+      if (stale) warnings.push(stale);
+    }
     else if (d.action === 'cached') known.set(task.key, ctx.cache.known(key!) ?? 'pending');
     else known.set(task.key, 'pending');
     states.push({ state: task.state.id, task: task.key, scenario: task.scenario, action: d.action, reason: d.reason, provisional: d.provisional, estimateSeconds: d.action === 'run' ? timings?.get(task.state.id) : 0, key });
   }
-  return { ...summarize(states), baseRunId: ctx.from?.baseRunId };
+  return { ...summarize(states), baseRunId: ctx.from?.baseRunId, warnings };
 }
 
 export function summarize(states: PlannedState[]): Plan {
@@ -159,7 +183,7 @@ export function summarize(states: PlannedState[]): Plan {
     if (s.estimateSeconds === undefined) unestimated++;
     else estimateSeconds += s.estimateSeconds;
   }
-  return { states, counts, estimateSeconds, unestimated, provisional };
+  return { states, counts, estimateSeconds, unestimated, provisional, warnings: [] };
 }
 
 export { selectWithAncestors };

@@ -4,7 +4,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../dag/plan/plan.js';
-import { diamond, goodRun, planJson, read, replaceIn, STATES, TIMEOUT, write, type Proj, type RunResult } from '../cache/helpers.js';
+import { dag, diamond, goodRun, planJson, read, replaceIn, STATES, TIMEOUT, write, type Proj, type RunResult } from '../cache/helpers.js';
 
 const LEDGER_ACTION = { run: 'ran', cached: 'cached', stage: 'staged' } as const;
 
@@ -118,6 +118,23 @@ describe('dag plan agrees with dag run, reason by reason', { timeout: TIMEOUT },
     // with --base and a short id, too
     const again = await planThenRun(p, ['--from', 'S3', '--base', base.runId]);
     expect(again.plan.counts).toEqual({ run: 2, cached: 0, stage: 3 });
+  });
+
+  it('--from over a changed input: plan warns as run does, in text and in JSON (issue 14)', async () => {
+    const p = diamond();
+    await goodRun(p);
+    // fx.S1 reads config/params.yaml: staged from the base, it is stale
+    replaceIn(p, 'config/params.yaml', 'customers_per_region: 50', 'customers_per_region: 60');
+    const plan = await planJson(p, ['--from', 'fx.S3']);
+    expect(plan.warnings.length).toBeGreaterThan(0);
+    expect(plan.warnings.join('\n')).toMatch(/^fx\.S1: staged from base [0-9a-f]{32} although its inputs changed since \(.*config\/params\.yaml.*\); --from fx\.S1 would recompute it$/m);
+    const text = await dag(p, ['plan', '--from', 'fx.S3']);
+    expect(text.code).toBe(0);
+    const textWarnings = text.stdout.split('\n').filter((l) => l.startsWith('warning: ')).map((l) => l.slice('warning: '.length));
+    const run = await goodRun(p, ['--from', 'fx.S3']);
+    const runWarnings = (run as unknown as { warnings: string[] }).warnings;
+    expect(runWarnings).toEqual(plan.warnings);
+    expect(textWarnings).toEqual(plan.warnings);
   });
 
   it('--no-cache', async () => {
