@@ -1,6 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, posix, resolve } from 'node:path';
-import PQueue from 'p-queue';
 import { canonicalJson } from '../fingerprint/canonical.js';
 import type { CacheKey, KeyComponents } from '../fingerprint/cachekey.js';
 import { contentDigest, fileSha256 } from '../fingerprint/digest.js';
@@ -23,6 +22,7 @@ import type { JobOutput, KernelFailure, KernelJob, KernelResult } from './job.js
 import { KernelPool, type KernelAnswer } from './pool.js';
 import { prepareRun, type Prepared, type RunRequest } from './prepare.js';
 import { fillPath, outputFile, type Task } from '../graph/tasks.js';
+import { schedule } from './scheduler.js';
 import { versions } from './versions.js';
 
 /**
@@ -205,13 +205,11 @@ export class Execution {
         };
     writeReceipt(runDir, receipt);
     rmSync(join(runDir, TMP), { recursive: true, force: true });
-    const byKey = new Map(tasks.map((t) => [t.key, t]));
     bus.emit({ type: 'run-start', runId, runDir, tasks: tasks.length, seed: prep.seed, resumed: ctx.prior !== undefined, parameterHash: lineage.parameterHash, manifestFingerprint: lineage.manifestFingerprint });
     for (const w of ctx.warnings) bus.emit({ type: 'warning', message: w });
 
     const done = new Map<string, LedgerEntry>(); // succeeded tasks and what they published
     const known = new Map<string, Known | 'pending'>();
-    const outcome = new Map<string, TaskAction>();
     const counts: Record<TaskAction, number> = { ran: 0, cached: 0, staged: 0, failed: 0, skipped: 0, kept: 0 };
     let gateFailed = false;
     const succeed = (task: Task, entry: LedgerEntry) => {
@@ -220,7 +218,6 @@ export class Execution {
       if (entry.gate && !entry.gate.passed) gateFailed = true;
     };
     const finish = (task: Task, action: TaskAction, entry: Pick<LedgerEntry, 'reason' | 'seconds' | 'error' | 'gate'>) => {
-      outcome.set(task.key, action);
       counts[action]++;
       bus.emit({ type: 'task-end', task: task.key, state: task.state.id, action, reason: entry.reason, seconds: entry.seconds, error: entry.error?.message, gatePassed: entry.gate?.passed });
     };
@@ -242,79 +239,29 @@ export class Execution {
       }
     }
 
-    // Scheduling: a task is queued when its last dependency succeeds, skipped when one fails.
-    const queue = new PQueue({ concurrency: Math.max(1, this.opts.jobs) });
-    const dependents = new Map<string, string[]>();
-    const waiting = new Map<string, number>();
-    for (const t of tasks) {
-      if (outcome.has(t.key)) continue;
-      const deps = t.deps.filter((d) => byKey.has(d) && !done.has(d));
-      waiting.set(t.key, deps.length);
-      for (const d of deps) dependents.set(d, [...(dependents.get(d) ?? []), t.key]);
-    }
-    await new Promise<void>((resolveAll, rejectAll) => {
-      let open = waiting.size;
-      // an error of the scheduler's own bookkeeping (a full disk under the ledger) ends the run
-      // with that error, instead of escaping as an unhandled rejection
-      let broken = false;
-      const guarded = (body: () => void) => {
-        if (broken) return;
-        try {
-          body();
-        } catch (e) {
-          broken = true;
-          this.abort();
-          rejectAll(e);
-        }
-      };
-      const closeOne = () => {
-        if (--open === 0) resolveAll();
-      };
-      const skip = (key: string, reason: string) => {
-        if (outcome.has(key)) return;
-        const task = byKey.get(key)!;
+    // Scheduling (exec/scheduler.ts): a task is queued when its last dependency succeeds, skipped when one fails.
+    await schedule(tasks, new Set(done.keys()), this.opts.jobs, {
+      run: async (task) => {
+        const r = await this.runTask(task, prep, runDir, done, known);
+        if (r === 'interrupted') return 'interrupted';
+        if (r.action !== 'failed') succeed(task, r.entry);
+        finish(task, r.action, r.entry);
+        return r.action === 'failed' ? 'failed' : 'succeeded';
+      },
+      skip: (task, reason) => {
         this.ledger.append({ ts: new Date().toISOString(), state: task.state.id, scenario: task.scenario, action: 'skipped', reason, seconds: 0 });
         finish(task, 'skipped', { reason, seconds: 0 });
-        for (const d of dependents.get(key) ?? []) skip(d, `upstream ${key} skipped`);
-        closeOne();
-      };
-      const start = (task: Task) => {
-        void queue
-          .add(async () => {
-            if (this.aborted) return;
-            const r = await this.runTask(task, prep, runDir, done, known);
-            if (r === 'interrupted') return;
-            if (r.action !== 'failed') succeed(task, r.entry);
-            finish(task, r.action, r.entry);
-          })
-          .catch((e: unknown) => guarded(() => {
-            if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw e;
-            const message = `${task.state.id}: internal error: ${(e as Error).message}`;
-            const entry: LedgerEntry = { ts: new Date().toISOString(), state: task.state.id, scenario: task.scenario, action: 'failed', reason: message, seconds: 0, error: { message } };
-            this.ledger.append(entry);
-            finish(task, 'failed', entry);
-          }))
-          .finally(() => guarded(() => {
-            if (this.aborted) return resolveAll(); // running tasks are killed; queue.onIdle() waits for them
-            const action = outcome.get(task.key);
-            if (action === undefined) return closeOne(); // interrupted: its dependants never start
-            for (const d of dependents.get(task.key) ?? []) {
-              if (action === 'failed') skip(d, `upstream ${task.key} failed`);
-              else if (!outcome.has(d)) {
-                const left = waiting.get(d)! - 1;
-                waiting.set(d, left);
-                if (left === 0) start(byKey.get(d)!);
-              }
-            }
-            closeOne();
-          }));
-      };
-      if (open === 0) return resolveAll();
-      for (const [key, n] of waiting) if (n === 0) start(byKey.get(key)!);
-      if (this.aborted) resolveAll();
+      },
+      internalError: (task, e) => {
+        if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw e;
+        const message = `${task.state.id}: internal error: ${(e as Error).message}`;
+        const entry: LedgerEntry = { ts: new Date().toISOString(), state: task.state.id, scenario: task.scenario, action: 'failed', reason: message, seconds: 0, error: { message } };
+        this.ledger.append(entry);
+        finish(task, 'failed', entry);
+      },
+      aborted: () => this.aborted,
+      abort: () => this.abort(),
     });
-    queue.clear();
-    await queue.onIdle();
 
     this.ledger.sync();
     const failed = counts.failed > 0 || counts.skipped > 0 || gateFailed;

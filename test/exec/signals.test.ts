@@ -30,13 +30,24 @@ const runFolder = (p: Project) => readdirSync(p.runsDir).filter((n) => /^[0-9a-f
 
 describe('SIGINT to the process group', () => {
   it(`${TRIALS} trials at random moments of a run: each ends interrupted, exit 130, no .lock, no .tmp, no kernel left`, async () => {
+    const started = async (p: Project) => {
+      for (let i = 0; i < 400 && runFolder(p).every((id) => !existsSync(join(p.runsDir, id, 'run_receipt.json'))); i++) await sleep(10);
+    };
+    // how long a run lasts here, from its receipt to its end: the random moments fall inside it
+    // whatever the machine's speed (a fixed window let a fast machine finish most runs first)
+    const calibration = freshRuns(project);
+    const timed = spawnGroup(calibration, ['run'], 'ignore');
+    await started(calibration);
+    const t0 = Date.now();
+    expect((await timed.result).code).toBe(0);
+    const runMs = Date.now() - t0;
     const outcomes: string[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {
       const p = freshRuns(project);
       const run = spawnGroup(p, ['run'], 'ignore');
-      // wait until the run's receipt exists (the run has started), then a random moment more
-      for (let i = 0; i < 400 && runFolder(p).every((id) => !existsSync(join(p.runsDir, id, 'run_receipt.json'))); i++) await sleep(10);
-      await sleep(Math.floor(Math.random() * 1500));
+      // wait until the run's receipt exists (the run has started), then a random moment of its length
+      await started(p);
+      await sleep(Math.floor(Math.random() * runMs * 0.9));
       try {
         process.kill(-run.pid!, 'SIGINT');
       } catch {
@@ -66,7 +77,7 @@ describe('SIGINT to the process group', () => {
       }
       expect(alive).toBe(false);
     }
-    expect(outcomes.filter((s) => s === 'interrupted').length).toBeGreaterThan(TRIALS / 2);
+    expect(outcomes.filter((s) => s === 'interrupted').length, `outcomes ${outcomes.join(', ')}; a run lasts ${runMs} ms`).toBeGreaterThan(TRIALS / 2);
   }, 30_000 + TRIALS * 15_000);
 });
 
