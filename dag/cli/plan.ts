@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { prepareRun } from '../exec/prepare.js';
+import { warningJson, warningText } from '../log/words.js';
 import { rerunScope, rerunScopeOfFile } from '../graph/select.js';
 import { planRun } from '../plan/plan.js';
 import { DagError } from '../project/diagnostics.js';
@@ -50,7 +51,7 @@ export function registerPlan(program: Command): void {
         noCache: flags.cache === false,
       });
       const plan = planRun(prep.ctx, prep.tasks, lastTimings(prep.runsDir));
-      if (flags.json) return printJson(plan);
+      if (flags.json) return printJson({ ...plan, warnings: plan.warnings.map(warningJson) });
       out(table(['STATE', 'ACTION', 'REASON', 'ESTIMATE'], plan.states.map((s) => [s.task, s.action + (s.provisional ? '?' : ''), s.reason, s.action !== 'run' ? '-' : s.estimateSeconds === undefined ? '?' : formatSeconds(s.estimateSeconds)])));
       out();
       const unknown = plan.unestimated ? ` (+${plan.unestimated} never timed)` : '';
@@ -58,6 +59,6 @@ export function registerPlan(program: Command): void {
       out(`${plan.states.length} states: ${plan.counts.run} run, ${plan.counts.cached} cached, ${plan.counts.stage} stage; estimated ${formatSeconds(plan.estimateSeconds)}${unknown}${maybe}`);
       if (plan.baseRunId) out(`base run: ${plan.baseRunId}`);
       // the words `dag run --from` prints as it stages (plan/plan.ts stagedStale)
-      for (const w of plan.warnings) out(`warning: ${w}`);
+      for (const w of plan.warnings) out(`warning: ${warningText(w)}`);
     });
 }

@@ -8,6 +8,8 @@ import { DagError, Diagnostics } from '../project/diagnostics.js';
 import { lastTimings } from '../store/history.js';
 import { profileResolver } from '../fingerprint/lineage.js';
 import { runsDirOf } from '../store/runs.js';
+import type { RunSummary } from '../exec/executor.js';
+import { failureText, warningJson } from '../log/words.js';
 import { globalOptions, openProject, out, printJson, stateIdOrFail, table } from './context.js';
 
 /** A flag's non-negative integer within [min, max], the offending text quoted when it is not. */
@@ -108,7 +110,7 @@ export function registerRun(program: Command): void {
             noPromote: flags.promote === false,
             timings: lastTimings(runsDirOf(cp)),
           }, bus);
-          summaries.push({ seed: seed ?? cp.project.config.defaults.seed, ...(await current.run()) });
+          summaries.push(summaryJson(seed ?? cp.project.config.defaults.seed, await current.run()));
         }
         // 128 + the signal's number, as a shell reports it: 130 for SIGINT, 143 for SIGTERM
         const exitCode = interrupted ? (interrupted === 'SIGTERM' ? 143 : 130) : Math.max(0, ...summaries.map((x) => x.exitCode));
@@ -135,4 +137,9 @@ function parseSeeds(text: string): number[] {
   const nums = seeds.map(Number);
   if (new Set(nums).size !== nums.length) throw new DagError([{ code: 'bad-seeds', file: '(command line)', message: `--seeds lists a seed twice: '${text}'` }]);
   return nums;
+}
+
+/** A run's summary as --json prints it: warnings as facts with their words, failures with the structured failure and its text. */
+function summaryJson(seed: number, s: RunSummary) {
+  return { seed, ...s, warnings: s.warnings.map(warningJson), failures: s.failures.map((f) => ({ task: f.task, error: failureText(f.failure), failure: f.failure })) };
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import winston from 'winston';
 import type { EventBus } from '../exec/events.js';
+import { warningText } from './words.js';
 
 /** logs/run.log: every executor event as a JSON line (winston), errors with the kernel's text. */
 export function attachRunLog(bus: EventBus): { close: () => Promise<void> } {
@@ -22,7 +23,7 @@ export function attachRunLog(bus: EventBus): { close: () => Promise<void> } {
     if (!logger) return;
     const level = e.type === 'warning' || (e.type === 'task-log' && e.level === 'warn') ? 'warn' : (e.type === 'task-end' && e.action === 'failed') || (e.type === 'task-log' && e.level === 'error') ? 'error' : e.type === 'task-step' || e.type === 'task-progress' ? 'debug' : 'info';
     const { type, ...fields } = e;
-    logger.log(level, type, fields);
+    logger.log(level, type, e.type === 'warning' ? { ...fields, text: warningText(e.warning) } : fields);
   });
   return {
     close: async () => {

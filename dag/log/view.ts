@@ -1,4 +1,5 @@
 import { formatSeconds } from './format.js';
+import { failureText, warningText } from './words.js';
 import type { EventBus, ExecEvent } from '../exec/events.js';
 
 export type ViewMode = 'live' | 'plain' | 'quiet' | 'json';
@@ -73,11 +74,11 @@ export function attachView(bus: EventBus, mode: ViewMode, write: (s: string) => 
         const line = `${e.action.padEnd(7)} ${e.task.padEnd(14)} ${formatSeconds(e.seconds).padStart(7)}  ${e.action === 'ran' ? '' : e.reason}${gate}`;
         if (mode === 'live' || mode === 'plain') print(line.trimEnd());
         else if (mode === 'quiet' && (e.action === 'failed' || e.gatePassed === false)) print(line.trimEnd());
-        if (e.action === 'failed' && e.error && mode !== 'json') print(`        ${e.error}`);
+        if (e.action === 'failed' && e.failure && mode !== 'json') print(`        ${failureText(e.failure)}`);
         break;
       }
       case 'warning':
-        if (mode !== 'json') print(`warning: ${e.message}`);
+        if (mode !== 'json') print(`warning: ${warningText(e.warning)}`);
         break;
       case 'run-end': {
         if (timer) clearInterval(timer);

@@ -34,7 +34,7 @@ export interface Plan {
   provisional: number;
   baseRunId?: string;
   /** What `dag run` would warn about: states staged from the base although their inputs changed since. */
-  warnings: string[];
+  warnings: StagedStale[];
 }
 
 /** What is known of a task's published outputs once it is done (or decided, in a plan). */
@@ -80,17 +80,26 @@ export function fromSplit(cp: CompiledProject, state: string, baseRunId: string,
   return { state, forced: new Set([state, ...descendantsOf(cp, state)]), baseRunId, base, baseKeys };
 }
 
+/** A task staged from the base run although its inputs changed since the base ran it (its cache key differs). */
+export interface StagedStale {
+  code: 'staged-stale';
+  task: string;
+  state: string;
+  base: string;
+  /** What changed, one reason per input (changeReasons), or that the key differs. */
+  changes: string[];
+}
+
 /**
- * The warning for a task staged from the base although its inputs changed since the base ran it
- * (its cache key now differs), with what changed; undefined when it did not. `dag plan --from` and
- * `dag run --from` say the same words.
+ * The fact that `task`, staged from the base, is stale, with what changed; undefined when it is
+ * not. `dag plan --from` and `dag run --from` report the same facts.
  */
-export function stagedStale(ctx: PlanContext, task: Task, key: CacheKey | undefined, components: KeyComponents | undefined): string | undefined {
+export function stagedStale(ctx: PlanContext, task: Task, key: CacheKey | undefined, components: KeyComponents | undefined): StagedStale | undefined {
   const was = ctx.from?.baseKeys.get(task.key);
   if (!ctx.from || !key || !was || was === key) return undefined;
   const before = ctx.cache.components(was as CacheKey);
-  const why = before && components ? changeReasons(before, components, { kernelPath: task.state.kernel, pointersChanged: ctx.cache.pointersChanged }).join('; ') : 'its cache key differs';
-  return `${task.key}: staged from base ${ctx.from.baseRunId} although its inputs changed since (${why}); --from ${task.state.id} would recompute it`;
+  const changes = before && components ? changeReasons(before, components, { kernelPath: task.state.kernel, pointersChanged: ctx.cache.pointersChanged }) : ['its cache key differs'];
+  return { code: 'staged-stale', task: task.key, state: task.state.id, base: ctx.from.baseRunId, changes };
 }
 
 /** The facts `decide` needs about `task`, given what is known of the tasks it reads. */
@@ -155,7 +164,7 @@ export function knownFromFiles(files: { dataset: string; path: string; sha256: s
 export function planRun(ctx: PlanContext, tasks: Task[], timings?: ReadonlyMap<string, number>): Plan {
   const known = new Map<string, Known | 'pending'>();
   const states: PlannedState[] = [];
-  const warnings: string[] = [];
+  const warnings: StagedStale[] = [];
   for (const task of tasks) {
     const { facts, key, components } = taskFacts(ctx, task, known);
     const d: Decision = decide(facts);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileSha256 } from '../fingerprint/digest.js';
 import { toPosix } from '../project/files.js';
@@ -48,6 +48,19 @@ export async function bundleDigest(dir: string): Promise<string> {
 
 export function flagText(digest: string): string {
   return `sha256_hex = ${digest}\n`;
+}
+
+/**
+ * Seals the gate bundle in `dir`: its index always, and the flag over the bundle's digest only on
+ * a passing verdict. Returns the files it wrote (bundle-relative) and the digest.
+ */
+export async function sealBundle(dir: string, indexName: string, passed: boolean): Promise<{ files: string[]; digest?: string }> {
+  const index = await buildIndex(dir, indexName);
+  writeFileSync(join(dir, indexName), JSON.stringify(index, null, 2) + '\n');
+  if (!passed) return { files: [indexName] };
+  const digest = await bundleDigest(dir);
+  writeFileSync(join(dir, FLAG), flagText(digest));
+  return { files: [indexName, FLAG], digest };
 }
 
 export interface GateCheck {

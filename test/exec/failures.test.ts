@@ -124,7 +124,7 @@ describe('a failing state (fx.S2) in its own copy of the diamond', () => {
 describe('fail-closed with --jobs 2', () => {
   it('fx.S2 fails while fx.S1 is still running: fx.S1 finishes and publishes, fx.S3 and fx.S4 are skipped', async () => {
     const p = diamondCopy((e) => {
-      slowKernel(e, 'states/fx/S1_customers.sql', 60_000_000);
+      slowKernel(e, 'states/fx/S1_customers.sql', 250_000_000); // seconds of burning, so fx.S2's failure (a process start away) comes first even on a busy or fast machine
       e.write(KERNEL, e.read(KERNEL).replace('select row_number()', 'selec row_number()'));
     });
     const r = await dag(p, ['run', '--jobs', '2']);

@@ -69,7 +69,7 @@ export interface RunJson {
   status: string;
   counts: Record<string, number>;
   labels: string[];
-  warnings: string[];
+  warnings: { code: string; text: string }[];
   failures: { task: string; error: string }[];
   exitCode: number;
 }

@@ -126,15 +126,19 @@ describe('dag plan agrees with dag run, reason by reason', { timeout: TIMEOUT },
     // fx.S1 reads config/params.yaml: staged from the base, it is stale
     replaceIn(p, 'config/params.yaml', 'customers_per_region: 50', 'customers_per_region: 60');
     const plan = await planJson(p, ['--from', 'fx.S3']);
-    expect(plan.warnings.length).toBeGreaterThan(0);
-    expect(plan.warnings.join('\n')).toMatch(/^fx\.S1: staged from base [0-9a-f]{32} although its inputs changed since \(.*config\/params\.yaml.*\); --from fx\.S1 would recompute it$/m);
+    const warnings = plan.warnings as unknown as { code: string; task: string; base: string; changes: string[]; text: string }[];
+    expect(warnings.length).toBeGreaterThan(0);
+    // a fact with its fields, and its words
+    expect(warnings[0]).toMatchObject({ code: 'staged-stale', task: 'fx.S1', state: 'fx.S1' });
+    expect(warnings[0]!.changes.join('; ')).toContain('config/params.yaml');
+    expect(warnings.map((w) => w.text).join('\n')).toMatch(/^fx\.S1: staged from base [0-9a-f]{32} although its inputs changed since \(.*config\/params\.yaml.*\); --from fx\.S1 would recompute it$/m);
     const text = await dag(p, ['plan', '--from', 'fx.S3']);
     expect(text.code).toBe(0);
     const textWarnings = text.stdout.split('\n').filter((l) => l.startsWith('warning: ')).map((l) => l.slice('warning: '.length));
     const run = await goodRun(p, ['--from', 'fx.S3']);
-    const runWarnings = (run as unknown as { warnings: string[] }).warnings;
-    expect(runWarnings).toEqual(plan.warnings);
-    expect(textWarnings).toEqual(plan.warnings);
+    const runWarnings = (run as unknown as { warnings: unknown[] }).warnings;
+    expect(runWarnings).toEqual(warnings);
+    expect(textWarnings).toEqual(warnings.map((w) => w.text));
   });
 
   it('--no-cache', async () => {

@@ -195,7 +195,7 @@ export interface RunJson {
   status: string;
   counts: Record<string, number>;
   labels: string[];
-  warnings: string[];
+  warnings: { code: string; text: string }[];
   exitCode?: number;
 }
 

@@ -1,0 +1,56 @@
+import type { CompiledProject } from '../graph/compile.js';
+import { overwriteReceiptInPlace, readReceipt, writeReceipt, type LedgerEntry, type RunReceipt } from '../store/runs.js';
+import type { Prepared, RunRequest } from './prepare.js';
+import { versions } from './versions.js';
+
+/** The receipt of a new run: what it runs (targets, seed, scenarios, profile, base), on which versions. */
+export function newReceipt(cp: CompiledProject, prep: Prepared, opts: RunRequest & { groupId?: string }, runId: string): RunReceipt {
+  const v = versions(cp.project.root, cp.project.config.version);
+  return {
+    run_id: runId,
+    created_utc: new Date().toISOString(),
+    finished_utc: null,
+    status: 'running',
+    seed: prep.seed,
+    scenarios: prep.scenarios,
+    profile: opts.profile ?? null,
+    targets: opts.targets,
+    parameter_hash: prep.lineage.parameterHash,
+    manifest_fingerprint: prep.lineage.manifestFingerprint,
+    staged_from_run_id: prep.base?.id ?? null,
+    from_state: opts.from ?? null,
+    group_id: opts.groupId ?? null,
+    engine_version: v.engine,
+    dag_version: v.dag,
+    git_commit: v.git,
+    duckdb_version: v.duckdb,
+    project: cp.project.config.name,
+  };
+}
+
+/** A run stopped by its own machinery's error says failed, when the disk still takes that much, so it is not left 'running'. */
+export function markFailed(runDir: string): void {
+  try {
+    const r = readReceipt(runDir);
+    if (!r || r.status !== 'running') return;
+    const failed = { ...r, status: 'failed' as const, finished_utc: new Date().toISOString() };
+    try {
+      writeReceipt(runDir, failed);
+    } catch {
+      overwriteReceiptInPlace(runDir, failed);
+    }
+  } catch {
+    /* the disk took nothing more: dag runs shows a running receipt without its lock as interrupted */
+  }
+}
+
+/** True when the run covered every gate state of the project and each sealed a passing bundle. */
+export function allGatesPassed(cp: CompiledProject, done: ReadonlyMap<string, LedgerEntry>): boolean {
+  const gates = [...cp.gates.values()];
+  if (gates.length === 0) return false;
+  const entries = [...done.values()];
+  return gates.every((g) => {
+    const mine = entries.filter((e) => e.state === g);
+    return mine.length > 0 && mine.every((e) => e.gate?.passed === true);
+  });
+}
