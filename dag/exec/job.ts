@@ -63,3 +63,10 @@ export type WorkerMessage =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'done'; result: KernelResult }
   | { type: 'failed'; failure: KernelFailure };
+
+/** A kernel's failure as thrown inside the kernel process, carried back to the orchestrator as its KernelFailure. */
+export class KernelError extends Error {
+  constructor(readonly failure: KernelFailure) {
+    super(failure.message);
+  }
+}
