@@ -1,5 +1,8 @@
 -- step: size
 create macro prior(path) as getvariable('party_priors')->>path;
+-- PRF lanes (states/_lib/lanes.md): the apportionments' streams and the parties' keys each behind a
+-- named lane, so that no party id stands where a lane constant does.
+create macro lane(name) as key_of('6A.S1/' || name);
 -- arrivals_based_v1: N = 5A's expected weekly arrivals / (arrivals per active party per week x
 -- active fraction), clamped; exact DECIMAL sums per legal country of the merchants.
 create table arrivals as
@@ -26,7 +29,7 @@ select 'world' as grp, row_number() over (order by country_iso)::UBIGINT as cell
        (select n_parties from world_size) as total, country_iso
 from w;
 create table per_country as
-select c.country_iso, a.n from lr_apportion('country_cells', mix64(getvariable('stream_key'), 1)) a join country_cells c using (cell);
+select c.country_iso, a.n from lr_apportion('country_cells', mix64(getvariable('stream_key'), lane('country_cells'))) a join country_cells c using (cell);
 
 -- Party types within each country, then segments within each (country, type); alphabetical cells.
 create table type_mix as
@@ -36,7 +39,7 @@ from (select unnest(json_keys(getvariable('party_priors')->'party_types')) as t)
 create view type_cells as
 select p.country_iso as grp, t.cell, t.share as weight, p.n as total from per_country p, type_mix t;
 create table per_type as
-select a.grp as country_iso, t.party_type, a.n from lr_apportion('type_cells', mix64(getvariable('stream_key'), 2)) a join type_mix t using (cell);
+select a.grp as country_iso, t.party_type, a.n from lr_apportion('type_cells', mix64(getvariable('stream_key'), lane('type_cells'))) a join type_mix t using (cell);
 
 create table segment_mix as
 select t.party_type, s as segment, (getvariable('party_priors')->'party_types'->t.party_type->'segments'->>s)::DOUBLE as share,
@@ -47,7 +50,7 @@ select p.country_iso || '|' || p.party_type as grp, s.cell, s.share as weight, p
 from per_type p join segment_mix s using (party_type);
 create table per_segment as
 select split_part(a.grp, '|', 1) as country_iso, split_part(a.grp, '|', 2) as party_type, s.segment, a.n
-from lr_apportion('segment_cells', mix64(getvariable('stream_key'), 3)) a
+from lr_apportion('segment_cells', mix64(getvariable('stream_key'), lane('segment_cells'))) a
 join segment_mix s on s.party_type = split_part(a.grp, '|', 2) and s.cell = a.cell;
 
 -- step: parties
@@ -65,7 +68,7 @@ with numbered as (
          p.country_iso, c.region, p.party_type, p.segment
   from per_segment p join countries_1A c using (country_iso), range(p.n) r(i)
 ), keyed as (
-  select n.*, mix64(getvariable('stream_key'), n.party_id) as k from numbered n
+  select n.*, prf2(getvariable('stream_key'), lane('party'), n.party_id) as k from numbered n
 ), aged as (
   select k.*, CASE WHEN l.segment IS NULL THEN error('party_priors: segment ' || k.segment || ' has no tenure_mean_months') ELSE l.tenure_q END as tenure_q,
          CASE WHEN k.party_type <> 'RETAIL' THEN NULL

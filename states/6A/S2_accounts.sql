@@ -1,5 +1,7 @@
 -- step: targets
 create macro ap(path) as getvariable('account_priors')->>path;
+-- PRF lanes (states/_lib/lanes.md): named; a party's id is mixed in after its lane, never beside one.
+create macro lane(name) as key_of('6A.S2/' || name);
 -- 1 + Poisson(lam) conditioned on <= kmax extra units: the inverse CDF of the truncated law, from
 -- the same terms as poisson_inv (p_k = p_{k-1} lam / k), so no mass piles up at the cap.
 -- The truncated CDF of 1 + Poisson(lam) extra units conditioned on <= kmax: the terms of
@@ -12,33 +14,35 @@ create macro poisson_trunc_cdf(lam, kmax) as list_transform([list_reduce(
 create table type_caps as
 select pt as party_type, acct as account_type, (getvariable('account_priors')->'K_max'->pt->>acct)::BIGINT as k_max,
        coalesce((getvariable('account_priors')->'zero_gate'->>acct)::DOUBLE, 0e0) as zero_gate,
-       acct = (getvariable('account_priors')->'primary'->>pt) as is_primary,
-       row_number() over (order by pt, acct)::BIGINT as type_no
+       acct = (getvariable('account_priors')->'primary'->>pt) as is_primary
 from (select unnest(json_keys(getvariable('account_priors')->'K_max')) as pt) p,
      (select unnest(json_keys(getvariable('account_priors')->'K_max'->p.pt)) as acct);
--- Cells (country, party type, segment) get numbers: the big tables below group by a number
--- (cell_no * 64 + type_no), not by a string, which keeps millions of rows cheap to sort and hash.
-create table cells as
-select *, row_number() over (order by country_iso, party_type, segment)::BIGINT as cell_no
-from (select country_iso, party_type, segment, count(*) as n_parties from s1_party_base_6A group by all);
+-- Each (cell, account type), a cell being a (country, party type, segment), gets a number of its
+-- own, grp_no (a row number: distinct whatever the count of types): the big tables below group by
+-- it, not by strings, which keeps millions of rows cheap to sort and hash.
+create table cell_types as
+select c.country_iso, c.party_type, c.segment, c.n_parties, t.account_type,
+       row_number() over (order by c.country_iso, c.party_type, c.segment, t.account_type)::BIGINT as grp_no
+from (select country_iso, party_type, segment, count(*) as n_parties from s1_party_base_6A group by all) c
+join type_caps t using (party_type);
 -- Per (party type, account type): one total, round(sum of n x lambda) over all cells, apportioned
 -- to the cells by largest remainder (so no cell is rounded on its own).
 create table cell_weights as
-select c.cell_no * 64 + t.type_no as grp_no, c.party_type, c.segment, t.account_type,
-       c.n_parties * coalesce((getvariable('account_priors')->'lambda'->c.segment->>t.account_type)::DOUBLE, 0e0) as weight
-from cells c join type_caps t using (party_type);
+select grp_no, party_type, segment, account_type,
+       n_parties * coalesce((getvariable('account_priors')->'lambda'->segment->>account_type)::DOUBLE, 0e0) as weight
+from cell_types;
 create view cell_quota_src as
 select w.party_type || '|' || w.account_type as grp, w.grp_no::UBIGINT as cell, w.weight,
        (select round(sum(x.weight::DECIMAL(38, 12)))::BIGINT from cell_weights x where x.party_type = w.party_type and x.account_type = w.account_type) as total
 from cell_weights w;
 create table cell_targets as
 select a.cell::BIGINT as grp_no, split_part(a.grp, '|', 1) as party_type, split_part(a.grp, '|', 2) as account_type, a.n as target
-from lr_apportion('cell_quota_src', mix64(getvariable('stream_key'), 1)) a;
+from lr_apportion('cell_quota_src', mix64(getvariable('stream_key'), lane('cell_targets'))) a;
 -- Per segment and account type: the share of parties holding it (every party holds its primary
 -- product; other types min(1 - zero_gate, lambda)), and the Poisson mean of the extra accounts,
 -- so that holders average lambda / share.
 create table type_law as
-select s.segment, t.party_type, t.account_type, key_of(t.account_type) as type_key, t.type_no, t.k_max, t.is_primary,
+select s.segment, t.party_type, t.account_type, key_of(t.account_type) as type_key, t.k_max, t.is_primary,
        CASE WHEN t.is_primary THEN 1e0 ELSE least(1e0 - t.zero_gate, s.lam) END as p_hold,
        CASE WHEN s.lam > 0 THEN greatest(0e0, s.lam / CASE WHEN t.is_primary THEN 1e0 ELSE least(1e0 - t.zero_gate, s.lam) END - 1e0) ELSE 0e0 END as mu
 from type_caps t join (
@@ -65,12 +69,12 @@ select segment, account_type, list((f_sum / 256)::DOUBLE order by k) as cumw
 from (select segment, account_type, k, sum(f::DECIMAL(38, 18)) as f_sum from cdfs group by segment, account_type, k)
 group by segment, account_type;
 -- Each party and type: held with p_hold, then its count from the type's law. One key per
--- (party, type), k; its lanes: 0 the gate, 1 the count, 2 the conservation order, 3 account ages.
+-- (party, type), k; its lanes: k itself the gate, 1 the count, 2 the conservation order, 3 account ages.
 create table gated as
 with keyed as (
-  select p.party_id, p.segment, c.cell_no * 64 + l.type_no as grp_no, p.party_type, l.account_type, l.k_max, l.is_primary, l.p_hold,
-         mix64(mix64(getvariable('stream_key'), p.party_id), l.type_key) as k
-  from s1_party_base_6A p join cells c using (country_iso, party_type, segment) join type_law l using (party_type, segment)
+  select p.party_id, p.segment, g.grp_no, p.party_type, l.account_type, l.k_max, l.is_primary, l.p_hold,
+         prf3(getvariable('stream_key'), lane('holding'), p.party_id, l.type_key) as k
+  from s1_party_base_6A p join cell_types g using (country_iso, party_type, segment) join type_law l using (party_type, segment, account_type)
 )
 select *, p_hold > 0 AND u01(k) < p_hold as gated_in from keyed;
 create table party_draws as

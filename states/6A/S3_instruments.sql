@@ -1,4 +1,7 @@
 -- step: draw
+-- PRF lanes (states/_lib/lanes.md): per (account, instrument type) one key, the gate's draw; lane 2
+-- its extra count; lane('scheme') then the instrument's seq its scheme (the seq is mixed, not added).
+create macro lane(name) as key_of('6A.S3/' || name);
 create table inst_prior as
 select a.acct as account_type, i as instrument_type,
        (getvariable('instrument_priors')->'per_account_type'->a.acct->i->>'p_first')::DOUBLE as p_first,
@@ -33,7 +36,7 @@ with expanded as (
 select row_number() over (order by e.account_id, e.instrument_type, e.instrument_seq)::UBIGINT as instrument_id,
        e.account_id, e.party_id, e.instrument_type,
        CASE WHEN e.instrument_type = 'BANK_TRANSFER' THEN 'RAIL'
-            ELSE sc.schemes[pick_index(sc.cumw, u01(prf3(getvariable('stream_key'), e.account_id, key_of(e.instrument_type), 100 + e.instrument_seq)))] END as scheme,
+            ELSE sc.schemes[pick_index(sc.cumw, u01(mix64(prf3(getvariable('stream_key'), e.account_id, key_of(e.instrument_type), lane('scheme')), e.instrument_seq)))] END as scheme,
        e.instrument_type = 'VIRTUAL_CARD' as is_virtual
 from expanded e join s1_party_base_6A p using (party_id) join scheme_cum sc on sc.region = p.region;
 create table s3_account_instrument_links_6A as

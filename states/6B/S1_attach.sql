@@ -1,5 +1,8 @@
 -- step: sessions
 create macro ap(path) as getvariable('attachment_policy')->>path;
+-- PRF lanes (states/_lib/lanes.md): each kind of id behind its named lane (DuckDB folds
+-- mix64(stream_key, lane) to a constant: a lane costs nothing per row).
+create macro lane(name) as key_of('6B.S1/' || name);
 -- Along a stream of arrivals in time, an arrival continues the previous one's session with
 -- continue_probability while the gap is below the timeout; a session longer than max_arrivals is
 -- split (the guardrail). The stream of a channel is per merchant (scope merchant: at a till the
@@ -28,7 +31,7 @@ set variable max_arrivals = ap('$.session.max_arrivals')::BIGINT;
 create macro stream_of(scope, merchant_id, cno) as
   CASE scope WHEN 'merchant' THEN merchant_id WHEN 'country' THEN 4611686018427387904::UBIGINT + cno::UBIGINT ELSE 9223372036854775808::UBIGINT END;
 create macro continues(channel, flow_id) as
-  u01(mix64(getvariable('stream_key'), flow_id)) < CASE channel WHEN 'CP' THEN getvariable('continue_cp') ELSE getvariable('continue_cnp') END;
+  u01(prf2(getvariable('stream_key'), lane('continue'), flow_id)) < CASE channel WHEN 'CP' THEN getvariable('continue_cp') ELSE getvariable('continue_cnp') END;
 create table narrow as
 select (a.merchant_id << 32) + a.arrival_seq::UBIGINT as flow_id, a.ts_utc, a.channel_group::channel_6b as channel_group, coalesce(s.cno, m.cno) as cno,
        a.tzid::zone_6b as tzid, date_diff('minute', a.ts_utc, a.ts_local)::SMALLINT as local_offset, coalesce(a.site_id, a.edge_id) as place_id,
@@ -93,7 +96,7 @@ with n as (
          (select count(*) from party_devices d where d.party_id = p.party_id) as n_dev
   from s1_party_base_6A p
 )
-select *, pexp(ap('$.activity_sigma')::DOUBLE * norm_inv(u01(mix64(getvariable('stream_key'), party_id)))
+select *, pexp(ap('$.activity_sigma')::DOUBLE * norm_inv(u01(prf2(getvariable('stream_key'), lane('activity'), party_id)))
                - ap('$.activity_sigma')::DOUBLE * ap('$.activity_sigma')::DOUBLE / 2e0) as activity
 from n;
 -- Cumulative activity per (channel, country) and per channel over all countries, in units of 2^-20
@@ -139,7 +142,7 @@ set variable home_cnp = ap('$.home_share.CNP')::DOUBLE;
 -- its size is that arrival's position, its end that arrival's time.
 create table attached as
 with d as (
-  select c.*, prf2(getvariable('stream_key'), c.session_id, 7) as sk from cut c
+  select c.*, prf2(getvariable('stream_key'), lane('session'), c.session_id) as sk from cut c
 ), h as (
   select d.*, t.total IS NOT NULL AND u01(mix64(d.sk, 1)) < CASE d.channel_group WHEN 'CP' THEN getvariable('home_cp') ELSE getvariable('home_cnp') END as home,
          t.total as home_total, t.width as home_width, g.total as away_total, g.width as away_width

@@ -28,6 +28,8 @@ const COLUMNS = ['channel', 'demand_class', 'mcc', 'amount_usd', 'local_hour', '
 /** What a victims filter can read: the card, its account and the account's owner. */
 const VICTIM_COLUMNS = ['party_role', 'account_role', 'account_age_months', 'instrument_type'];
 const KEYWORDS = ['AND', 'OR', 'NOT', 'IN', 'IS', 'NULL', 'TRUE', 'FALSE', 'BETWEEN', 'LIKE'];
+/** A named PRF lane of this state (states/_lib/lanes.md): every id below is mixed in after one. */
+const lane = (name: string) => `key_of('6B.S3/${name}')`;
 
 /** The filter if every token is a known column, keyword, number, quoted string or operator; else an error naming the token. */
 export function checkedFilter(id: string, filter: string, columns: string[] = COLUMNS): string {
@@ -67,7 +69,7 @@ export default async function run(ctx: Ctx): Promise<void> {
              coalesce(pr.raw_role, 'clean') as party_role, coalesce(ar.raw_role, 'clean') as account_role,
              coalesce(mr.raw_role, 'clean') as merchant_role, a.opened_months_ago as account_age_months,
              i.instrument_type, d.device_type, ip.ip_type,
-             floor(u01(prf2(getvariable('stream_key'), f.account_id, key_of('takeover'))) * h.horizon_days * 0.8)::INTEGER as takeover_day
+             floor(u01(prf2(getvariable('stream_key'), ${lane('takeover')}, f.account_id)) * h.horizon_days * 0.8)::INTEGER as takeover_day
       from s2_flow_anchor_baseline_6B f cross join horizon h
       join currencies_6B c using (currency)
       join s2_account_base_6A a using (account_id)
@@ -93,7 +95,7 @@ export default async function run(ctx: Ctx): Promise<void> {
   await step('select', async () => {
     for (const [i, c] of campaigns.entries()) {
       const cid = i + 1;
-      const ck = `prf2(getvariable('stream_key'), ${cid}::UBIGINT, key_of(${sql(c.id)}))`;
+      const ck = `prf2(getvariable('stream_key'), ${lane('rank')}, key_of(${sql(c.id)}))`;
       await con.run(`create or replace table elig as
         select fx.flow_id, fx.day_index from candidates fx, horizon h
         where (fx.mask & ${2 ** i}) <> 0
@@ -134,7 +136,7 @@ export default async function run(ctx: Ctx): Promise<void> {
         select ${cid}, (row_number() over (order by ${v.afterTakeover ? 'takeover_day, ' : ''}instrument_id) - 1)::BIGINT, party_id, account_id, instrument_id, takeover_day from (
           select i.instrument_id, i.account_id, a.party_id, i.instrument_type, a.opened_months_ago as account_age_months,
                  coalesce(pr.raw_role, 'clean') as party_role, coalesce(ar.raw_role, 'clean') as account_role,
-                 floor(u01(prf2(getvariable('stream_key'), i.account_id, key_of('takeover'))) * h.horizon_days * 0.8)::INTEGER as takeover_day
+                 floor(u01(prf2(getvariable('stream_key'), ${lane('takeover')}, i.account_id)) * h.horizon_days * 0.8)::INTEGER as takeover_day
           from s3_instrument_base_6A i join s2_account_base_6A a using (account_id) cross join horizon h
           left join s5_party_roles_6A pr on pr.entity_id = a.party_id left join s5_account_roles_6A ar on ar.entity_id = i.account_id
           where i.instrument_type IN ('DEBIT_CARD', 'CREDIT_CARD', 'VIRTUAL_CARD')) v
@@ -152,7 +154,7 @@ export default async function run(ctx: Ctx): Promise<void> {
           from (select distinct day_index from b) d
         )
         select b.flow_id, c.party_id, c.account_id, c.instrument_id from b join pool p using (day_index) join victim_cards c
-          on c.campaign_id = ${cid} and c.ord = floor(u01(prf3(getvariable('stream_key'), ${cid}::UBIGINT, b.day_index::UBIGINT, b.burst::UBIGINT)) * p.n)::BIGINT
+          on c.campaign_id = ${cid} and c.ord = floor(u01(mix64(prf3(getvariable('stream_key'), ${lane('victim_card')}, key_of(${sql(campaigns[i]!.id)}), b.day_index::UBIGINT), b.burst::UBIGINT)) * p.n)::BIGINT
         where p.n > 0`);
       // a pick left without a card is no fraud of this campaign's
       await con.run(`delete from picks where campaign_id = ${cid} and flow_id not in (select flow_id from reattached)`);
@@ -174,7 +176,7 @@ export default async function run(ctx: Ctx): Promise<void> {
     await con.run(`create table changed as
       with p as (
         select f.flow_id, f.amount_minor, f.device_id, f.ip_id, c.minor_exponent, c.units_per_usd, t.*,
-               mix64(prf2(getvariable('stream_key'), f.flow_id, key_of('tactic')), 0) as tk
+               prf2(getvariable('stream_key'), ${lane('tactic')}, f.flow_id) as tk
         from picks k join s2_flow_anchor_baseline_6B f using (flow_id) join tactic t using (campaign_id) join currencies_6B c using (currency)
       ), m as (
         select *, CASE kind

@@ -1,4 +1,7 @@
 -- step: truth
+-- PRF lanes (states/_lib/lanes.md): a flow's key and a case's behind lanes of their own (a case's id
+-- is its first flow's id: without them a case's stage draws were that flow's bank draws).
+create macro lane(name) as key_of('6B.S4/' || name);
 -- Ordered rules on the flow's campaign type (null: no campaign); a flow takes its first matching
 -- rule. A flow matching no rule stops the state (two rules for one type are refused earlier, by
 -- the policy's contract).
@@ -38,7 +41,7 @@ select demand_class, coalesce(lpd('$.detection.class_shift.' || demand_class), 0
 create view scored as
 select f.flow_id, f.instrument_id, f.ts_utc, f.truth_label, f.truth_subtype, f.is_fraud_truth,
        f.amount_minor / pow(10e0, x.minor_exponent) / x.units_per_usd as amount_usd,
-       mix64(getvariable('stream_key'), f.flow_id) as bk,
+       prf2(getvariable('stream_key'), lane('flow'), f.flow_id) as bk,
        r.base_logit + lpd('$.detection.amount_slope') * pln(greatest(f.amount_minor / pow(10e0, x.minor_exponent) / x.units_per_usd, 0.01) / 50e0) + k.shift as detect_logit,
        r.dispute, r.chargeback, r.written_off
 from flow_truth f join currencies_6B x using (currency)
@@ -69,7 +72,7 @@ select *, min(flow_id) over (partition by instrument_id, epoch_us(t_trigger) // 
 create table cases as
 select case_id, any_value(instrument_id) as instrument_id, count(*)::INTEGER as n_flows, min(t_trigger) as t_open,
        bool_or(detected) as any_alert, bool_or(disputed) as any_dispute, bool_or(chargeback) as any_chargeback,
-       mix64(getvariable('stream_key'), case_id) as ck
+       prf2(getvariable('stream_key'), lane('case'), case_id) as ck
 from case_members group by case_id;
 create table case_steps as
 select c.*, s.k, s.event_type, s.stage,
