@@ -19,7 +19,8 @@ export type RunWarning =
 
 /** What happens in a run, in order: one fact per event. */
 export type ExecEvent =
-  | { type: 'run-start'; runId: string; runDir: string; tasks: number; seed: number; resumed: boolean; parameterHash: string; manifestFingerprint: string }
+  /** `estimates`: the last recorded seconds of each task that has them (for the overall ETA). */
+  | { type: 'run-start'; runId: string; runDir: string; tasks: number; estimates: Record<string, number>; seed: number; resumed: boolean; parameterHash: string; manifestFingerprint: string }
   | { type: 'task-start'; task: string; state: string; scenario?: string; estimateSeconds?: number }
   | { type: 'task-step'; task: string; step: string; index: number; count: number }
   | { type: 'task-progress'; task: string; fraction?: number; message?: string }

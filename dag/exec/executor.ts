@@ -131,7 +131,8 @@ export class Execution {
     const receipt = ctx.prior ? { ...ctx.prior, status: 'running' as const, finished_utc: null } : newReceipt(cp, prep, opts, runId);
     writeReceipt(runDir, receipt);
     rmSync(join(runDir, TMP), { recursive: true, force: true });
-    bus.emit({ type: 'run-start', runId, runDir, tasks: tasks.length, seed: prep.seed, resumed: ctx.prior !== undefined, parameterHash: prep.lineage.parameterHash, manifestFingerprint: prep.lineage.manifestFingerprint });
+    const estimates = Object.fromEntries(tasks.flatMap((t) => (opts.timings?.has(t.state.id) ? [[t.key, opts.timings.get(t.state.id)!]] : [])));
+    bus.emit({ type: 'run-start', runId, runDir, tasks: tasks.length, estimates, seed: prep.seed, resumed: ctx.prior !== undefined, parameterHash: prep.lineage.parameterHash, manifestFingerprint: prep.lineage.manifestFingerprint });
     for (const w of ctx.taken) bus.emit({ type: 'warning', warning: w });
 
     const done = new Map<string, LedgerEntry>();

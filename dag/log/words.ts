@@ -1,4 +1,5 @@
-import type { RunWarning, TaskFailure } from '../exec/events.js';
+import type { ExecEvent, RunWarning, TaskFailure } from '../exec/events.js';
+import { formatSeconds } from './format.js';
 
 /** A run's warning in words: the one place that turns each fact into a sentence (view, plain lines, plan, --json). */
 export function warningText(w: RunWarning): string {
@@ -22,4 +23,21 @@ export function warningJson(w: RunWarning): RunWarning & { text: string } {
 /** A task's failure in words: its message names the state, and the step, output or rule where one applies. */
 export function failureText(f: TaskFailure): string {
   return f.message;
+}
+
+/** The line a run's start prints. */
+export function runStartText(e: Extract<ExecEvent, { type: 'run-start' }>): string {
+  return `${e.resumed ? 'resuming' : 'run'} ${e.runId}: ${e.tasks} states, seed ${e.seed}`;
+}
+
+/** The line a task's end prints: action, task, seconds, why (unless it ran), the gate's verdict. */
+export function taskEndText(e: Extract<ExecEvent, { type: 'task-end' }>): string {
+  const gate = e.gatePassed === false ? '  GATE NOT PASSED (no _passed.flag)' : e.gatePassed ? '  gate passed' : '';
+  return `${e.action.padEnd(7)} ${e.task.padEnd(14)} ${formatSeconds(e.seconds).padStart(7)}  ${e.action === 'ran' ? '' : e.reason}${gate}`.trimEnd();
+}
+
+/** The two lines a run's end prints: status, time and counts; where its outputs are. */
+export function runEndText(e: Extract<ExecEvent, { type: 'run-end' }>): string[] {
+  const c = e.counts;
+  return [`${e.status} in ${formatSeconds(e.seconds)}: ${c.ran} ran, ${c.cached} cached, ${c.staged} staged, ${c.kept} kept, ${c.failed} failed, ${c.skipped} skipped`, `outputs: ${e.runDir}${e.labels.length ? `  (labels: ${e.labels.join(', ')})` : ''}`];
 }

@@ -21,9 +21,11 @@ describe('the live terminal view', () => {
     const first = underTty(['--root', root, 'run'], env);
     expect(first).toMatch(/\x1b\[\d+A/); // redraws in place (cursor up)
     expect(first).toMatch(/▶ fx\.S1\s+warm up/);
-    expect(first).toContain('no estimate');
+    expect(first).toContain('never timed');
+    expect(first).toMatch(/\d\/5 states, \d running, \d never timed/); // the overall line
     expect(first).toMatch(/succeeded in .*: 5 ran/);
     const second = underTty(['--root', root, 'run', '--no-cache'], env);
-    expect(second).toMatch(/▶ fx\.S1\s+\S.*(ETA \d|over estimate)/);
+    expect(second).toMatch(/▶ fx\.S1\s+\S.*(ETA \d|over its last)/);
+    expect(second).toMatch(/\d\/5 states, \d running, ETA \d/);
   }, 120_000);
 });

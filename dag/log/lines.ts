@@ -1,0 +1,37 @@
+import type { EventBus } from '../exec/events.js';
+import { formatSeconds } from './format.js';
+import { failureText, runEndText, runStartText, taskEndText, warningText } from './words.js';
+
+/**
+ * A line per event, for logs and pipes (`plain`); or, `quiet`, only failures, failed gates,
+ * warnings and the summary.
+ */
+export function attachLines(bus: EventBus, quiet: boolean, print: (line: string) => void): () => void {
+  return bus.on((e) => {
+    switch (e.type) {
+      case 'run-start':
+        if (!quiet) print(runStartText(e));
+        break;
+      case 'task-start':
+        if (!quiet) print(`start  ${e.task}${e.estimateSeconds !== undefined ? ` (last time ${formatSeconds(e.estimateSeconds)})` : ''}`);
+        break;
+      case 'task-step':
+        if (!quiet) print(`step   ${e.task}: ${e.step}`);
+        break;
+      case 'task-log':
+        if (!quiet) print(`       ${e.task}: ${e.message}`);
+        break;
+      case 'task-end':
+        if (!quiet || e.action === 'failed' || e.gatePassed === false) print(taskEndText(e));
+        if (e.action === 'failed' && e.failure) print(`        ${failureText(e.failure)}`);
+        break;
+      case 'warning':
+        print(`warning: ${warningText(e.warning)}`);
+        break;
+      case 'run-end':
+        print('');
+        for (const l of runEndText(e)) print(l);
+        break;
+    }
+  });
+}
