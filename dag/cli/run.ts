@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { validateDocumentInputs, validateTableInputs } from '../graph/inputs.js';
 import { MAX_JOBS, MAX_SEED } from '../project/names.js';
 import { LABEL_PATTERN } from '../store/labels.js';
@@ -6,30 +6,16 @@ import { ValidatedInputs } from '../store/validated.js';
 import type { ViewMode } from '../log/view.js';
 import { DagError, Diagnostics } from '../project/diagnostics.js';
 import { lastTimings } from '../store/history.js';
-import { profileResolver } from '../fingerprint/lineage.js';
 import { runsDirOf } from '../store/runs.js';
 import type { RunSummary } from '../exec/executor.js';
 import { failureText, warningJson } from '../log/words.js';
-import { globalOptions, openProject, out, printJson, stateIdOrFail, table } from './context.js';
+import { globalOptions, openProject, out, printJson, table } from './context.js';
+import { parseInteger, requestOptions, toRequest, type RequestFlags } from './request.js';
 
-/** A flag's non-negative integer within [min, max], the offending text quoted when it is not. */
-export const parseInteger = (name: string, min = 0, max = MAX_SEED) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got '${v}'`);
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got '${v}'`);
-  return n;
-};
-
-interface RunFlags {
+interface RunFlags extends RequestFlags {
   seeds?: string;
   label?: string[];
   promote?: boolean;
-  from?: string;
-  base?: string;
-  cache?: boolean;
-  seed?: number;
-  scenarios?: string;
-  profile?: string;
   jobs: number;
   runId?: string;
   resume?: string;
@@ -38,19 +24,12 @@ interface RunFlags {
 }
 
 export function registerRun(program: Command): void {
-  program
-    .command('run')
-    .description('run the pipeline (or the given states and what they need) into a fresh run folder')
-    .argument('[states...]', 'target states (default: all); their upstream is included')
-    .option('--from <state>', 'stage everything not downstream of STATE from the base run (hard links, digests verified), rerun STATE and its dependants')
-    .option('--base <run>', 'base run for --from (default: the run labelled last-good, else the newest succeeded run)')
-    .option('--no-cache', 'run every state, serving nothing from the cache (results are still cached)')
-    .option('--seed <n>', 'seed (default: dag.yaml defaults.seed)', parseInteger('--seed'))
+  requestOptions(
+    program.command('run').description('run the pipeline (or the given states and what they need) into a fresh run folder'),
+  )
     .option('--seeds <list>', 'a sequential matrix: one run per seed (comma-separated), sharing a group id; world-scoped states run once')
     .option('--label <label>', 'label the run when it succeeds (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--no-promote', 'do not make a run whose gates all passed last-good')
-    .option('--scenarios <list>', 'comma-separated scenario ids (default: dag.yaml defaults.scenarios)')
-    .option('--profile <name>', 'read the alternates of a dag.yaml profile in place of the originals')
     .option('--jobs <n>', 'states run at once (1 is the memory-safe choice)', parseInteger('--jobs', 1, MAX_JOBS), 1)
     .option('--run-id <id>', 'use this run id (32 lowercase hex) instead of a random one')
     .option('--resume <run>', 'continue an interrupted or failed run: published states are kept after their digests verify')
@@ -58,13 +37,13 @@ export function registerRun(program: Command): void {
     .option('--json', 'print one JSON summary and nothing else')
     .action(async (targets: string[], flags: RunFlags, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
-      profileResolver(cp, flags.profile); // an unknown profile: the same diagnostic as `dag plan`'s
       if (flags.resume !== undefined) {
         const clash = [flags.seed !== undefined && '--seed', flags.scenarios !== undefined && '--scenarios', flags.profile !== undefined && '--profile', flags.runId !== undefined && '--run-id', flags.from !== undefined && '--from', targets.length > 0 && 'target states'].filter(Boolean);
         if (clash.length) throw new DagError([{ code: 'resume-flags', file: '(command line)', message: `--resume continues a run as it started; it cannot take ${clash.join(', ')}`, fix: 'drop them, or start a new run' }]);
       }
       const badLabel = (flags.label ?? []).find((l) => !LABEL_PATTERN.test(l));
       if (badLabel !== undefined) throw new DagError([{ code: 'bad-label', file: '(command line)', message: `--label '${badLabel}' must be lowercase letters, digits, - or _ (at most 40)` }]);
+      const request = toRequest(cp, targets, flags); // the one builder `dag plan` uses too
       const diags = new Diagnostics();
       validateDocumentInputs(cp, diags); // bad input fails before a run folder exists
       const checked = new ValidatedInputs(runsDirOf(cp));
@@ -95,13 +74,8 @@ export function registerRun(program: Command): void {
         for (const seed of seeds) {
           if (interrupted) break;
           current = new Execution(cp, {
-            targets: targets.map((t) => stateIdOrFail(cp, t)),
+            ...request,
             seed,
-            scenarios: flags.scenarios?.split(',').map((x) => x.trim()).filter(Boolean),
-            profile: flags.profile,
-            from: flags.from !== undefined ? stateIdOrFail(cp, flags.from) : undefined,
-            base: flags.base,
-            noCache: flags.cache === false,
             jobs: flags.jobs,
             runId: flags.runId,
             resume: flags.resume,

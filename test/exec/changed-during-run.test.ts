@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO } from '../support/cli.js';
+import { REPO, spawnCli } from '../support/cli.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -14,10 +13,7 @@ describe('a run reads one version of the project', () => {
     const s1 = join(root, 'states', 'fx', 'S1_customers.sql');
     writeFileSync(s1, `-- step: warm up\ncreate table slow as select count(*) as n from range(400000000) t(i) where i % 7 = 3;\n${readFileSync(s1, 'utf8')}`);
     const runs = mkdtempSync(join(tmpdir(), 'dag-edit-runs-'));
-    const child = spawn(process.execPath, [join(REPO, 'tools', 'cli', 'dag.mjs'), '--root', root, 'run', '--json'], { env: { ...process.env, DAG_RUNS_DIR: runs } });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    const done = new Promise<number | null>((r) => child.on('close', r));
+    const child = spawnCli(['--root', root, 'run', '--json'], { cwd: root, env: { DAG_RUNS_DIR: runs } });
     // wait until fx.S0 is published (fx.S1, slow, is running), then edit the project
     const ledger = () => {
       const run = readdirSync(runs).find((d) => /^[0-9a-f]{32}$/.test(d));
@@ -30,7 +26,8 @@ describe('a run reads one version of the project', () => {
     writeFileSync(s2, readFileSync(s2, 'utf8') + '\n-- edited while the run was going\n');
     const params = join(root, 'config', 'params.yaml');
     writeFileSync(params, readFileSync(params, 'utf8').replace('customers_per_region: 50', 'customers_per_region: 51'));
-    expect(await done).toBe(1);
+    const { code, stdout } = await child.result;
+    expect(code).toBe(1);
     const summary = JSON.parse(stdout) as { failures: { task: string; error: string }[]; runDir: string };
     expect(summary.failures.map((f) => f.task)).toEqual(['fx.S2']);
     expect(summary.failures[0]!.error).toContain('states/fx/S2_merchants.sql changed after this run started');

@@ -1,17 +1,16 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REPO, runCli } from '../support/cli.js';
 
-const REPO = join(import.meta.dirname, '..', '..');
 const EXAMPLE = join(REPO, 'test', 'fixtures', 'example');
 
 describe('the example pipeline (the repository pipeline before the engine)', () => {
-  it('runs, seals its segment, and conserves the merchant total by largest remainder', () => {
+  it('runs, seals its segment, and conserves the merchant total by largest remainder', async () => {
     const runs = mkdtempSync(join(tmpdir(), 'dag-example-'));
-    const r = spawnSync(process.execPath, [join(REPO, 'tools', 'cli', 'dag.mjs'), '--root', EXAMPLE, 'run', '--json'], { env: { ...process.env, DAG_RUNS_DIR: runs }, encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
+    const r = await runCli(['--root', EXAMPLE, 'run', '--json'], { cwd: EXAMPLE, env: { DAG_RUNS_DIR: runs } });
+    expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as { runDir: string; counts: { ran: number } };
     expect(summary.counts.ran).toBe(3);
     const ledger = readFileSync(join(summary.runDir, 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { state: string; rows?: Record<string, number>; gate?: { passed: boolean } });

@@ -1,26 +1,23 @@
 // Shared helpers for the executor tests: fixture copies, run folders, the real `dag` CLI as a child process.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import { readLedger, readReceipt, type LedgerEntry } from '../../dag/store/runs.js';
 import { DIAMOND } from '../fixtures/materialize.js';
 
-export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(REPO, 'tools', 'cli', 'dag.mjs');
-const BUILT = join(REPO, 'dist', 'dag', 'cli', 'main.js');
+import { REPO, spawnCli, type CliProcess, type CliResult } from '../support/cli.js';
+
+export { REPO };
 
 export const RUN_ID = /^[0-9a-f]{32}$/;
 export const HEX64 = /^[0-9a-f]{64}$/;
 
-/** Temp folders and `dag` processes of this test file: a failed test leaves neither behind. */
+/** Temp folders of this test file (support/cli.ts kills its `dag` processes): a failed test leaves neither behind. */
 const made: string[] = [];
-const spawned: ChildProcess[] = [];
 afterAll(() => {
-  for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   made.forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
@@ -50,27 +47,11 @@ export function freshRuns(p: Project): Project {
   return { root: p.root, runsDir: tempDir('runs') };
 }
 
-export interface DagResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+export type DagResult = CliResult;
 
 /** The real `dag` CLI (dist/), in its own process, with DAG_RUNS_DIR pointing at the project's runs folder. */
-export function spawnDag(p: Project, args: string[]): ChildProcess & { result: Promise<DagResult>; output: () => string; errors: () => string } {
-  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npx tsc -p .\` first`);
-  const child = spawn(process.execPath, [CLI, '--root', p.root, ...args], { cwd: p.root, env: { ...process.env, DAG_RUNS_DIR: p.runsDir, NO_COLOR: '1' } });
-  spawned.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const result = new Promise<DagResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return Object.assign(child, { result, output: () => stdout, errors: () => stderr });
+export function spawnDag(p: Project, args: string[], opts: { detached?: boolean; stdout?: 'pipe' | 'ignore' } = {}): CliProcess {
+  return spawnCli(['--root', p.root, ...args], { cwd: p.root, env: { DAG_RUNS_DIR: p.runsDir }, ...opts });
 }
 
 export function dag(p: Project, args: string[]): Promise<DagResult> {

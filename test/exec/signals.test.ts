@@ -2,13 +2,11 @@
 // kernels included) always ends with the run `interrupted`, exit 130, no .lock and no .tmp; a
 // closed stdout (`dag run | head`) never aborts the run. Real `dag` processes, each the leader of
 // its own process group.
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diamondCopy, freshRuns, receiptOf, REPO, slowKernel, type Project } from './harness.js';
+import { diamondCopy, freshRuns, receiptOf, slowKernel, spawnDag, type Project } from './harness.js';
 
-const CLI = join(REPO, 'tools', 'cli', 'dag.mjs');
 const TRIALS = Number(process.env.DAG_SIGNAL_TRIALS ?? 8);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -18,13 +16,8 @@ const project: Project = diamondCopy((e) => {
   slowKernel(e, 'states/fx/S2_merchants.sql', 8_000_000);
 });
 
-function spawnGroup(p: Project, args: string[], stdout: 'pipe' | 'ignore' = 'pipe') {
-  const child = spawn(process.execPath, [CLI, '--root', p.root, ...args], { cwd: p.root, detached: true, stdio: ['ignore', stdout, 'pipe'], env: { ...process.env, DAG_RUNS_DIR: p.runsDir, NO_COLOR: '1' } });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const result = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
-  return Object.assign(child, { result });
-}
+/** `dag` as a terminal starts it: the leader of its own process group. */
+const spawnGroup = (p: Project, args: string[], stdout: 'pipe' | 'ignore' = 'pipe') => spawnDag(p, args, { detached: true, stdout });
 
 const runFolder = (p: Project) => readdirSync(p.runsDir).filter((n) => /^[0-9a-f]{32}$/.test(n));
 

@@ -1,22 +1,17 @@
 import { removeTemps, tempDir } from '../support/temp.js';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { REPO, spawnCli, type CliResult, type RunJson } from '../support/cli.js';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(REPO, 'tools', 'cli', 'dag.mjs');
-const BUILT = join(REPO, 'dist', 'dag', 'cli', 'main.js');
+export { REPO };
 const FIXTURE = join(REPO, 'test', 'fixtures', 'diamond');
 
 /** A test that spawns the CLI several times; the machine may be busy. */
 export const LIFECYCLE_TIMEOUT = 120_000;
 
-export interface DagResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type DagResult = CliResult;
+export type { RunJson };
 
 export { tempDir };
 
@@ -43,17 +38,8 @@ export function dag(root: string, runsDir: string, args: string[]): Promise<DagR
 
 /** The same, started: the child (to kill it) and its result. */
 export function spawnDag(root: string, runsDir: string, args: string[]): { child: ChildProcess; done: Promise<DagResult> } {
-  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npx tsc -p .\``);
-  const child = spawn(process.execPath, [CLI, '--root', root, ...args], { cwd: REPO, env: { ...process.env, NO_COLOR: '1', DAG_RUNS_DIR: runsDir } });
-  const done = new Promise<DagResult>((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-  return { child, done };
+  const child = spawnCli(['--root', root, ...args], { cwd: REPO, env: { DAG_RUNS_DIR: runsDir } });
+  return { child, done: child.result };
 }
 
 /** `dag ... --json`, asserting the exit code, parsed. */
@@ -61,17 +47,6 @@ export async function dagJson<T = any>(root: string, runsDir: string, args: stri
   const r = await dag(root, runsDir, [...args, '--json']);
   if (r.code !== expectCode) throw new Error(`dag ${args.join(' ')} exited ${r.code}, expected ${expectCode}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
-}
-
-export interface RunJson {
-  runId: string;
-  runDir: string;
-  status: string;
-  counts: Record<string, number>;
-  labels: string[];
-  warnings: { code: string; text: string }[];
-  failures: { task: string; error: string }[];
-  exitCode: number;
 }
 
 /** `dag run ... --json`; the exit code must match `expectCode`. */

@@ -68,7 +68,7 @@ describe('decide', () => {
   });
 
   it('pending inputs of a task never computed: a definite run, reason new', () => {
-    // Fails today: decide() reports `input changed: ... (provisional)` before looking at `previous`,
+    // Guards a fixed bug: decide() reports `input changed: ... (provisional)` before looking at `previous`,
     // so `dag plan` on a fresh project promises runs that "may be served from the cache", and its
     // reason differs from the run's (`new`).
     const d = decide(facts({ key: undefined, components: undefined, previous: undefined, pendingInputs: [{ dataset: 'regions_fx', producer: 'fx.S0' }] }));
@@ -83,7 +83,7 @@ describe('decide', () => {
   });
 
   it('--no-cache with pending inputs: the same reason as the run will record, and not provisional', () => {
-    // Fails today: `input changed: regions_fx (fx.S0 reruns)` with provisional false; at run time
+    // Guards a fixed bug: `input changed: regions_fx (fx.S0 reruns)` with provisional false; at run time
     // the inputs are known and the ledger says `--no-cache`, so plan and run disagree.
     const d = decide(facts({ noCache: true, key: undefined, components: undefined, pendingInputs: [{ dataset: 'regions_fx', producer: 'fx.S0' }] }));
     expect(d.action).toBe('run');

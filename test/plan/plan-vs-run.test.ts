@@ -37,7 +37,7 @@ const rows = (plan: Plan) => Object.fromEntries(plan.states.map((s) => [s.task, 
 
 describe('dag plan agrees with dag run, reason by reason', { timeout: TIMEOUT }, () => {
   it('new: a project never run plans every state as a definite `run: new`', async () => {
-    // Fails today: fx.S1..S4 are planned `run?: input changed: regions_fx (fx.S0 reruns)` (provisional,
+    // Guards a fixed bug: fx.S1..S4 are planned `run?: input changed: regions_fx (fx.S0 reruns)` (provisional,
     // "may be served from the cache") although nothing of them was ever computed; the run records `new`.
     const p = diamond();
     const { plan } = await planThenRun(p);
@@ -142,7 +142,7 @@ describe('dag plan agrees with dag run, reason by reason', { timeout: TIMEOUT },
   });
 
   it('--no-cache', async () => {
-    // Fails today: the plan says `input changed: regions_fx (fx.S0 reruns)` (not provisional) for
+    // Guards a fixed bug: the plan says `input changed: regions_fx (fx.S0 reruns)` (not provisional) for
     // fx.S1..S4 while the run records `--no-cache` (decide() checks pending inputs before noCache).
     const p = diamond();
     await goodRun(p);

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { runCli, type CliResult } from '../support/cli.js';
+import { runCli, type CliResult, type RunJson } from '../support/cli.js';
+
+export type { RunJson };
 import { removeTemps, tempDir } from '../support/temp.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -189,15 +191,6 @@ export function dag(p: Project, args: string[]): Promise<DagResult> {
   return runCli(['--root', p.root, ...args], { cwd: p.root, env: { DAG_RUNS_DIR: p.runsDir } });
 }
 
-export interface RunJson {
-  runId: string;
-  runDir: string;
-  status: string;
-  counts: Record<string, number>;
-  labels: string[];
-  warnings: { code: string; text: string }[];
-  exitCode?: number;
-}
 
 export interface LedgerOutput {
   dataset: string;

@@ -1,0 +1,62 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { RunRequest } from '../exec/prepare.js';
+import { profileResolver } from '../fingerprint/lineage.js';
+import type { CompiledProject } from '../graph/compile.js';
+import { DagError } from '../project/diagnostics.js';
+import { MAX_SEED } from '../project/names.js';
+import { stateIdOrFail } from './context.js';
+
+/** A flag's non-negative integer within [min, max], the offending text quoted when it is not. */
+export const parseInteger = (name: string, min = 0, max = MAX_SEED) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got '${v}'`);
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got '${v}'`);
+  return n;
+};
+
+/** The flags that say what a run runs: `dag plan` and `dag run` take the same ones, declared here once. */
+export interface RequestFlags {
+  from?: string;
+  base?: string;
+  cache?: boolean;
+  seed?: number;
+  scenarios?: string;
+  profile?: string;
+}
+
+/** Declares the request's flags on a command (`plan`, `run`), with one help text for both. */
+export function requestOptions(cmd: Command): Command {
+  return cmd
+    .argument('[states...]', 'target states (default: all); their upstream is included')
+    .option('--from <state>', 'stage everything not downstream of STATE from the base run (hard links, digests verified), rerun STATE and its dependants')
+    .option('--base <run>', 'base run for --from (default: the run labelled last-good, else the newest succeeded run)')
+    .option('--no-cache', 'serve nothing from the cache: every state runs (what it makes is still cached)')
+    .option('--seed <n>', 'seed (default: dag.yaml defaults.seed)', parseInteger('--seed'))
+    .option('--scenarios <list>', 'comma-separated scenario ids (default: dag.yaml defaults.scenarios)')
+    .option('--profile <name>', 'read the alternates of a dag.yaml profile in place of the originals');
+}
+
+/**
+ * The one request builder: target and --from states resolved, scenarios split, the profile
+ * checked (an unknown one is the same exit-2 diagnostic for plan and run), so that `dag plan`
+ * decides over exactly the request `dag run` would execute.
+ */
+export function toRequest(cp: CompiledProject, targets: string[], flags: RequestFlags): RunRequest {
+  profileResolver(cp, flags.profile);
+  return {
+    targets: targets.map((t) => stateIdOrFail(cp, t)),
+    seed: flags.seed,
+    scenarios: flags.scenarios !== undefined ? splitList(flags.scenarios, '--scenarios') : undefined,
+    profile: flags.profile,
+    from: flags.from !== undefined ? stateIdOrFail(cp, flags.from) : undefined,
+    base: flags.base,
+    noCache: flags.cache === false,
+  };
+}
+
+/** A comma-separated flag value as its items; an empty list is refused (it would mean "none" silently). */
+function splitList(text: string, flag: string): string[] {
+  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new DagError([{ code: 'bad-list', file: '(command line)', message: `${flag} takes a comma-separated list, got '${text}'` }]);
+  return items;
+}

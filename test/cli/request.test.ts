@@ -1,0 +1,39 @@
+// plan and run take one request: the flags that say what a run runs are declared once (same
+// names, same help, same parsing) and turned into the request by one function.
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { registerPlan } from '../../dag/cli/plan.js';
+import { registerRun } from '../../dag/cli/run.js';
+
+const SHARED = ['--from', '--base', '--no-cache', '--seed', '--scenarios', '--profile'];
+
+function options(register: (p: Command) => void, name: string) {
+  const program = new Command();
+  register(program);
+  const cmd = program.commands.find((c) => c.name() === name)!;
+  return { cmd, byFlag: new Map(cmd.options.map((o) => [o.long!, { flags: o.flags, description: o.description }])) };
+}
+
+describe('the request flags of plan and run', () => {
+  it('are declared once: the same flags, with the same help, on both commands', () => {
+    const plan = options(registerPlan, 'plan');
+    const run = options(registerRun, 'run');
+    for (const flag of SHARED) {
+      expect(plan.byFlag.get(flag), flag).toBeDefined();
+      expect(plan.byFlag.get(flag)).toEqual(run.byFlag.get(flag));
+    }
+    expect(plan.cmd.registeredArguments.map((a) => a.name())).toEqual(run.cmd.registeredArguments.map((a) => a.name()));
+  });
+
+  it('parse the same: a bad --seed is refused by both with the same words', () => {
+    const said: string[] = [];
+    for (const [register, name] of [[registerPlan, 'plan'], [registerRun, 'run']] as const) {
+      const program = new Command().exitOverride().configureOutput({ writeErr: (s) => said.push(s), writeOut: () => {} });
+      register(program);
+      expect(() => program.parse(['node', 'dag', name, '--seed', '-3x'])).toThrow();
+    }
+    expect(said).toHaveLength(2);
+    expect(said[0]).toContain("--seed must be an integer from 0 to");
+    expect(said[0]).toBe(said[1]);
+  });
+});
