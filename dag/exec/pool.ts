@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KernelFailure, KernelJob, KernelResult, WorkerMessage } from './job.js';
 
-const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
+const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'kernel-main.js');
 
 export type KernelAnswer = { result: KernelResult } | { failure: KernelFailure } | 'interrupted';
 
@@ -58,9 +58,7 @@ export class KernelPool {
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         cleanup();
-        if (this.closed) return resolve('interrupted');
-        const tail = stderr.trim().split('\n').slice(-15).join('\n');
-        resolve({ failure: { message: `kernel process died in step '${step}' (${signal ? `signal ${signal}` : `exit code ${code}`})${tail ? `: ${tail}` : ''}`, step } });
+        resolve(deathAnswer(this.closed, code, signal, step, stderr));
       };
       child.on('message', onMsg);
       child.on('exit', onExit);
@@ -84,4 +82,18 @@ export class KernelPool {
     for (const c of [...this.idle, ...this.busy]) c.kill('SIGKILL');
     this.idle.length = 0;
   }
+}
+
+/**
+ * What a kernel process's death means for its job. Killed by the pool (the run is stopping), or by
+ * SIGINT or SIGTERM, which reach a kernel only with its process group (Ctrl-C, a terminal's
+ * hangup) and only before it has set itself to ignore them (while it is still starting): the run
+ * is being interrupted, and the job says so. The orchestrator may see this death before its own
+ * signal handler runs, so it must not count it as the state's failure. Any other death fails the
+ * job, with the kernel's last stderr lines.
+ */
+export function deathAnswer(closed: boolean, code: number | null, signal: NodeJS.Signals | null, step: string, stderr: string): KernelAnswer {
+  if (closed || signal === 'SIGINT' || signal === 'SIGTERM') return 'interrupted';
+  const tail = stderr.trim().split('\n').slice(-15).join('\n');
+  return { failure: { message: `kernel process died in step '${step}' (${signal ? `signal ${signal}` : `exit code ${code}`})${tail ? `: ${tail}` : ''}`, step } };
 }
