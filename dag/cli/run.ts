@@ -6,7 +6,7 @@ import { ValidatedInputs } from '../store/validated.js';
 import type { ViewMode } from '../log/view.js';
 import { DagError, Diagnostics } from '../project/diagnostics.js';
 import { lastTimings } from '../store/history.js';
-import { runsDirOf } from '../store/runs.js';
+import { RUN_ID, runsDirOf } from '../store/runs.js';
 import type { RunSummary } from '../exec/executor.js';
 import { failureText, warningJson } from '../log/words.js';
 import { globalOptions, openProject, out, printJson, table } from './context.js';
@@ -41,6 +41,7 @@ export function registerRun(program: Command): void {
         const clash = [flags.seed !== undefined && '--seed', flags.scenarios !== undefined && '--scenarios', flags.profile !== undefined && '--profile', flags.runId !== undefined && '--run-id', flags.from !== undefined && '--from', targets.length > 0 && 'target states'].filter(Boolean);
         if (clash.length) throw new DagError([{ code: 'resume-flags', file: '(command line)', message: `--resume continues a run as it started; it cannot take ${clash.join(', ')}`, fix: 'drop them, or start a new run' }]);
       }
+      if (flags.runId !== undefined && !RUN_ID.test(flags.runId)) throw new DagError([{ code: 'bad-run-id', file: '(command line)', message: `--run-id must be 32 lowercase hex characters, got '${flags.runId}'` }]);
       const badLabel = (flags.label ?? []).find((l) => !LABEL_PATTERN.test(l));
       if (badLabel !== undefined) throw new DagError([{ code: 'bad-label', file: '(command line)', message: `--label '${badLabel}' must be lowercase letters, digits, - or _ (at most 40)` }]);
       const request = toRequest(cp, targets, flags); // the one builder `dag plan` uses too

@@ -81,7 +81,7 @@ export class Execution {
     const runId = prior ? prior.receipt.run_id : (opts.runId ?? newRunId());
     const runDir = join(runsDir, runId);
     if (!prior) {
-      if (!RUN_ID.test(runId)) throw new DagError([{ code: 'bad-run-id', file: '(command line)', message: `the run id must be 32 lowercase hex characters, got '${runId}'` }]);
+      if (!RUN_ID.test(runId)) throw new DagError([{ code: 'bad-run-id', file: runsDir, message: `a run id is 32 lowercase hex characters, got '${runId}'` }]); // the CLI checks --run-id first; this guards other callers
       if (existsSync(runDir)) {
         // the advice must be true: a folder without a receipt cannot be resumed, only removed
         const fix = readReceipt(runDir) ? `resume run ${runId}, or start a new run` : 'it has no receipt (killed before it started), so it cannot be resumed: dag prune removes it; or start a new run';

@@ -55,7 +55,7 @@ describe('values that become paths', () => {
     expect(readdirSync(p.victim).sort()).toEqual(['fake', 'keep.txt']);
   }, 60_000);
 
-  it('flags are checked against their ranges, quoting the value: --jobs 0, a seed past 2^53 - 1, an unknown profile in plan and run', async () => {
+  it('flags are checked against their ranges, quoting the value: --jobs 0, a seed past 2^53 - 1, a --run-id that is not one, an unknown profile in plan and run', async () => {
     const p = project();
     const jobs = await dag(p, ['run', '--jobs', '0']);
     expect(jobs.code).toBe(2);
@@ -66,6 +66,9 @@ describe('values that become paths', () => {
     const seeds = await dag(p, ['run', '--seeds', '1,99999999999999999999999']);
     expect(seeds.code).toBe(2);
     expect(seeds.stderr).toContain("got '99999999999999999999999'");
+    const runId = await dag(p, ['run', '--run-id', '../x']);
+    expect(runId.code).toBe(2);
+    expect(runId.stderr).toContain("--run-id must be 32 lowercase hex characters, got '../x' [bad-run-id]");
     const said: string[] = [];
     for (const cmd of ['plan', 'run']) {
       const r = await dag(p, [cmd, '--profile', 'bogus']);
