@@ -3,6 +3,7 @@ import { DagError } from '../project/diagnostics.js';
 import { createDatasetViews, createDeclaredViews, publishedDatasets, readOnlyFiles } from '../store/datasets.js';
 import { resolveRun, runsDirOf } from '../store/runs.js';
 import { globalOptions, openProject, out, printJson, table } from './context.js';
+import { parseInteger } from './request.js';
 
 export function registerQuery(program: Command): void {
   program
@@ -11,7 +12,7 @@ export function registerQuery(program: Command): void {
     .argument('<run>', 'run id or unique prefix')
     .argument('<sql>', 'the query')
     .option('--json', 'print rows as JSON')
-    .option('--limit <n>', 'print at most n rows', (v) => Number(v), 50)
+    .option('--limit <n>', 'print at most n rows', parseInteger('--limit', 0, 1_000_000_000), 50)
     .action(async (text: string, sql: string, opts: { json?: boolean; limit: number }, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
       const run = resolveRun(runsDirOf(cp), text);

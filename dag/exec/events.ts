@@ -15,7 +15,9 @@ export type RunWarning =
   /** A resumed task's published files no longer match its ledger entry: it reruns. */
   | { code: 'resume-rerun'; task: string; problem: string }
   /** The cache entry for the task's key could not be served (gone, or an object damaged): it reruns. */
-  | { code: 'cache-not-served'; task: string; entry: string; problem: string };
+  | { code: 'cache-not-served'; task: string; entry: string; problem: string }
+  /** The run passed every gate but is not made last-good: these tasks were staged stale (their inputs changed since the base ran them). */
+  | { code: 'not-promoted'; stale: string[] };
 
 /** What happens in a run, in order: one fact per event. */
 export type ExecEvent =

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CompiledProject } from '../graph/compile.js';
 import type { Task } from '../graph/tasks.js';
@@ -8,13 +8,13 @@ import { recordTimings } from '../store/history.js';
 import { LabelStore } from '../store/labels.js';
 import { acquireLock } from '../store/lock.js';
 import { writePerf } from '../store/perf.js';
-import { LedgerWriter, newRunId, readLedger, readReceipt, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type RunReceipt } from '../store/runs.js';
+import { LedgerWriter, newRunId, readLedger, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type RunReceipt } from '../store/runs.js';
 import type { RunContext } from './context.js';
 import type { EventBus, RunWarning, TaskAction, TaskFailure } from './events.js';
 import { KernelPool } from './pool.js';
 import { prepareRun, type Prepared, type RunRequest } from './prepare.js';
 import { ledgerEntry } from './publish.js';
-import { allGatesPassed, markFailed, newReceipt } from './receipt.js';
+import { allGatesPassed, markFailed, newReceipt, refuseExisting } from './receipt.js';
 import { priorRun, resumeTasks } from './resume.js';
 import { schedule } from './scheduler.js';
 import { runTask } from './task.js';
@@ -76,17 +76,13 @@ export class Execution {
     const prep = prepareRun(cp, req);
     const { lineage } = prep;
     if (prior && (prior.receipt.parameter_hash !== lineage.parameterHash || prior.receipt.manifest_fingerprint !== lineage.manifestFingerprint)) {
-      throw new DagError([{ code: 'resume-changed', file: join(prior.dir, 'run_receipt.json'), message: `the project changed since run ${prior.receipt.run_id} started (its ${prior.receipt.parameter_hash !== lineage.parameterHash ? 'parameter_hash' : 'manifest_fingerprint'} differs), so resuming would mix two versions`, fix: 'start a new run, or restore the inputs the run started with' }]);
+      throw new DagError([{ code: 'resume-changed', file: join(prior.dir, 'run_receipt.json'), message: `the project changed since run ${prior.receipt.run_id} started (its ${prior.receipt.parameter_hash !== lineage.parameterHash ? 'parameter_hash' : 'manifest_fingerprint'} differs), so resuming would mix two versions`, fix: 'start a new run (it serves every state whose inputs did not change from the cache), or restore the inputs the run started with' }]);
     }
     const runId = prior ? prior.receipt.run_id : (opts.runId ?? newRunId());
     const runDir = join(runsDir, runId);
     if (!prior) {
       if (!RUN_ID.test(runId)) throw new DagError([{ code: 'bad-run-id', file: runsDir, message: `a run id is 32 lowercase hex characters, got '${runId}'` }]); // the CLI checks --run-id first; this guards other callers
-      if (existsSync(runDir)) {
-        // the advice must be true: a folder without a receipt cannot be resumed, only removed
-        const fix = readReceipt(runDir) ? `resume run ${runId}, or start a new run` : 'it has no receipt (killed before it started), so it cannot be resumed: dag prune removes it; or start a new run';
-        throw new DagError([{ code: 'run-exists', file: runDir, message: `run ${runId} already exists; a run folder is never reused`, fix }], EXIT.refused);
-      }
+      refuseExisting(runDir, runId);
       mkdirSync(join(runDir, 'logs'), { recursive: true });
     }
     const taken: RunWarning[] = [];
@@ -187,7 +183,11 @@ export class Execution {
     writePerf(runDir, runId, entries, (state) => cp.states.get(state)?.budgetSeconds);
     recordTimings(prep.runsDir, entries);
     writeReceipt(runDir, { ...receipt, status, finished_utc: new Date().toISOString() });
-    const promoted = status === 'succeeded' && !opts.noPromote && allGatesPassed(cp, done);
+    // a run holding staged outputs whose inputs changed since is not what its lineage says: never last-good
+    const stale = this.warnings.flatMap((w) => (w.code === 'staged-stale' ? [w.task] : []));
+    const promotable = status === 'succeeded' && !opts.noPromote && allGatesPassed(cp, done);
+    if (promotable && stale.length > 0) bus.emit({ type: 'warning', warning: { code: 'not-promoted', stale } });
+    const promoted = promotable && stale.length === 0;
     const store = new LabelStore(prep.runsDir);
     if (status === 'succeeded') for (const l of [...(opts.labels ?? []), ...(promoted ? ['last-good'] : [])]) store.add(runId, l);
     const seconds = (performance.now() - ctx.t0) / 1000;

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import type { CompiledProject } from '../graph/compile.js';
+import { DagError, EXIT } from '../project/diagnostics.js';
 import { overwriteReceiptInPlace, readReceipt, writeReceipt, type LedgerEntry, type RunReceipt } from '../store/runs.js';
 import type { Prepared, RunRequest } from './prepare.js';
 import { versions } from './versions.js';
@@ -53,4 +55,13 @@ export function allGatesPassed(cp: CompiledProject, done: ReadonlyMap<string, Le
     const mine = entries.filter((e) => e.state === g);
     return mine.length > 0 && mine.every((e) => e.gate?.passed === true);
   });
+}
+
+/** A run folder is never reused: an existing one is refused (exit 3) with advice that is true of it. */
+export function refuseExisting(runDir: string, runId: string): void {
+  if (!existsSync(runDir)) return;
+  // the advice must be true: a folder without a receipt cannot be resumed, only removed
+  const existing = readReceipt(runDir);
+  const fix = !existing ? 'it has no receipt (killed before it started), so it cannot be resumed: dag prune removes it; or start a new run' : existing.status === 'succeeded' ? 'it succeeded: start a new run with another run id (or none)' : `resume run ${runId}, or start a new run`;
+  throw new DagError([{ code: 'run-exists', file: runDir, message: `run ${runId} already exists; a run folder is never reused`, fix }], EXIT.refused);
 }

@@ -85,7 +85,8 @@ export function resolveStateId(cp: CompiledProject, text: string): { id: string 
   if (matches.length === 1) return { id: matches[0]! };
   if (matches.length > 1) return { error: `'${text}' is ambiguous: it could be ${matches.join(', ')}; write the full id` };
   const near = cp.order.filter((s) => s.toLowerCase().includes(text.toLowerCase()));
-  return { error: `no state '${text}'${near.length ? `; did you mean ${near.slice(0, 5).join(', ')}?` : ''}` };
+  const all = cp.order.length <= 12 ? cp.order.join(', ') : `${cp.order.slice(0, 12).join(', ')} and ${cp.order.length - 12} more (dag graph lists them)`;
+  return { error: `no state '${text}'${near.length ? `; did you mean ${near.slice(0, 5).join(', ')}?` : `; the states are ${all}`}` };
 }
 
 /** The targets and everything they need, in execution order (all states when no targets). */

@@ -13,13 +13,13 @@ export function attachLines(bus: EventBus, quiet: boolean, print: (line: string)
         if (!quiet) print(runStartText(e));
         break;
       case 'task-start':
-        if (!quiet) print(`start  ${e.task}${e.estimateSeconds !== undefined ? ` (last time ${formatSeconds(e.estimateSeconds)})` : ''}`);
+        if (!quiet) print(`start   ${e.task}${e.estimateSeconds !== undefined ? ` (last time ${formatSeconds(e.estimateSeconds)})` : ''}`);
         break;
       case 'task-step':
-        if (!quiet) print(`step   ${e.task}: ${e.step}`);
+        if (!quiet) print(`step    ${e.task}: ${e.step}`);
         break;
       case 'task-log':
-        if (!quiet) print(`       ${e.task}: ${e.message}`);
+        if (!quiet) print(`        ${e.task}: ${e.message}`);
         break;
       case 'task-end':
         if (!quiet || e.action === 'failed' || e.gatePassed === false) print(taskEndText(e));

@@ -12,6 +12,10 @@ export function warningText(w: RunWarning): string {
       return `${w.task}: ${w.problem}; it reruns`;
     case 'cache-not-served':
       return `${w.task}: cache entry ${w.entry.slice(0, 12)} not served: ${w.problem}; the state reruns`;
+    case 'not-promoted': {
+      const one = w.stale.length === 1;
+      return `not made last-good: ${w.stale.join(', ')} ${one ? 'was' : 'were'} staged from the base although ${one ? 'its' : 'their'} inputs changed since (${one ? `--from ${w.stale[0]}` : 'a run without --from'} recomputes ${one ? 'it' : 'them'})`;
+    }
   }
 }
 
@@ -30,10 +34,10 @@ export function runStartText(e: Extract<ExecEvent, { type: 'run-start' }>): stri
   return `${e.resumed ? 'resuming' : 'run'} ${e.runId}: ${e.tasks} states, seed ${e.seed}`;
 }
 
-/** The line a task's end prints: action, task, seconds, why (unless it ran), the gate's verdict. */
+/** The line a task's end prints: action, task, seconds, why, the gate's verdict. */
 export function taskEndText(e: Extract<ExecEvent, { type: 'task-end' }>): string {
-  const gate = e.gatePassed === false ? '  GATE NOT PASSED (no _passed.flag)' : e.gatePassed ? '  gate passed' : '';
-  return `${e.action.padEnd(7)} ${e.task.padEnd(14)} ${formatSeconds(e.seconds).padStart(7)}  ${e.action === 'ran' ? '' : e.reason}${gate}`.trimEnd();
+  const gate = e.gatePassed === false ? 'GATE NOT PASSED (no _passed.flag)' : e.gatePassed ? 'gate passed' : '';
+  return `${e.action.padEnd(7)} ${e.task.padEnd(14)} ${formatSeconds(e.seconds).padStart(7)}  ${[e.reason, gate].filter(Boolean).join('; ')}`.trimEnd();
 }
 
 /** The two lines a run's end prints: status, time and counts; where its outputs are. */

@@ -53,10 +53,15 @@ describe('a run that is running', () => {
     const reuse = await dag(p, ['run', '--run-id', id]);
     expect(reuse.code, reuse.stdout + reuse.stderr).toBe(3);
     expect(reuse.stderr).toContain(`run ${id} already exists`);
+    expect(reuse.stderr).toContain(`fix: resume run ${id}, or start a new run`);
 
     const r = await first.result;
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(receiptOf(dir).status).toBe('succeeded');
+    // once it succeeded, the advice no longer says resume (a succeeded run cannot be resumed)
+    const again = await dag(p, ['run', '--run-id', id]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain('fix: it succeeded: start a new run with another run id (or none)');
     expect(ledgerOf(dir).map((e) => e.state).sort()).toEqual(['fx.S0', 'fx.S1', 'fx.S2', 'fx.S3', 'fx.S4']);
     expect(existsSync(join(dir, '.lock'))).toBe(false);
   }, T);

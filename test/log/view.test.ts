@@ -29,8 +29,8 @@ describe('plain and quiet lines', () => {
     replay(RUN, bus);
     expect(lines[0]).toBe('run r1: 3 states, seed 42');
     expect(lines).toContain('warning: took over the stale lock of dead pid 123 (since 2026-12-01T00:00:00Z)');
-    expect(lines).toContain('start  fx.S1 (last time 10.0s)');
-    expect(lines.find((l) => l.startsWith('ran'))).toMatch(/^ran\s+fx\.S1\s+1\.50s\s+gate passed$/);
+    expect(lines).toContain('start   fx.S1 (last time 10.0s)');
+    expect(lines.find((l) => l.startsWith('ran'))).toMatch(/^ran\s+fx\.S1\s+1\.50s\s+never ran; gate passed$/);
     expect(lines).toContain('        fx.S2: SQL error in step x');
     expect(lines.at(-2)).toBe('failed in 2.00s: 1 ran, 0 cached, 0 staged, 0 kept, 1 failed, 1 skipped');
   });

@@ -120,7 +120,7 @@ describe('dag plan agrees with dag run, reason by reason', { timeout: TIMEOUT },
     expect(again.plan.counts).toEqual({ run: 2, cached: 0, stage: 3 });
   });
 
-  it('--from over a changed input: plan warns as run does, in text and in JSON (issue 14)', async () => {
+  it('--from over a changed input: plan warns as run does, in text and in JSON (issue 14); the run is not made last-good', async () => {
     const p = diamond();
     await goodRun(p);
     // fx.S1 reads config/params.yaml: staged from the base, it is stale
@@ -136,9 +136,12 @@ describe('dag plan agrees with dag run, reason by reason', { timeout: TIMEOUT },
     expect(text.code).toBe(0);
     const textWarnings = text.stdout.split('\n').filter((l) => l.startsWith('warning: ')).map((l) => l.slice('warning: '.length));
     const run = await goodRun(p, ['--from', 'fx.S3']);
-    const runWarnings = (run as unknown as { warnings: unknown[] }).warnings;
-    expect(runWarnings).toEqual(warnings);
+    const runWarnings = (run as unknown as { warnings: { code: string; stale?: string[]; text: string }[] }).warnings;
+    expect(runWarnings.filter((w) => w.code === 'staged-stale')).toEqual(warnings);
     expect(textWarnings).toEqual(warnings.map((w) => w.text));
+    // its gates pass, but a run holding stale staged outputs is not made last-good, and says so
+    expect((run as unknown as { labels: string[] }).labels).not.toContain('last-good');
+    expect(runWarnings.find((w) => w.code === 'not-promoted')).toMatchObject({ stale: warnings.map((w) => w.task), text: expect.stringMatching(/^not made last-good: fx\.S1, fx\.S2 were staged from the base although their inputs changed since \(a run without --from recomputes them\)$/) });
   });
 
   it('--no-cache', async () => {
