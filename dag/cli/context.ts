@@ -4,7 +4,10 @@ import { resolveStateId } from '../graph/select.js';
 import { DagError, Diagnostics } from '../project/diagnostics.js';
 import { loadProject } from '../contracts/project.js';
 export { formatSeconds } from '../log/format.js';
+import { readProjectConfig } from '../project/load.js';
 import { findRoot } from '../project/root.js';
+import type { ProjectConfig } from '../project/schema.js';
+import { runsDirFor } from '../store/runs.js';
 
 export interface GlobalOptions {
   root?: string;
@@ -21,6 +24,26 @@ export function openProject(opts: GlobalOptions, cwd = process.cwd()): CompiledP
   const cp = compileInto(opts, diags, cwd);
   diags.throwIfAny();
   return cp!;
+}
+
+/**
+ * What a command over the runs folder needs (runs, query, diff, label, prune, verify, perf): the
+ * root, a valid dag.yaml and its runs folder. A broken manifest does not stop it: runs already
+ * made can be read, compared and cleaned while a state is being edited.
+ */
+export function openRunStore(opts: GlobalOptions, cwd = process.cwd()): { root: string; config: ProjectConfig; runsDir: string } {
+  const root = findRoot(cwd, opts.root);
+  const diags = new Diagnostics();
+  const { config } = readProjectConfig(root, diags);
+  diags.throwIfAny();
+  return { root, config: config!, runsDir: runsDirFor(root, config!.runs_dir) };
+}
+
+/** Compiles the project if it compiles; undefined (and nothing printed) if it does not. */
+export function tryOpenProject(opts: GlobalOptions, cwd = process.cwd()): CompiledProject | undefined {
+  const diags = new Diagnostics();
+  const cp = compileInto(opts, diags, cwd);
+  return diags.ok ? cp : undefined;
 }
 
 /** Loads and compiles as far as possible, collecting every problem into `diags`. */

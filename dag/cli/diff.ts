@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { EXIT } from '../project/diagnostics.js';
-import { latestOutcomes, readLedger, resolveRun, runsDirOf } from '../store/runs.js';
+import { latestOutcomes, readLedger, resolveRun } from '../store/runs.js';
 import { isPublished } from '../store/verify.js';
 import { knownFromFiles } from '../plan/plan.js';
-import { globalOptions, openProject, out, printJson, table } from './context.js';
+import { globalOptions, openRunStore, out, printJson, table } from './context.js';
 
 export function registerDiff(program: Command): void {
   program
@@ -13,8 +13,7 @@ export function registerDiff(program: Command): void {
     .argument('<run2>', 'run id or unique prefix')
     .option('--json', 'print as JSON')
     .action((a: string, b: string, opts: { json?: boolean }, cmd: Command) => {
-      const cp = openProject(globalOptions(cmd));
-      const runsDir = runsDirOf(cp);
+      const { runsDir } = openRunStore(globalOptions(cmd));
       const digests = (text: string) => {
         const run = resolveRun(runsDir, text);
         const m = new Map<string, { state: string; digest: string; rows?: number }>();

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { DagError } from '../project/diagnostics.js';
 import { LABEL_PATTERN, LabelStore } from '../store/labels.js';
-import { resolveRun, runsDirOf } from '../store/runs.js';
-import { globalOptions, openProject, out, printJson } from './context.js';
+import { resolveRun } from '../store/runs.js';
+import { globalOptions, openRunStore, out, printJson } from './context.js';
 
 export function registerLabel(program: Command): void {
   program
@@ -12,9 +12,8 @@ export function registerLabel(program: Command): void {
     .argument('<label>', 'label')
     .option('--json', 'print as JSON')
     .action((text: string, label: string, opts: { json?: boolean }, cmd: Command) => {
-      const cp = openProject(globalOptions(cmd));
+      const { runsDir } = openRunStore(globalOptions(cmd));
       if (!LABEL_PATTERN.test(label)) throw new DagError([{ code: 'bad-label', file: '(command line)', message: `label '${label}' must be lowercase letters, digits, - or _ (at most 40)` }]);
-      const runsDir = runsDirOf(cp);
       const run = resolveRun(runsDir, text);
       const moved = new LabelStore(runsDir).add(run.id, label);
       if (opts.json) return printJson({ run: run.id, label, moved_from: moved ?? null });
@@ -27,8 +26,7 @@ export function registerLabel(program: Command): void {
     .argument('<label>', 'label')
     .option('--json', 'print as JSON')
     .action((text: string, label: string, opts: { json?: boolean }, cmd: Command) => {
-      const cp = openProject(globalOptions(cmd));
-      const runsDir = runsDirOf(cp);
+      const { runsDir } = openRunStore(globalOptions(cmd));
       const run = resolveRun(runsDir, text);
       const removed = new LabelStore(runsDir).remove(run.id, label);
       if (!removed) throw new DagError([{ code: 'no-label', file: '(command line)', message: `run ${run.id} has no label '${label}'` }]);

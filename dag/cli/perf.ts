@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { latestOutcomes, readLedger, resolveRun, runsDirOf, type LedgerEntry } from '../store/runs.js';
-import { formatSeconds, globalOptions, openProject, out, printJson, table } from './context.js';
+import { latestOutcomes, readLedger, resolveRun, type LedgerEntry } from '../store/runs.js';
+import { formatSeconds, globalOptions, openRunStore, tryOpenProject, out, printJson, table } from './context.js';
 
 export function registerPerf(program: Command): void {
   program
@@ -10,8 +10,9 @@ export function registerPerf(program: Command): void {
     .option('--vs <run2>', 'compare with this run (ratio = run / run2)')
     .option('--json', 'print as JSON')
     .action((text: string, opts: { vs?: string; json?: boolean }, cmd: Command) => {
-      const cp = openProject(globalOptions(cmd));
-      const runsDir = runsDirOf(cp);
+      const global = globalOptions(cmd);
+      const { runsDir } = openRunStore(global);
+      const cp = tryOpenProject(global); // budgets, when the manifests compile
       const run = resolveRun(runsDir, text);
       const ran = (dir: string) => new Map([...latestOutcomes(readLedger(dir))].filter(([, e]) => e.action === 'ran'));
       const a = ran(run.dir);
@@ -20,7 +21,7 @@ export function registerPerf(program: Command): void {
       const stepOf = (e: LedgerEntry | undefined, name: string) => e?.steps?.find((s) => s.name === name)?.seconds;
       for (const [key, e] of a) {
         const other = b?.get(key);
-        const budget = cp.states.get(e.state)?.budgetSeconds ?? null;
+        const budget = cp?.states.get(e.state)?.budgetSeconds ?? null;
         rows.push({ state: key, step: null, seconds: e.seconds, vs: other?.seconds ?? null, ratio: other ? e.seconds / other.seconds : null, budget, over: budget !== null && e.seconds > budget });
         for (const s of e.steps ?? []) {
           const o = stepOf(other, s.name);

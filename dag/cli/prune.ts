@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { executePrune, planPrune } from '../store/prune.js';
-import { resolveRun, runsDirOf } from '../store/runs.js';
+import { resolveRun } from '../store/runs.js';
 import { formatBytes } from '../store/size.js';
-import { globalOptions, openProject, out, printJson, table } from './context.js';
+import { globalOptions, openRunStore, out, printJson, table } from './context.js';
 
 interface PruneFlags {
   yes?: boolean;
@@ -20,9 +20,8 @@ export function registerPrune(program: Command): void {
     .option('--keep <run>', 'keep this run too (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--json', 'print as JSON')
     .action((flags: PruneFlags, cmd: Command) => {
-      const cp = openProject(globalOptions(cmd));
-      const runsDir = runsDirOf(cp);
-      const r = cp.project.config.retention;
+      const { runsDir, config } = openRunStore(globalOptions(cmd));
+      const r = config.retention;
       const keep = (flags.keep ?? []).map((k) => resolveRun(runsDir, k).id);
       const plan = planPrune(runsDir, { keepLabels: r.keep_labels, keepLast: r.keep_last, failedOnly: flags.failed === true, keep });
       const skipped: { run: string; why: string }[] = [];

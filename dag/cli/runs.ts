@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { DagError } from '../project/diagnostics.js';
 import { LabelStore } from '../store/labels.js';
 import { lockHolder } from '../store/lock.js';
-import { latestOutcomes, listOrphans, listRuns, readLedger, runsDirOf } from '../store/runs.js';
+import { latestOutcomes, listOrphans, listRuns, readLedger } from '../store/runs.js';
 import { diskUsage, formatBytes } from '../store/size.js';
-import { globalOptions, openProject, out, printJson, table } from './context.js';
+import { globalOptions, openRunStore, out, printJson, table } from './context.js';
 
 export function registerRuns(program: Command): void {
   program
@@ -13,8 +13,7 @@ export function registerRuns(program: Command): void {
     .option('--group <id>', 'only the runs of one --seeds matrix')
     .option('--json', 'print as JSON')
     .action((opts: { json?: boolean; group?: string }, cmd: Command) => {
-      const cp = openProject(globalOptions(cmd));
-      const runsDir = runsDirOf(cp);
+      const { runsDir } = openRunStore(globalOptions(cmd));
       const labels = new LabelStore(runsDir);
       const runs = listRuns(runsDir).filter((r) => opts.group === undefined || r.receipt.group_id === opts.group);
       if (opts.group !== undefined && runs.length === 0) throw new DagError([{ code: 'unknown-group', file: '(command line)', message: `no runs in group '${opts.group}'` }]);

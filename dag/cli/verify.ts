@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { EXIT } from '../project/diagnostics.js';
 import { verifyBundle } from '../store/gate.js';
-import { latestOutcomes, readLedger, resolveRun, runsDirOf } from '../store/runs.js';
+import { latestOutcomes, readLedger, resolveRun } from '../store/runs.js';
 import { isPublished, verifyRun } from '../store/verify.js';
-import { globalOptions, openProject, out, printJson } from './context.js';
-import { join } from 'node:path';
+import { globalOptions, openRunStore, out, printJson } from './context.js';
+import { basename, join } from 'node:path';
 
 export function registerVerify(program: Command): void {
   program
@@ -13,13 +13,15 @@ export function registerVerify(program: Command): void {
     .argument('<run>', 'run id or unique prefix')
     .option('--json', 'print as JSON')
     .action(async (text: string, opts: { json?: boolean }, cmd: Command) => {
-      const cp = openProject(globalOptions(cmd));
-      const run = resolveRun(runsDirOf(cp), text);
+      const { runsDir } = openRunStore(globalOptions(cmd));
+      const run = resolveRun(runsDir, text);
       const { files, problems } = await verifyRun(run.dir);
       for (const e of latestOutcomes(readLedger(run.dir)).values()) {
         if (!isPublished(e) || !e.gate?.passed) continue;
-        const index = cp.states.get(e.state)?.gate?.index;
-        if (!index) continue;
+        // the bundle's index is the file its ledger entry published as the gate index
+        const indexFile = e.outputs?.find((o) => o.dataset === '(gate index)')?.path;
+        if (!indexFile) continue;
+        const index = basename(indexFile);
         const g = await verifyBundle(join(run.dir, e.gate.path), index);
         if (!g.ok) problems.push({ state: e.state, path: e.gate.path, problem: g.problem! });
       }

@@ -48,16 +48,22 @@ function salvage(data: unknown): BrokenManifest {
   };
 }
 
-/** Reads dag.yaml and every states/**\/*.yaml manifest; all problems go to `diags`. */
-export function readProjectFiles(root: string, diags: Diagnostics): ProjectFiles | undefined {
+/** Reads and checks dag.yaml alone (what a command over the runs folder needs); its problems go to `diags`. */
+export function readProjectConfig(root: string, diags: Diagnostics): { config?: ProjectConfig; source?: YamlSource } {
   const configRead = YamlSource.read(posix.join(root, PROJECT_FILE), PROJECT_FILE);
   configRead.errors.forEach((e) => diags.add(e));
-  let config: ProjectConfig | undefined;
-  if (configRead.source) {
-    const parsed = projectSchema.safeParse(configRead.source.data ?? {});
-    if (parsed.success) config = parsed.data;
-    else zodDiagnostics(parsed.error, configRead.source, 'project-file').forEach((d) => diags.add(d));
-  }
+  if (!configRead.source) return {};
+  const parsed = projectSchema.safeParse(configRead.source.data ?? {});
+  if (parsed.success) return { config: parsed.data, source: configRead.source };
+  zodDiagnostics(parsed.error, configRead.source, 'project-file').forEach((d) => diags.add(d));
+  return { source: configRead.source };
+}
+
+/** Reads dag.yaml and every states/**\/*.yaml manifest; all problems go to `diags`. */
+export function readProjectFiles(root: string, diags: Diagnostics): ProjectFiles | undefined {
+  const read = readProjectConfig(root, diags);
+  const configRead = { source: read.source };
+  let config: ProjectConfig | undefined = read.config;
   if (config && configRead.source) {
     config.kernel_prelude.forEach((f, i) => {
       if (!existsSync(posix.join(root, f)))

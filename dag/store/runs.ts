@@ -62,7 +62,12 @@ export interface LedgerOutput {
 }
 
 export function runsDirOf(cp: CompiledProject): string {
-  return process.env.DAG_RUNS_DIR ?? join(cp.project.root, cp.project.config.runs_dir);
+  return runsDirFor(cp.project.root, cp.project.config.runs_dir);
+}
+
+/** The runs folder of the project at `root` whose dag.yaml says `runsDir` (DAG_RUNS_DIR overrides it). */
+export function runsDirFor(root: string, runsDir: string): string {
+  return process.env.DAG_RUNS_DIR ?? join(root, runsDir);
 }
 
 export function newRunId(): string {
