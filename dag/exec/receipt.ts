@@ -21,6 +21,7 @@ export function newReceipt(cp: CompiledProject, prep: Prepared, opts: RunRequest
     manifest_fingerprint: prep.lineage.manifestFingerprint,
     staged_from_run_id: prep.base?.id ?? null,
     from_state: opts.from ?? null,
+    no_cache: opts.noCache === true,
     group_id: opts.groupId ?? null,
     engine_version: v.engine,
     dag_version: v.dag,

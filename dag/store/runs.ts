@@ -25,6 +25,8 @@ export interface RunReceipt {
   manifest_fingerprint: string;
   staged_from_run_id: string | null;
   from_state: string | null;
+  /** Started with --no-cache (a resume keeps to it). Absent in receipts written before it was recorded. */
+  no_cache?: boolean;
   group_id: string | null;
   engine_version: string | null;
   dag_version: string;
