@@ -82,11 +82,11 @@ async function during<T>(run: Run, what: string, probe: () => T | undefined | fa
 
 const killPoints: { name: string; at: (run: Run, dir: string) => Promise<unknown> }[] = [
   { name: 'when the ledger shows 1 state (fx.S1 starting)', at: (run, dir) => during(run, '1 ledger line', ledgerHas(dir, 1)) },
-  { name: 'inside the slow kernel step of fx.S2', at: async (run) => { await during(run, 'fx.S2 burning', printed(run, 'step   fx.S2: burn')); await sleep(150); } },
-  { name: 'as fx.S2 starts writing its outputs', at: (run) => during(run, 'fx.S2 writing', printed(run, 'step   fx.S2: write outputs')) },
+  { name: 'inside the slow kernel step of fx.S2', at: async (run) => { await during(run, 'fx.S2 burning', printed(run, 'step    fx.S2: burn')); await sleep(150); } },
+  { name: 'as fx.S2 starts writing its outputs', at: (run) => during(run, 'fx.S2 writing', printed(run, 'step    fx.S2: write outputs')) },
   { name: 'when the ledger shows 3 states (fx.S3 starting)', at: (run, dir) => during(run, '3 ledger lines', ledgerHas(dir, 3)) },
-  { name: 'as fx.S3 (the gate) writes its outputs', at: (run) => during(run, 'fx.S3 writing', printed(run, 'step   fx.S3: write outputs')) },
-  { name: '30 ms after fx.S3 starts writing', at: async (run) => { await during(run, 'fx.S3 writing', printed(run, 'step   fx.S3: write outputs')); await sleep(30); } },
+  { name: 'as fx.S3 (the gate) writes its outputs', at: (run) => during(run, 'fx.S3 writing', printed(run, 'step    fx.S3: write outputs')) },
+  { name: '30 ms after fx.S3 starts writing', at: async (run) => { await during(run, 'fx.S3 writing', printed(run, 'step    fx.S3: write outputs')); await sleep(30); } },
   { name: 'when the ledger shows 4 states (fx.S4 starting)', at: (run, dir) => during(run, '4 ledger lines', ledgerHas(dir, 4)) },
 ];
 
@@ -124,7 +124,7 @@ describe('SIGTERM of `dag run`', () => {
     const id = newId();
     const dir = join(p.runsDir, id);
     const run = spawnDag(p, ['run', '--run-id', id]);
-    await during(run, 'fx.S2 burning', printed(run, 'step   fx.S2: burn'));
+    await during(run, 'fx.S2 burning', printed(run, 'step    fx.S2: burn'));
     await sleep(100);
     expect(existsSync(join(dir, '.tmp', 'fx.S2'))).toBe(true);
     run.kill('SIGTERM');
