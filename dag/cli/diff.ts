@@ -9,8 +9,8 @@ export function registerDiff(program: Command): void {
   program
     .command('diff')
     .description('datasets whose digests differ between two runs (exit 1 when any differs)')
-    .argument('<run1>', 'run id or unique prefix')
-    .argument('<run2>', 'run id or unique prefix')
+    .argument('<run1>', 'run id, unique prefix (4+ characters) or label (last-good)')
+    .argument('<run2>', 'run id, unique prefix (4+ characters) or label (last-good)')
     .option('--json', 'print as JSON')
     .action((a: string, b: string, opts: { json?: boolean }, cmd: Command) => {
       const { runsDir } = openRunStore(globalOptions(cmd));

@@ -8,7 +8,7 @@ export function registerLabel(program: Command): void {
   program
     .command('label')
     .description('label a run; authority, candidate and last-good name one run each (labelling moves them), witness and other labels may name many')
-    .argument('<run>', 'run id or unique prefix')
+    .argument('<run>', 'run id, unique prefix (4+ characters) or label (last-good)')
     .argument('<label>', 'label')
     .option('--json', 'print as JSON')
     .action((text: string, label: string, opts: { json?: boolean }, cmd: Command) => {
@@ -22,7 +22,7 @@ export function registerLabel(program: Command): void {
   program
     .command('unlabel')
     .description('remove a label from a run')
-    .argument('<run>', 'run id or unique prefix')
+    .argument('<run>', 'run id, unique prefix (4+ characters) or label (last-good)')
     .argument('<label>', 'label')
     .option('--json', 'print as JSON')
     .action((text: string, label: string, opts: { json?: boolean }, cmd: Command) => {

@@ -6,7 +6,7 @@ export function registerPerf(program: Command): void {
   program
     .command('perf')
     .description('per state and step timings of a run, against budgets, optionally compared with another run')
-    .argument('<run>', 'run id or unique prefix')
+    .argument('<run>', 'run id, unique prefix (4+ characters) or label (last-good)')
     .option('--vs <run2>', 'compare with this run (ratio = run / run2)')
     .option('--json', 'print as JSON')
     .action((text: string, opts: { vs?: string; json?: boolean }, cmd: Command) => {

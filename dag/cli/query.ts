@@ -9,7 +9,7 @@ export function registerQuery(program: Command): void {
   program
     .command('query')
     .description("run SQL (DuckDB) over a run's published datasets, each a view named by its dataset id")
-    .argument('<run>', 'run id or unique prefix')
+    .argument('<run>', 'run id, unique prefix (4+ characters) or label (last-good)')
     .argument('<sql>', 'the query')
     .option('--json', 'print rows as JSON')
     .option('--limit <n>', 'print at most n rows', parseInteger('--limit', 0, 1_000_000_000), 50)

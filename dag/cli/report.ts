@@ -45,7 +45,7 @@ export function registerReport(program: Command): void {
       const runs = listRuns(runsDirOf(cp))
         .filter((r) => r.receipt.group_id === opts.group)
         .reverse(); // in the order they ran
-      if (runs.length === 0) throw new DagError([{ code: 'unknown-group', file: '(command line)', message: `no runs in group '${opts.group}'`, fix: 'see dag runs for group ids' }]);
+      if (runs.length === 0) throw new DagError([{ code: 'unknown-group', file: '(command line)', message: `no runs in group '${opts.group}'`, fix: 'dag runs --json gives each run its group_id; dag runs --group G lists one group' }]);
       let filter: RegExp | undefined;
       try {
         filter = opts.metrics !== undefined ? new RegExp(opts.metrics) : undefined;

@@ -43,6 +43,7 @@ export function requestOptions(cmd: Command): Command {
  */
 export function toRequest(cp: CompiledProject, targets: string[], flags: RequestFlags): RunRequest {
   profileResolver(cp, flags.profile);
+  if (flags.base !== undefined && flags.from === undefined) throw new DagError([{ code: 'base-without-from', file: '(command line)', message: `--base ${flags.base} names the run to stage from, which only --from does`, fix: 'add --from STATE, or drop --base' }]);
   return {
     targets: targets.map((t) => stateIdOrFail(cp, t)),
     seed: flags.seed,

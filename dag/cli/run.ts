@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { validateDocumentInputs, validateTableInputs } from '../graph/inputs.js';
 import { MAX_JOBS, MAX_SEED } from '../project/names.js';
 import { LABEL_PATTERN } from '../store/labels.js';
@@ -33,7 +33,7 @@ export function registerRun(program: Command): void {
     .option('--jobs <n>', 'states run at once (1 is the memory-safe choice)', parseInteger('--jobs', 1, MAX_JOBS), 1)
     .option('--run-id <id>', 'use this run id (32 lowercase hex) instead of a random one')
     .option('--resume <run>', 'continue an interrupted or failed run: published states are kept after their digests verify')
-    .option('--quiet', 'print only failures and the summary')
+    .addOption(new Option('--quiet', 'print only failures and the summary').conflicts('json'))
     .option('--json', 'print one JSON summary and nothing else')
     .action(async (targets: string[], flags: RunFlags, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));

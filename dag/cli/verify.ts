@@ -10,7 +10,7 @@ export function registerVerify(program: Command): void {
   program
     .command('verify')
     .description("rehash every published output of a run against its ledger, and recheck its gates' bundles")
-    .argument('<run>', 'run id or unique prefix')
+    .argument('<run>', 'run id, unique prefix (4+ characters) or label (last-good)')
     .option('--json', 'print as JSON')
     .action(async (text: string, opts: { json?: boolean }, cmd: Command) => {
       const { runsDir } = openRunStore(globalOptions(cmd));

@@ -23,7 +23,8 @@ export async function createDatasetViews(con: DuckDBConnection, datasets: Map<st
   if (schema) await con.run(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`);
   for (const [ds, files] of datasets) {
     const list = `[${files.map(sqlString).join(', ')}]`;
-    const reader = files[0]!.endsWith('.parquet') ? `read_parquet(${list}, hive_partitioning = false)` : files[0]!.endsWith('.jsonl') ? `read_json(${list}, format = 'newline_delimited')` : `read_json(${list})`;
+    // hive_partitioning off for every reader: a run's folders (seed=42/...) are not columns of its data
+    const reader = files[0]!.endsWith('.parquet') ? `read_parquet(${list}, hive_partitioning = false)` : files[0]!.endsWith('.jsonl') ? `read_json(${list}, format = 'newline_delimited', hive_partitioning = false)` : `read_json(${list}, hive_partitioning = false)`;
     try {
       await con.run(`CREATE VIEW ${schema ? `${ident(schema)}.` : ''}${ident(ds)} AS SELECT * FROM ${reader}`);
     } catch (e) {

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { registerPlan } from '../../dag/cli/plan.js';
 import { registerRun } from '../../dag/cli/run.js';
+import { dag, diamondCopy } from '../exec/harness.js';
 
 const SHARED = ['--from', '--base', '--no-cache', '--seed', '--scenarios', '--profile'];
 
@@ -36,4 +37,16 @@ describe('the request flags of plan and run', () => {
     expect(said[0]).toContain("--seed must be an integer from 0 to");
     expect(said[0]).toBe(said[1]);
   });
+
+  it('refuse what would be silently ignored: --base without --from (plan and run), --quiet with --json', async () => {
+    const p = diamondCopy();
+    for (const cmd of ['plan', 'run']) {
+      const r = await dag(p, [cmd, '--base', 'last-good']);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('--base last-good names the run to stage from, which only --from does [base-without-from]');
+    }
+    const both = await dag(p, ['run', '--quiet', '--json']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/option '--quiet' cannot be used with option '--json'/);
+  }, 60_000);
 });

@@ -94,6 +94,15 @@ describe('dag run on the diamond', () => {
     const json = await dag(p, ['query', runId, 'select count(*) n from customers_fx', '--json']);
     expect(json.code, json.stderr).toBe(0);
     expect(Number((JSON.parse(json.stdout) as { n: unknown }[])[0]!.n)).toBe(200);
+    // a dataset's columns are its contract's, in Parquet and in JSON: the run's folders
+    // (seed=42/manifest_fingerprint=...) are not read as hive partition columns
+    for (const ds of ['customers_fx', 'validation_report_fx']) {
+      const cols = await dag(p, ['query', runId, `select * from ${ds} limit 1`, '--json']);
+      expect(cols.code, cols.stderr).toBe(0);
+      const keys = Object.keys((JSON.parse(cols.stdout) as Record<string, unknown>[])[0]!);
+      expect(keys, ds).not.toContain('seed');
+      expect(keys, ds).not.toContain('manifest_fingerprint');
+    }
   }, T);
 
   it('`dag perf RUN --json` has a row per state and per step', async () => {
