@@ -6,6 +6,7 @@ import { planRun } from '../plan/plan.js';
 import { DagError } from '../project/diagnostics.js';
 import { lastTimings } from '../store/history.js';
 import { formatSeconds, globalOptions, openProject, out, printJson, stateIdOrFail, table } from './context.js';
+import { count } from '../log/format.js';
 import { requestOptions, toRequest, type RequestFlags } from './request.js';
 
 interface PlanFlags extends RequestFlags {
@@ -26,7 +27,7 @@ export function registerPlan(program: Command): void {
         const scope = isFile ? rerunScopeOfFile(cp, flags.changed) : rerunScope(cp, stateIdOrFail(cp, flags.changed));
         if (isFile && scope.length === 0) throw new DagError([{ code: 'unknown-file', file: '(command line)', message: `no state reads ${flags.changed}`, fix: 'give a project-relative path as written in a manifest, or a state id' }]);
         if (flags.json) return printJson({ changed: flags.changed, reruns: scope });
-        return out(`a change in ${flags.changed} reruns ${scope.length} state(s): ${scope.join(' -> ')}`);
+        return out(`a change in ${flags.changed} reruns ${count(scope.length, 'state')}: ${scope.join(' -> ')}`);
       }
       const prep = prepareRun(cp, toRequest(cp, targets, flags));
       const plan = planRun(prep.ctx, prep.tasks, lastTimings(prep.runsDir));

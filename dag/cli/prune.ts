@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { executePrune, planPrune } from '../store/prune.js';
 import { resolveRun } from '../store/runs.js';
 import { formatBytes } from '../store/size.js';
+import { count } from '../log/format.js';
 import { globalOptions, openRunStore, out, printJson, table } from './context.js';
 
 interface PruneFlags {
@@ -31,7 +32,7 @@ export function registerPrune(program: Command): void {
       else out(table(['RUN', 'CREATED', 'STATUS', 'LABELS', 'ACTION', 'REASON', 'SIZE'], plan.rows.map((x) => [x.run, x.created.replace('T', ' ').slice(0, 19), x.status, x.labels.join(',') || '-', x.action, x.reason, formatBytes(x.bytes)])));
       const del = plan.rows.filter((x) => x.action === 'DELETE').length;
       out(`\ncache: ${plan.cache.entries.length} entries and ${plan.cache.objects.length} objects that no kept run uses`);
-      out(`${flags.yes ? 'freed' : 'would free'} ${formatBytes(plan.freeBytes)} (${plan.freeBytes} bytes) by deleting ${del} run(s)${flags.yes ? '' : '; run with --yes to delete'}`);
+      out(`${flags.yes ? 'freed' : 'would free'} ${formatBytes(plan.freeBytes)}${plan.freeBytes >= 1024 ? ` (${plan.freeBytes} bytes)` : ''} by deleting ${count(del, 'run')}${flags.yes ? '' : '; run with --yes to delete'}`);
       for (const s of skipped) out(`skipped ${s.run}: ${s.why}`);
     });
 }

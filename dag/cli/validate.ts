@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { validateDocumentInputs, validateTableInputs } from '../graph/inputs.js';
 import { Diagnostics } from '../project/diagnostics.js';
+import { count } from '../log/format.js';
 import { compileInto, globalOptions, out, printJson } from './context.js';
 
 export function registerValidate(program: Command): void {
@@ -19,6 +20,6 @@ export function registerValidate(program: Command): void {
       if (!cp) return;
       const summary = { ok: true, root: cp.project.root, states: cp.states.size, datasets: cp.producers.size, segments: new Set([...cp.states.values()].map((s) => s.segment)).size, contracts: cp.project.contracts.files.length };
       if (opts.json) printJson(summary);
-      else out(`ok: ${summary.states} states in ${summary.segments} segments, ${summary.datasets} datasets, ${summary.contracts} contract files`);
+      else out(`ok: ${count(summary.states, 'state')} in ${count(summary.segments, 'segment')}, ${count(summary.datasets, 'dataset')}, ${count(summary.contracts, 'contract file')}`);
     });
 }

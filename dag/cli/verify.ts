@@ -4,6 +4,7 @@ import { verifyBundle } from '../store/gate.js';
 import { latestOutcomes, readLedger, resolveRun } from '../store/runs.js';
 import { isPublished, verifyRun } from '../store/verify.js';
 import { globalOptions, openRunStore, out, printJson } from './context.js';
+import { count } from '../log/format.js';
 import { basename, join } from 'node:path';
 
 export function registerVerify(program: Command): void {
@@ -28,7 +29,7 @@ export function registerVerify(program: Command): void {
       if (opts.json) printJson({ run: run.id, files, ok: problems.length === 0, problems });
       else {
         for (const p of problems) out(`FAIL ${p.state}  ${p.path}: ${p.problem}`);
-        out(problems.length === 0 ? `ok: ${files} files in run ${run.id} match the ledger` : `${problems.length} problem(s) in ${files} files`);
+        out(problems.length === 0 ? `ok: ${files} files in run ${run.id} match the ledger` : `${count(problems.length, 'problem')} in ${count(files, 'file')}`);
       }
       process.exitCode = problems.length === 0 ? EXIT.ok : EXIT.failed;
     });

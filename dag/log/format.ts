@@ -6,3 +6,8 @@ export function formatSeconds(s: number): string {
   if (m < 60) return `${m}m${String(Math.round(s - m * 60)).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
+
+/** `1 state`, `5 states`: a count and its noun, `plural` when not the noun plus s. */
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}

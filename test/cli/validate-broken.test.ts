@@ -39,7 +39,7 @@ describe('dag validate on the broken copies of the diamond', { timeout: CLI_TIME
     const r = await runDag(['--root', DIAMOND, 'validate']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^ok: 5 states in 1 segments, 6 datasets, 2 contract files$/m);
+    expect(r.stdout).toMatch(/^ok: 5 states in 1 segment, 6 datasets, 2 contract files$/m);
   });
 
   it.concurrent.for(names)('%s: exit 2, file:line or pointer, [code], message and value, no stack trace', async (name, { expect }) => {

@@ -151,7 +151,7 @@ describe('dag prune on the scenario of the issue (retention keep_last: 1)', () =
     expect(line(s.running)).toMatch(new RegExp(`\\bKEEP\\s+running \\(locked by pid ${holder.pid}\\)`));
     expect(line(s.custom)).toMatch(/\bmine\s+DELETE\s+superseded\b/);
     expect(text.stdout).toContain(`would free`);
-    expect(text.stdout).toContain(`(${plan.freeBytes} bytes) by deleting 5 run(s); run with --yes to delete`);
+    expect(text.stdout).toContain(`(${plan.freeBytes} bytes) by deleting 5 runs; run with --yes to delete`);
     expect(runFolders(runs)).toEqual(folders);
   });
 
