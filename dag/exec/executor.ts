@@ -77,7 +77,7 @@ export class Execution {
     const prep = prepareRun(cp, req);
     const { lineage } = prep;
     if (prior && (prior.receipt.parameter_hash !== lineage.parameterHash || prior.receipt.manifest_fingerprint !== lineage.manifestFingerprint)) {
-      throw new DagError([{ code: 'resume-changed', file: join(prior.dir, 'run_receipt.json'), message: `the project changed since run ${prior.receipt.run_id} started (its ${prior.receipt.parameter_hash !== lineage.parameterHash ? 'parameter_hash' : 'manifest_fingerprint'} differs), so resuming would mix two versions`, fix: 'start a new run (it serves every state whose inputs did not change from the cache), or restore the inputs the run started with' }]);
+      throw new DagError([{ code: 'resume-changed', file: join(prior.dir, 'run_receipt.json'), message: `the project changed since run ${prior.receipt.run_id} started (its ${prior.receipt.parameter_hash !== lineage.parameterHash ? 'parameter_hash' : 'manifest_fingerprint'} differs), so resuming would mix two versions`, fix: 'start a new run (it serves every state whose inputs did not change from the cache), or restore the inputs the run started with' }], EXIT.refused);
     }
     const runId = prior ? prior.receipt.run_id : (opts.runId ?? newRunId());
     const runDir = join(runsDir, runId);

@@ -53,4 +53,18 @@ describe('--resume rebuilds the request the run started with', () => {
     // fx.S3 is forced by --from: it runs, it is not served from the cache
     expect(after.find((e) => e.state === 'fx.S3')).toMatchObject({ action: 'ran', reason: 'forced: --from fx.S3' });
   }, 60_000);
+
+  it('a run whose project changed since it started is not resumed (exit 3, refused like a succeeded one), and the fix says a new run reuses the cache', async () => {
+    const p = diamondCopy();
+    const r = await dag(p, ['run']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = runIdOf(r.stdout);
+    interruptAfter(join(p.runsDir, id), 2);
+    const params = join(p.root, 'config/params.yaml');
+    writeFileSync(params, readFileSync(params, 'utf8').replace('customers_per_region: 50', 'customers_per_region: 60'));
+    const resumed = await dag(p, ['run', '--resume', id]);
+    expect(resumed.code).toBe(3);
+    expect(resumed.stderr).toMatch(/the project changed since run [0-9a-f]{32} started \(its parameter_hash differs\), so resuming would mix two versions \[resume-changed\]/);
+    expect(resumed.stderr).toContain('fix: start a new run (it serves every state whose inputs did not change from the cache)');
+  }, 60_000);
 });
