@@ -1,6 +1,6 @@
 import type { EventBus } from '../exec/events.js';
 import { formatSeconds } from './format.js';
-import { failureText, runEndText, runStartText, taskEndText, warningText } from './words.js';
+import { eventLines, runEndText, runStartText } from './words.js';
 
 /**
  * A line per event, for logs and pipes (`plain`); or, `quiet`, only failures, failed gates,
@@ -19,14 +19,14 @@ export function attachLines(bus: EventBus, quiet: boolean, print: (line: string)
         if (!quiet) print(`step    ${e.task}: ${e.step}`);
         break;
       case 'task-log':
-        if (!quiet) print(`        ${e.task}: ${e.message}`);
+        if (!quiet) eventLines(e).forEach(print);
         break;
       case 'task-end':
-        if (!quiet || e.action === 'failed' || e.gatePassed === false) print(taskEndText(e));
-        if (e.action === 'failed' && e.failure) print(`        ${failureText(e.failure)}`);
+        // quiet keeps only what went wrong: a failure (with its text) or a gate that did not pass
+        if (!quiet || e.action === 'failed' || e.gatePassed === false) eventLines(e).forEach(print);
         break;
       case 'warning':
-        print(`warning: ${warningText(e.warning)}`);
+        eventLines(e).forEach(print);
         break;
       case 'run-end':
         print('');

@@ -1,7 +1,7 @@
 import { createLogUpdate } from 'log-update';
 import type { EventBus } from '../exec/events.js';
 import { formatSeconds } from './format.js';
-import { failureText, runEndText, runStartText, taskEndText, warningText } from './words.js';
+import { eventLines, runEndText, runStartText } from './words.js';
 
 interface Running {
   step: string;
@@ -88,17 +88,14 @@ export function attachLive(bus: EventBus, stream: Terminal, now: () => number = 
         break;
       }
       case 'task-log':
-        persist(`       ${e.task}: ${e.message}`);
+      case 'warning':
+        eventLines(e).forEach(persist);
         break;
       case 'task-end':
         running.delete(e.task);
         endedKeys.add(e.task);
         ended++;
-        persist(taskEndText(e));
-        if (e.action === 'failed' && e.failure) persist(`        ${failureText(e.failure)}`);
-        break;
-      case 'warning':
-        persist(`warning: ${warningText(e.warning)}`);
+        eventLines(e).forEach(persist);
         break;
       case 'run-end':
         draw.clear();

@@ -45,3 +45,20 @@ export function runEndText(e: Extract<ExecEvent, { type: 'run-end' }>): string[]
   const c = e.counts;
   return [`${e.status} in ${formatSeconds(e.seconds)}: ${c.ran} ran, ${c.cached} cached, ${c.staged} staged, ${c.kept} kept, ${c.failed} failed, ${c.skipped} skipped`, `outputs: ${e.runDir}${e.labels.length ? `  (labels: ${e.labels.join(', ')})` : ''}`];
 }
+
+/**
+ * The lines an event leaves in the scrollback, the same for the plain and the live view: a
+ * kernel's log line, a task's end (and its failure), a warning. Other events print none here.
+ */
+export function eventLines(e: ExecEvent): string[] {
+  switch (e.type) {
+    case 'task-log':
+      return [`        ${e.task}: ${e.message}`];
+    case 'task-end':
+      return [taskEndText(e), ...(e.action === 'failed' && e.failure ? [`        ${failureText(e.failure)}`] : [])];
+    case 'warning':
+      return [`warning: ${warningText(e.warning)}`];
+    default:
+      return [];
+  }
+}

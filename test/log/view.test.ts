@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { EventBus, type ExecEvent } from '../../dag/exec/events.js';
 import { attachLines } from '../../dag/log/lines.js';
 import { attachLive } from '../../dag/log/live.js';
+import { eventLines } from '../../dag/log/words.js';
 
 const counts = { ran: 1, cached: 0, staged: 0, failed: 1, skipped: 1, kept: 0 };
 const RUN: ExecEvent[] = [
@@ -92,5 +93,25 @@ describe('the live view', () => {
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.some((l) => l.endsWith('…'))).toBe(true);
     for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(29);
+  });
+
+  it('scrolls the same lines as the plain view: task ends, failures, warnings, kernel logs', () => {
+    const events: ExecEvent[] = [...RUN.slice(0, 4), { type: 'task-log', task: 'fx.S2', level: 'info', message: 'hello' }, ...RUN.slice(4)];
+    const t = terminal(200);
+    const live = new EventBus();
+    const view = attachLive(live, t.stream, () => 0);
+    replay(events, live);
+    view.stop();
+    const plain = new EventBus();
+    const lines: string[] = [];
+    attachLines(plain, false, (l) => lines.push(l));
+    replay(events, plain);
+    const scrolled = events.flatMap(eventLines);
+    expect(scrolled).toContain('        fx.S2: hello');
+    const shown = t.text().split('\n');
+    for (const l of scrolled) {
+      expect(lines, l).toContain(l);
+      expect(shown, l).toContain(l);
+    }
   });
 });
