@@ -1,21 +1,44 @@
 import { Command, CommanderError } from 'commander';
 import { DagError, EXIT, formatDiagnostic } from '../project/diagnostics.js';
-import { registerDiff } from './diff.js';
-import { registerGraph } from './graph.js';
-import { registerMatrix } from './matrix.js';
-import { registerLabel } from './label.js';
-import { registerPlan } from './plan.js';
-import { registerPrune } from './prune.js';
-import { registerPerf } from './perf.js';
-import { registerQuery } from './query.js';
-import { registerReport } from './report.js';
-import { registerRun } from './run.js';
-import { registerRuns } from './runs.js';
-import { registerVerify } from './verify.js';
-import { registerShow } from './show.js';
-import { registerValidate } from './validate.js';
+type Register = (program: Command) => void;
 
-export function buildProgram(): Command {
+/**
+ * The commands in help order, each loaded only when asked for: `dag run` does not pay for the
+ * imports of `dag query` or `dag report` (a third of a small no-op run was eager imports).
+ */
+const COMMANDS: [name: string, load: () => Promise<Register>][] = [
+  ['validate', async () => (await import('./validate.js')).registerValidate],
+  ['graph', async () => (await import('./graph.js')).registerGraph],
+  ['show', async () => (await import('./show.js')).registerShow],
+  ['matrix', async () => (await import('./matrix.js')).registerMatrix],
+  ['plan', async () => (await import('./plan.js')).registerPlan],
+  ['run', async () => (await import('./run.js')).registerRun],
+  ['runs', async () => (await import('./runs.js')).registerRuns],
+  ['verify', async () => (await import('./verify.js')).registerVerify],
+  ['perf', async () => (await import('./perf.js')).registerPerf],
+  ['query', async () => (await import('./query.js')).registerQuery],
+  ['diff', async () => (await import('./diff.js')).registerDiff],
+  ['label', async () => (await import('./label.js')).registerLabel],
+  ['prune', async () => (await import('./prune.js')).registerPrune],
+  ['report', async () => (await import('./report.js')).registerReport],
+];
+
+/** The command an argv names (its first operand past the global options), if it is one of ours. */
+export function commandOf(argv: string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--root') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('-')) continue;
+    return COMMANDS.some(([n]) => n === a) ? a : undefined;
+  }
+  return undefined;
+}
+
+/** The program with every command (`only`: just that one, for a command line that names it). */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('dag')
     .description('A DAG orchestrator for declarative state manifests: validate, plan, run, prune.')
     .option('--root <dir>', 'project root (default: the nearest folder upwards holding dag.yaml)')
@@ -23,20 +46,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  registerValidate(program);
-  registerGraph(program);
-  registerShow(program);
-  registerMatrix(program);
-  registerPlan(program);
-  registerRun(program);
-  registerRuns(program);
-  registerVerify(program);
-  registerPerf(program);
-  registerQuery(program);
-  registerDiff(program);
-  registerLabel(program);
-  registerPrune(program);
-  registerReport(program);
+  const wanted = COMMANDS.filter(([n]) => only === undefined || n === only);
+  for (const register of await Promise.all(wanted.map(([, load]) => load()))) register(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
@@ -44,7 +55,7 @@ export function buildProgram(): Command {
 /** Runs the CLI and returns the exit code (ORCHESTRATOR.md §12). */
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedPipes();
-  const program = buildProgram();
+  const program = await buildProgram(commandOf(argv));
   const verbose = argv.includes('--verbose');
   try {
     process.exitCode = undefined;

@@ -46,9 +46,11 @@ export function registerRun(program: Command): void {
       if (badLabel !== undefined) throw new DagError([{ code: 'bad-label', file: '(command line)', message: `--label '${badLabel}' must be lowercase letters, digits, - or _ (at most 40)` }]);
       const request = toRequest(cp, targets, flags); // the one builder `dag plan` uses too
       const diags = new Diagnostics();
-      validateDocumentInputs(cp, diags); // bad input fails before a run folder exists
+      // bad input fails before a run folder exists; files found valid before are not checked again
       const checked = new ValidatedInputs(runsDirOf(cp));
-      await validateTableInputs(cp, diags, { skip: (k) => checked.has(cp, k), valid: (k) => checked.add(cp, k) });
+      const memo = { skip: (k: string) => checked.has(cp, k), valid: (k: string) => checked.add(cp, k) };
+      validateDocumentInputs(cp, diags, memo);
+      await validateTableInputs(cp, diags, memo);
       diags.throwIfAny();
       checked.save();
       const seeds = flags.seeds !== undefined ? parseSeeds(flags.seeds) : [flags.seed];
@@ -58,7 +60,7 @@ export function registerRun(program: Command): void {
       const [{ EventBus }, { Execution }, { attachRunLog }, { attachView }, { randomBytes }] = await Promise.all([import('../exec/events.js'), import('../exec/executor.js'), import('../log/runlog.js'), import('../log/view.js'), import('node:crypto')]);
       const bus = new EventBus();
       const mode: ViewMode = flags.json ? 'json' : flags.quiet ? 'quiet' : process.stdout.isTTY ? 'live' : 'plain';
-      const view = attachView(bus, mode);
+      const view = await attachView(bus, mode);
       const log = attachRunLog(bus);
       const groupId = flags.seeds !== undefined ? randomBytes(8).toString('hex') : undefined;
       let current: InstanceType<typeof Execution> | undefined;

@@ -1,4 +1,5 @@
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020 as Ajv2020Class, ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Diagnostics, type Diagnostic } from '../project/diagnostics.js';
@@ -32,7 +33,7 @@ export type ContractKind = 'table' | 'json';
  */
 export class ContractRegistry {
   private readonly sources = new Map<string, YamlSource>();
-  private readonly ajv: InstanceType<typeof Ajv2020>;
+  private ajvInstance?: InstanceType<typeof Ajv2020Class>;
   private readonly validators = new Map<string, ValidateFunction>();
   private readonly tables = new Map<string, TableSchema>();
   private readonly checked = new Map<string, Diagnostic[]>();
@@ -40,10 +41,19 @@ export class ContractRegistry {
   /** Contract files that did not parse (their own diagnostic is reported once). */
   private readonly unreadable = new Set<string>();
 
-  private constructor(readonly root: string) {
-    this.ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false, logger: false });
-    addSumKeyword(this.ajv);
-    addUniqueByKeyword(this.ajv);
+  private constructor(readonly root: string) {}
+
+  /** ajv with every contract file added, made on the first validator asked for (a run whose documents are all known valid never loads it). */
+  private get ajv(): InstanceType<typeof Ajv2020Class> {
+    if (!this.ajvInstance) {
+      const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+      const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false, logger: false });
+      addSumKeyword(ajv);
+      addUniqueByKeyword(ajv);
+      for (const [file, source] of this.sources) ajv.addSchema(absolutize(source.data, file) as object, uriOf(file), undefined, false);
+      this.ajvInstance = ajv;
+    }
+    return this.ajvInstance;
   }
 
   static load(root: string, diags: Diagnostics): ContractRegistry {
@@ -57,7 +67,6 @@ export class ContractRegistry {
         continue;
       }
       reg.sources.set(file, source);
-      reg.ajv.addSchema(absolutize(source.data, file) as object, uriOf(file), undefined, false);
     }
     return reg;
   }
@@ -280,7 +289,7 @@ function findAnchor(value: unknown, anchor: string, path: (string | number)[]): 
  * `tolerance` (default 1e-9); with `property`, the values are objects and that property is summed.
  * For mixes and priors: a share table that does not sum to 1 is an error naming its pointer.
  */
-function addSumKeyword(ajv: InstanceType<typeof Ajv2020>): void {
+function addSumKeyword(ajv: InstanceType<typeof Ajv2020Class>): void {
   ajv.addKeyword({
     keyword: 'x-sum',
     type: ['object', 'array'],
@@ -303,7 +312,7 @@ function addSumKeyword(ajv: InstanceType<typeof Ajv2020>): void {
  * JSON, so null is a value too). For ordered rule lists where two rules for one case would collide:
  * the error names the two items' indexes and the repeated value.
  */
-function addUniqueByKeyword(ajv: InstanceType<typeof Ajv2020>): void {
+function addUniqueByKeyword(ajv: InstanceType<typeof Ajv2020Class>): void {
   ajv.addKeyword({
     keyword: 'x-unique-by',
     type: 'array',

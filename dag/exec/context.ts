@@ -21,6 +21,8 @@ export interface RunContext {
   readonly done: ReadonlyMap<string, LedgerEntry>;
   /** What each finished task published, as the staleness rule sees it. */
   readonly known: ReadonlyMap<string, Known | 'pending'>;
+  /** Folders this run has made or found (each is made once, not once per file). */
+  readonly dirs: Set<string>;
   aborted(): boolean;
 }
 

@@ -135,7 +135,7 @@ export class Execution {
     const done = new Map<string, LedgerEntry>();
     const known = new Map<string, Known | 'pending'>();
     const counts: Record<TaskAction, number> = { ran: 0, cached: 0, staged: 0, failed: 0, skipped: 0, kept: 0 };
-    const run: RunContext = { cp, prep, runDir, ledger, bus, pool: this.pool, timings: opts.timings, done, known, aborted: () => this.aborted };
+    const run: RunContext = { cp, prep, runDir, ledger, bus, pool: this.pool, timings: opts.timings, done, known, dirs: new Set(), aborted: () => this.aborted };
     const succeed = (task: Task, entry: LedgerEntry) => {
       done.set(task.key, entry);
       known.set(task.key, knownFromFiles(entry.outputs ?? [], entry.gate ? (entry.gate.digest ?? null) : undefined));

@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs';
 import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KernelFailure, KernelJob, KernelResult, WorkerMessage } from './job.js';
 
-const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'kernel-main.js');
+// beside this file, or from the bundle in dist/cli/ (tools/bundle.mjs), in dist/dag/exec/
+const here = dirname(fileURLToPath(import.meta.url));
+const WORKER = existsSync(join(here, 'kernel-main.js')) ? join(here, 'kernel-main.js') : join(here, '..', 'dag', 'exec', 'kernel-main.js');
 
 export type KernelAnswer = { result: KernelResult } | { failure: KernelFailure } | 'interrupted';
 

@@ -8,10 +8,10 @@ import { fromSplit, knownFromFiles, type CacheView, type FromSplit, type Known, 
 import { DagError } from '../project/diagnostics.js';
 import { CacheStore } from '../store/cache.js';
 import { LabelStore } from '../store/labels.js';
-import { latestOutcomes, listRuns, readLedger, resolveRun, runsDirOf, type RunInfo } from '../store/runs.js';
+import { latestOutcomes, listRuns, readLedger, resolveRun, runsDirOf, type LedgerEntry, type RunInfo } from '../store/runs.js';
 import { isPublished } from '../store/verify.js';
 import { buildTasks, type Task } from '../graph/tasks.js';
-import { versions } from './versions.js';
+import { versions } from '../fingerprint/versions.js';
 
 export interface RunRequest {
   targets: string[];
@@ -35,6 +35,8 @@ export interface Prepared {
   /** Current canonical JSON of each structured input file, by content digest. */
   documents: Map<string, string>;
   base?: RunInfo;
+  /** The base run's last ledger entry per task (`--from`), read once. */
+  baseOutcomes?: Map<string, LedgerEntry>;
 }
 
 export function prepareRun(cp: CompiledProject, req: RunRequest): Prepared {
@@ -65,12 +67,14 @@ export function prepareRun(cp: CompiledProject, req: RunRequest): Prepared {
   const tasks = buildTasks(cp, selected, { seed, scenarios, parameterHash: lineage.parameterHash, manifestFingerprint: lineage.manifestFingerprint });
   let from: FromSplit | undefined;
   let base: RunInfo | undefined;
+  let baseOutcomes: Map<string, LedgerEntry> | undefined;
   if (req.from !== undefined) {
     base = req.base !== undefined ? resolveRun(runsDir, req.base) : defaultBase(runsDir, seed);
     if (base.receipt.seed !== seed && tasks.some((t) => t.state.scope !== 'world' && !descendantsOf(cp, req.from!).has(t.state.id) && t.state.id !== req.from)) {
       throw new DagError([{ code: 'base-seed', file: base.dir, message: `base run ${base.id} has seed ${base.receipt.seed}, this run seed ${seed}: staging would publish another seed's data`, fix: `pass --seed ${base.receipt.seed}, or --base a run with seed ${seed}` }]);
     }
     const outcomes = latestOutcomes(readLedger(base.dir));
+    baseOutcomes = outcomes;
     const known = new Map<string, Known>();
     const baseKeys = new Map<string, string>();
     for (const [k, e] of outcomes) {
@@ -84,7 +88,7 @@ export function prepareRun(cp: CompiledProject, req: RunRequest): Prepared {
       throw new DagError([{ code: 'base-incomplete', file: base.dir, message: `base run ${base.id} has no published outputs for ${missing.join(', ')}, which --from ${req.from} would stage`, fix: 'choose another --base, or --from an earlier state' }]);
     }
   }
-  return { runsDir, lineage, cache, ctx: { cp, parts, cache: view, noCache: req.noCache ?? false, from, seed }, tasks, seed, scenarios, documents, base };
+  return { runsDir, lineage, cache, ctx: { cp, parts, cache: view, noCache: req.noCache ?? false, from, seed }, tasks, seed, scenarios, documents, base, baseOutcomes };
 }
 
 /** The base of `--from` without `--base`: the run labelled last-good, else the newest succeeded run, of this seed. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fillPath, type Task } from '../graph/tasks.js';
 import type { LedgerEntry } from '../store/runs.js';
@@ -15,8 +15,8 @@ export function ledgerEntry(task: Task, fields: Omit<LedgerEntry, 'ts' | 'state'
  * makes them count. `durable` fsyncs that line (a kernel's fresh bytes); links to bytes that
  * already exist elsewhere (cache, base run) need not wait for it.
  */
-export function publish(a: Attempt, action: 'ran' | 'cached' | 'staged', files: Staged[], extra: Pick<LedgerEntry, 'steps' | 'gate'>, outDir: string, durable: boolean): Outcome {
-  publishFolders(a.task, a.run.runDir, outDir);
+export function publish(a: Attempt, action: 'ran' | 'cached' | 'staged', files: Staged[], extra: Pick<LedgerEntry, 'steps' | 'gate' | 'hashed_bytes'>, outDir: string, durable: boolean): Outcome {
+  publishFolders(a, outDir);
   const entry = ledgerEntry(a.task, {
     action,
     reason: a.reason,
@@ -25,11 +25,13 @@ export function publish(a: Attempt, action: 'ran' | 'cached' | 'staged', files: 
     ...(extra.steps ? { steps: extra.steps } : {}),
     rows: rowsByDataset(files),
     bytes: files.reduce((n, f) => n + (f.bytes ?? 0), 0),
+    ...(extra.hashed_bytes !== undefined ? { hashed_bytes: extra.hashed_bytes } : {}),
     outputs: files.map((f) => ({ dataset: f.dataset, path: f.rel, template: f.template, sha256: f.sha256!, bytes: f.bytes!, rows: f.rows })),
     gate: extra.gate,
   });
   a.run.ledger.append(entry, durable);
-  rmSync(a.tmp, { recursive: true, force: true });
+  // only a kernel makes the attempt's folder; cached and staged files were linked straight into `.out<i>`
+  if (action === 'ran') rmSync(a.tmp, { recursive: true, force: true });
   return { action, entry };
 }
 
@@ -60,13 +62,38 @@ export function stagedPath(tmp: string, task: Task, rel: string): string {
   return join(`${tmp}.out${i}`, rel.slice(folders[i]!.length + 1));
 }
 
-/** One rename per output folder; a folder left by a crash without a ledger record is replaced. */
-function publishFolders(task: Task, runDir: string, outDir: string): void {
-  outputFolders(task).forEach((dir, i) => {
-    const final = join(runDir, dir);
-    if (existsSync(final)) rmSync(final, { recursive: true, force: true });
-    mkdirSync(dirname(final), { recursive: true });
-    renameSync(`${outDir}.out${i}`, final);
+/** Makes `dir` (and its parents) once per run. */
+export function ensureDir(a: Attempt, dir: string): void {
+  const { dirs } = a.run;
+  if (dirs.has(dir)) return;
+  if (dirs.has(dirname(dir))) {
+    // one system call when the parent is known to exist (a recursive mkdir makes two or three)
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  } else mkdirSync(dir, { recursive: true });
+  dirs.add(dir);
+}
+
+/**
+ * One rename per output folder; a folder left by a crash without a ledger record is replaced
+ * (found by the rename itself: a fresh run's folders do not exist, and asking first would cost a
+ * system call per folder).
+ */
+function publishFolders(a: Attempt, outDir: string): void {
+  outputFolders(a.task).forEach((dir, i) => {
+    const final = join(a.run.runDir, dir);
+    ensureDir(a, dirname(final));
+    try {
+      renameSync(`${outDir}.out${i}`, final);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+      rmSync(final, { recursive: true, force: true });
+      renameSync(`${outDir}.out${i}`, final);
+    }
   });
 }
 

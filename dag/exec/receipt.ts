@@ -3,7 +3,7 @@ import type { CompiledProject } from '../graph/compile.js';
 import { DagError, EXIT } from '../project/diagnostics.js';
 import { overwriteReceiptInPlace, readReceipt, writeReceipt, type LedgerEntry, type RunReceipt } from '../store/runs.js';
 import type { Prepared, RunRequest } from './prepare.js';
-import { versions } from './versions.js';
+import { versions } from '../fingerprint/versions.js';
 
 /** The receipt of a new run: what it runs (targets, seed, scenarios, profile, base), on which versions. */
 export function newReceipt(cp: CompiledProject, prep: Prepared, opts: RunRequest & { groupId?: string }, runId: string): RunReceipt {

@@ -1,12 +1,11 @@
-import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fillPath } from '../graph/tasks.js';
 import { stagedStale } from '../plan/plan.js';
 import { linkOrCopy } from '../store/atomic.js';
-import { latestOutcomes, readLedger, type LedgerEntry } from '../store/runs.js';
+import type { LedgerEntry } from '../store/runs.js';
 import type { KeyComponents } from '../fingerprint/cachekey.js';
 import type { Attempt, Outcome, Staged } from './context.js';
-import { failAttempt, publish, stagedPath } from './publish.js';
+import { ensureDir, failAttempt, publish, stagedPath } from './publish.js';
 
 /**
  * `--from`: publishes the base run's files of this task, each verified against the base's ledger,
@@ -16,8 +15,9 @@ export async function stageFromBase(a: Attempt, components: KeyComponents | unde
   const { prep, bus } = a.run;
   const { task } = a;
   const baseRun = prep.base!;
-  const base = latestOutcomes(readLedger(baseRun.dir)).get(task.key)!;
+  const base = prep.baseOutcomes!.get(task.key)!;
   const files: Staged[] = [];
+  const hashedBefore = prep.cache.stat.hashedBytes;
   for (const o of base.outputs ?? []) {
     const abs = join(baseRun.dir, o.path);
     const actual = await prep.cache.stat.sha256(abs);
@@ -27,7 +27,7 @@ export async function stageFromBase(a: Attempt, components: KeyComponents | unde
   const stale = stagedStale(prep.ctx, task, a.key, components);
   if (stale) bus.emit({ type: 'warning', warning: stale });
   const gate = base.gate && task.state.gate ? { ...base.gate, segment: task.state.segment, path: fillPath(task.state.gate.path, task.vars) } : base.gate;
-  return publishLinked(a, 'staged', files, gate);
+  return publishLinked(a, 'staged', files, gate, prep.cache.stat.hashedBytes - hashedBefore);
 }
 
 /**
@@ -39,6 +39,7 @@ export async function restoreFromCache(a: Attempt): Promise<Outcome | { notServe
   const { task } = a;
   const key = a.key!;
   const entry = prep.cache.lookup(key);
+  const hashedBefore = prep.cache.stat.hashedBytes;
   const bad = entry ? await prep.cache.firstBadObject(entry) : 'entry vanished';
   if (!entry || bad) {
     prep.cache.drop(key);
@@ -46,19 +47,19 @@ export async function restoreFromCache(a: Attempt): Promise<Outcome | { notServe
   }
   const files: Staged[] = entry.files.map((f) => ({ dataset: f.dataset, template: f.template, rel: `${fillPath(f.template, task.vars)}/${f.name}`, abs: prep.cache.objectPath(f.sha256), sha256: f.sha256, bytes: f.bytes, rows: f.rows }));
   const gate = entry.gate && task.state.gate ? { segment: task.state.segment, path: fillPath(task.state.gate.path, task.vars), ...entry.gate } : undefined;
-  return publishLinked(a, 'cached', files, gate);
+  return publishLinked(a, 'cached', files, gate, prep.cache.stat.hashedBytes - hashedBefore);
 }
 
 /** Publishes files whose bytes already exist elsewhere (cache objects, a base run) by hard link. */
-function publishLinked(a: Attempt, action: 'cached' | 'staged', files: Staged[], gate: LedgerEntry['gate']): Outcome {
+function publishLinked(a: Attempt, action: 'cached' | 'staged', files: Staged[], gate: LedgerEntry['gate'], hashedBytes: number): Outcome {
   const { prep } = a.run;
   for (const f of files) {
     const dest = stagedPath(a.tmp, a.task, f.rel);
-    mkdirSync(dirname(dest), { recursive: true });
+    ensureDir(a, dirname(dest));
     linkOrCopy(f.abs, dest);
     // a new link moves the inode's ctime: re-record the digest just verified, or every later run
     // would rehash the object
     prep.cache.stat.remember(f.abs, f.sha256!);
   }
-  return publish(a, action, files, { gate }, a.tmp, false);
+  return publish(a, action, files, { gate, hashed_bytes: hashedBytes }, a.tmp, false);
 }

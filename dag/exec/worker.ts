@@ -26,7 +26,15 @@ function send(msg: WorkerMessage): void {
   process.send?.(msg);
 }
 
-async function runJob(job: KernelJob): Promise<KernelResult> {
+/** DuckDB closing after the last job's answer was sent: the next job waits for it, the orchestrator does not. */
+let closing: Promise<void> = Promise.resolve();
+
+/**
+ * Runs a job; `answer` gets its result before DuckDB is closed (closing a database of several GB
+ * took up to 2 s at full scale, with every output already written and hashed).
+ */
+async function runJob(job: KernelJob, answer: (r: KernelResult) => void = () => {}): Promise<KernelResult> {
+  await closing;
   // storage: disk keeps the kernel's tables in a database file of its own spill folder (DuckDB's
   // compressed blocks), removed with that folder
   const database = job.duckdb.storage === 'disk' ? join(job.duckdb.temp_directory, 'kernel.duckdb') : ':memory:';
@@ -82,15 +90,24 @@ async function runJob(job: KernelJob): Promise<KernelResult> {
     const t0 = performance.now();
     const result = await writeOutputs(con, job);
     steps.push({ name: 'write outputs', seconds: (performance.now() - t0) / 1000 });
-    return { ...result, steps };
+    const done = { ...result, steps };
+    answer(done);
+    return done;
   } catch (e) {
     if (e instanceof KernelError) throw e;
     const err = e as NodeJS.ErrnoException & { resource?: string; permission?: string };
     if (err.code === 'ERR_ACCESS_DENIED') throw new KernelError({ message: `${err.message} (${err.permission ?? 'file access'}${err.resource ? ` of ${err.resource}` : ''}: outside the folders a kernel may write)`, step: currentStep, rule: 'sandbox' });
     throw new KernelError({ message: (e as Error).message, step: currentStep });
   } finally {
-    con.closeSync();
-    instance.closeSync();
+    closing = new Promise((resolve) => setImmediate(() => {
+      try {
+        con.closeSync();
+        instance.closeSync();
+      } catch {
+        /* the answer is sent; a database that cannot close is dropped with the process */
+      }
+      resolve();
+    }));
   }
 }
 
@@ -113,8 +130,8 @@ if (process.send) {
   process.on('SIGTERM', () => {});
   process.on('message', (msg: { type: 'run'; job: KernelJob }) => {
     if (msg.type !== 'run') return;
-    runJob(msg.job).then(
-      (result) => send({ type: 'done', result }),
+    runJob(msg.job, (result) => send({ type: 'done', result })).then(
+      () => undefined,
       (e: unknown) => send({ type: 'failed', failure: e instanceof KernelError ? e.failure : { message: String((e as Error)?.stack ?? e) } }),
     );
   });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { YamlSource, yamlLibrary } from '../project/yamlsource.js';
 import { canonicalJson, sha256Hex, type Sha256Hex } from './canonical.js';
 
 /** sha256 of a file's bytes, streamed. */
@@ -26,6 +26,10 @@ export function contentDigest(absPath: string, file: string): Sha256Hex {
 export function readContent(absPath: string, file: string): { digest: Sha256Hex; canonical?: string } {
   const bytes = readFileSync(absPath);
   if (!isStructuredFile(file)) return { digest: sha256Hex(bytes) };
-  const canonical = canonicalJson(parseYaml(bytes.toString('utf8')));
+  // through the parsed-file cache: an unchanged document is not parsed again (a broken one throws
+  // the parser's error, as before)
+  const text = bytes.toString('utf8');
+  const { source } = YamlSource.parse(file, text);
+  const canonical = canonicalJson(source ? source.data : yamlLibrary().parse(text));
   return { digest: sha256Hex(canonical), canonical };
 }

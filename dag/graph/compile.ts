@@ -1,4 +1,4 @@
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import graphology from 'graphology';
 import type { ContractRegistry } from '../contracts/registry.js';
@@ -71,6 +71,8 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
   const { root, contracts } = project;
   const brokenDatasets = new Set(project.broken.flatMap((b) => b.datasets));
   const brokenGateSegments = new Set(project.broken.filter((b) => b.gate && b.id?.includes('.')).map((b) => segmentOf(b.id!)));
+  // a thousand states reading one prior check its file once, not a thousand times
+  const files = new FileChecks(root);
 
   for (const m of project.manifests) {
     const d = m.data;
@@ -106,7 +108,7 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
     states.set(d.id, node);
 
     if (node.kernel.startsWith('../') || node.kernel.startsWith('/')) diags.add({ code: 'kernel-outside', ...at(['kernel']), message: `kernel ${d.kernel} resolves to ${node.kernel}, outside the project`, fix: 'keep kernels beside their manifests, under states/' });
-    else if (!isFile(root, node.kernel)) diags.add({ code: 'missing-kernel', ...at(['kernel']), message: `kernel file does not exist: ${node.kernel}`, fix: `create ${node.kernel} or correct 'kernel'` });
+    else if (!files.isFile(node.kernel)) diags.add({ code: 'missing-kernel', ...at(['kernel']), message: `kernel file does not exist: ${node.kernel}`, fix: `create ${node.kernel} or correct 'kernel'` });
 
     const names = new Map<string, number>();
     d.inputs.forEach((input, i) => {
@@ -119,9 +121,9 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
       if (names.has(as)) diags.add({ code: 'duplicate-input-name', ...at(['inputs', i]), message: `input name '${as}' is used twice in this state`, fix: "set a distinct 'as'" });
       names.set(as, i);
       node.fileInputs.push({ ...input, as });
-      if (!isFile(root, input.file)) diags.add({ code: 'missing-file', ...at(['inputs', i, 'file']), message: `input file does not exist: ${input.file}` });
+      if (!files.isFile(input.file)) diags.add({ code: 'missing-file', ...at(['inputs', i, 'file']), message: `input file does not exist: ${input.file}` });
       else {
-        const outside = escapesProject(root, input.file);
+        const outside = files.escapesProject(input.file);
         if (outside) diags.add({ code: 'symlink-outside', ...at(['inputs', i, 'file']), message: `input file ${input.file} resolves to '${outside}', outside the project (a symlink): a run reads only the project's own files`, fix: 'copy the file into the project instead of linking it' });
       }
       if (input.schema) refProblems(contracts, input.schema, at(['inputs', i, 'schema'])).forEach((p) => diags.add(p));
@@ -233,16 +235,32 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
 
 const scopeRank: Record<Scope, number> = { world: 0, seed: 1, scenario: 2 };
 
-/** Where `rel` really is when a symlink on its way leads outside the project; undefined when inside. */
-function escapesProject(root: string, rel: string): string | undefined {
-  const realRoot = realpathSync(root);
-  const target = realpathSync(posix.join(root, rel));
-  return target === realRoot || target.startsWith(realRoot + '/') ? undefined : target;
-}
+/** The file-system questions the compiler asks, each answered once per path. */
+class FileChecks {
+  private readonly files = new Map<string, boolean>();
+  private readonly escapes = new Map<string, string | undefined>();
+  private realRoot?: string;
 
-function isFile(root: string, rel: string): boolean {
-  const abs = posix.join(root, rel);
-  return existsSync(abs) && statSync(abs).isFile();
+  constructor(private readonly root: string) {}
+
+  isFile(rel: string): boolean {
+    let v = this.files.get(rel);
+    if (v === undefined) {
+      v = statSync(posix.join(this.root, rel), { throwIfNoEntry: false })?.isFile() ?? false;
+      this.files.set(rel, v);
+    }
+    return v;
+  }
+
+  /** Where `rel` really is when a symlink on its way leads outside the project; undefined when inside. */
+  escapesProject(rel: string): string | undefined {
+    if (this.escapes.has(rel)) return this.escapes.get(rel);
+    this.realRoot ??= realpathSync(this.root);
+    const target = realpathSync(posix.join(this.root, rel));
+    const v = target === this.realRoot || target.startsWith(this.realRoot + '/') ? undefined : target;
+    this.escapes.set(rel, v);
+    return v;
+  }
 }
 
 function refProblems(contracts: ContractRegistry, ref: string, site: { file: string; line?: number; pointer: string }): Diagnostic[] {
@@ -264,18 +282,17 @@ function placeholderProblems(template: string, allowed: string[], scope: Scope, 
 function topoOrder(graph: StateGraph, diags: Diagnostics): string[] {
   const indegree = new Map<string, number>();
   graph.forEachNode((n) => indegree.set(n, graph.inDegree(n)));
-  const ready = [...indegree].filter(([, d]) => d === 0).map(([n]) => n).sort();
+  const ready = new MinHeap();
+  for (const [n, d] of indegree) if (d === 0) ready.push(n);
   const order: string[] = [];
-  while (ready.length > 0) {
-    const n = ready.shift()!;
+  while (ready.size > 0) {
+    const n = ready.pop();
     order.push(n);
-    const released: string[] = [];
     graph.forEachOutNeighbor(n, (m) => {
       const d = indegree.get(m)! - 1;
       indegree.set(m, d);
-      if (d === 0) released.push(m);
+      if (d === 0) ready.push(m);
     });
-    for (const m of released) insertSorted(ready, m);
   }
   if (order.length < graph.order) {
     const cycle = findCycle(graph, new Set(order));
@@ -295,10 +312,44 @@ function topoOrder(graph: StateGraph, diags: Diagnostics): string[] {
   return order;
 }
 
-function insertSorted(list: string[], item: string): void {
-  let i = 0;
-  while (i < list.length && list[i]! < item) i++;
-  list.splice(i, 0, item);
+/** The smallest id first (a binary heap: the order is O(E + V log V), not quadratic in the ready states). */
+class MinHeap {
+  private readonly a: string[] = [];
+
+  get size(): number {
+    return this.a.length;
+  }
+
+  push(x: string): void {
+    const a = this.a;
+    a.push(x);
+    for (let i = a.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (a[p]! <= a[i]!) break;
+      [a[p], a[i]] = [a[i]!, a[p]!];
+      i = p;
+    }
+  }
+
+  pop(): string {
+    const a = this.a;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l]! < a[m]!) m = l;
+        if (r < a.length && a[r]! < a[m]!) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i]!, a[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
 }
 
 function findCycle(graph: StateGraph, done: Set<string>): string[] {

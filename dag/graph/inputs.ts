@@ -25,8 +25,11 @@ export function variantsOf(cp: CompiledProject, file: string): string[] {
   return out;
 }
 
-/** Validates every YAML/JSON input file that declares a JSON Schema (and its profile alternates). */
-export function validateDocumentInputs(cp: CompiledProject, diags: Diagnostics): void {
+/**
+ * Validates every YAML/JSON input file that declares a JSON Schema (and its profile alternates).
+ * `skip` / `valid` as for validateTableInputs: a run passes over documents already found valid.
+ */
+export function validateDocumentInputs(cp: CompiledProject, diags: Diagnostics, opts: { skip?: (key: string) => boolean; valid?: (key: string) => void } = {}): void {
   const done = new Set<string>();
   for (const id of cp.order) {
     for (const input of cp.states.get(id)!.fileInputs) {
@@ -35,9 +38,12 @@ export function validateDocumentInputs(cp: CompiledProject, diags: Diagnostics):
       if (cp.project.contracts.kindOf(input.schema) !== 'json') continue;
       for (const file of variantsOf(cp, input.file)) {
         const key = `${file}|${input.schema}`;
-        if (done.has(key) || !existsSync(posix.join(cp.project.root, file))) continue;
-        done.add(key);
-        validateDocument(cp, file, input.schema).forEach((d) => diags.add(d));
+        if (done.has(key)) continue;
+        done.add(key); // before asking skip: a prior read by a thousand states is asked about once
+        if (!existsSync(posix.join(cp.project.root, file)) || opts.skip?.(key)) continue;
+        const problems = validateDocument(cp, file, input.schema);
+        problems.forEach((d) => diags.add(d));
+        if (problems.length === 0) opts.valid?.(key);
       }
     }
   }
@@ -112,8 +118,9 @@ export async function validateTableInputs(cp: CompiledProject, diags: Diagnostic
       if (cp.project.contracts.kindOf(input.schema) !== 'table') continue;
       for (const file of variantsOf(cp, input.file)) {
         const key = `${file}|${input.schema}`;
-        if (seen.has(key) || !existsSync(posix.join(cp.project.root, file)) || opts.skip?.(key)) continue;
+        if (seen.has(key)) continue;
         seen.add(key);
+        if (!existsSync(posix.join(cp.project.root, file)) || opts.skip?.(key)) continue;
         todo.push({ file, ref: input.schema });
       }
     }

@@ -1,35 +1,41 @@
-import { join } from 'node:path';
-import winston from 'winston';
-import type { EventBus } from '../exec/events.js';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { EventBus, ExecEvent } from '../exec/events.js';
 import { warningText } from './words.js';
 
-/** logs/run.log: every executor event as a JSON line (winston), errors with the kernel's text. */
+/**
+ * logs/run.log: every executor event as one JSON line (`level`, `message` = the event type, the
+ * event's fields, `timestamp`), errors with the kernel's text. One buffered append stream per run:
+ * nothing on the hot path waits for the disk.
+ */
 export function attachRunLog(bus: EventBus): { close: () => Promise<void> } {
-  let logger: winston.Logger | undefined;
+  let stream: WriteStream | undefined;
   const closing: Promise<void>[] = [];
-  const end = (l: winston.Logger) => closing.push(new Promise((resolve) => {
-    l.on('finish', () => resolve());
-    l.end();
-  }));
+  const end = (s: WriteStream) => closing.push(new Promise((resolve) => s.end(resolve)));
   bus.on((e) => {
     if (e.type === 'run-start') {
-      if (logger) end(logger);
-      logger = winston.createLogger({
-        level: 'debug',
-        format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
-        transports: [new winston.transports.File({ filename: join(e.runDir, 'logs', 'run.log') })],
-      });
+      if (stream) end(stream);
+      const file = join(e.runDir, 'logs', 'run.log');
+      mkdirSync(dirname(file), { recursive: true });
+      stream = createWriteStream(file, { flags: 'a' });
+      // a log that cannot be written (a full disk) never fails the run: the ledger is the record
+      stream.on('error', () => undefined);
     }
-    if (!logger) return;
-    const level = e.type === 'warning' || (e.type === 'task-log' && e.level === 'warn') ? 'warn' : (e.type === 'task-end' && e.action === 'failed') || (e.type === 'task-log' && e.level === 'error') ? 'error' : e.type === 'task-step' || e.type === 'task-progress' ? 'debug' : 'info';
-    const { type, ...fields } = e;
-    logger.log(level, type, e.type === 'warning' ? { ...fields, text: warningText(e.warning) } : fields);
+    if (!stream) return;
+    stream.write(logLine(e) + '\n');
   });
   return {
     close: async () => {
-      if (logger) end(logger);
-      logger = undefined;
+      if (stream) end(stream);
+      stream = undefined;
       await Promise.all(closing);
     },
   };
+}
+
+/** The JSON line of one event. */
+export function logLine(e: ExecEvent): string {
+  const level = e.type === 'warning' || (e.type === 'task-log' && e.level === 'warn') ? 'warn' : (e.type === 'task-end' && e.action === 'failed') || (e.type === 'task-log' && e.level === 'error') ? 'error' : e.type === 'task-step' || e.type === 'task-progress' ? 'debug' : 'info';
+  const { type, ...fields } = e;
+  return JSON.stringify({ level, message: type, ...(e.type === 'warning' ? { ...fields, text: warningText(e.warning) } : fields), timestamp: new Date().toISOString() });
 }

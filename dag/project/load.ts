@@ -50,6 +50,10 @@ function salvage(data: unknown): BrokenManifest {
 
 /** Reads and checks dag.yaml alone (what a command over the runs folder needs); its problems go to `diags`. */
 export function readProjectConfig(root: string, diags: Diagnostics): { config?: ProjectConfig; source?: YamlSource } {
+  // dag.yaml through the parsed-file cache of the runs folder it most likely names (the default,
+  // or DAG_RUNS_DIR): a command on an unchanged project then never loads the YAML parser
+  const guess = posix.join(process.env.DAG_RUNS_DIR ?? posix.join(root, 'runs'), '.cache');
+  YamlSource.useCache(existsSync(guess) ? posix.join(guess, 'parsed') : undefined);
   const configRead = YamlSource.read(posix.join(root, PROJECT_FILE), PROJECT_FILE);
   configRead.errors.forEach((e) => diags.add(e));
   if (!configRead.source) return {};

@@ -1,10 +1,19 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
 
 export type PathSegment = string | number;
+
+type YamlLib = typeof import('yaml');
+let yamlLib: YamlLib | undefined;
+
+/** The yaml library, loaded on first use: a project whose parsed files are all cached never loads it. */
+export function yamlLibrary(): YamlLib {
+  return (yamlLib ??= createRequire(import.meta.url)('yaml') as YamlLib);
+}
 
 /** Optional folder where parsed files are kept by content digest (see `YamlSource.useCache`). */
 let cacheDir: string | undefined;
@@ -87,6 +96,7 @@ export class YamlSource {
   lineOf(path: readonly PathSegment[]): number | undefined {
     this.parsed ??= parseWithLines(this.text);
     const { doc, lines } = this.parsed;
+    const { isMap, isPair, isScalar, isSeq } = yamlLibrary();
     let node: unknown = doc.contents;
     let offset: number | undefined = rangeStart(node);
     for (const seg of path) {
@@ -107,6 +117,7 @@ export class YamlSource {
 }
 
 function parseWithLines(text: string): { doc: Document; lines: LineCounter } {
+  const { LineCounter, parseDocument } = yamlLibrary();
   const lines = new LineCounter();
   return { doc: parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true }), lines };
 }

@@ -37,6 +37,12 @@ export interface LatestRecord {
   components: KeyComponents;
 }
 
+/** latest.json: task -> its last key, key -> its components. */
+interface LatestFile {
+  keys: Record<string, string>;
+  components: Record<string, KeyComponents>;
+}
+
 /**
  * The content-addressed cache in `runs/.cache/`: each published file once, by sha256 (a hard link
  * to the run's file), and per cache key the list of files a state produced.
@@ -44,17 +50,38 @@ export interface LatestRecord {
 export class CacheStore {
   readonly dir: string;
   readonly stat: StatCache;
-  private latestRecords: Record<string, LatestRecord>;
+  private latestLoaded?: LatestFile;
   private latestDirty = false;
 
   constructor(runsDir: string) {
     this.dir = join(runsDir, '.cache');
     this.stat = new StatCache(join(this.dir, 'stat.json'));
-    try {
-      this.latestRecords = JSON.parse(readFileSync(join(this.dir, 'latest.json'), 'utf8')) as Record<string, LatestRecord>;
-    } catch {
-      this.latestRecords = {};
+  }
+
+  /**
+   * latest.json, read on first use: per task its last key, and each key's components once (a
+   * task's record and its per-seed record usually share a key). The older form, a record per task
+   * with its components, is read too.
+   */
+  private get latestRecords(): LatestFile {
+    if (!this.latestLoaded) {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(readFileSync(join(this.dir, 'latest.json'), 'utf8'));
+      } catch {
+        raw = undefined;
+      }
+      const file: LatestFile = { keys: {}, components: {} };
+      if (raw && typeof raw === 'object' && 'keys' in raw && 'components' in raw) Object.assign(file, raw);
+      else if (raw && typeof raw === 'object') {
+        for (const [task, rec] of Object.entries(raw as Record<string, LatestRecord>)) {
+          file.keys[task] = rec.key;
+          file.components[rec.key] = rec.components;
+        }
+      }
+      this.latestLoaded = file;
     }
+    return this.latestLoaded;
   }
 
   objectPath(sha256: string): string {
@@ -65,19 +92,29 @@ export class CacheStore {
     return join(this.dir, 'keys', `${key}.json`);
   }
 
+  /** Entries read so far (a plan asks `has`, then the run looks the same key up: one read). */
+  private readonly entries = new Map<CacheKey, CacheEntry | undefined>();
+
   lookup(key: CacheKey): CacheEntry | undefined {
+    if (this.entries.has(key)) return this.entries.get(key);
+    let entry: CacheEntry | undefined;
     try {
-      return JSON.parse(readFileSync(this.keyPath(key), 'utf8')) as CacheEntry;
+      entry = JSON.parse(readFileSync(this.keyPath(key), 'utf8')) as CacheEntry;
     } catch {
-      return undefined;
+      entry = undefined;
     }
+    this.entries.set(key, entry);
+    return entry;
   }
 
+  /** Whether an entry exists (one access(2); `lookup` reads it when it is to be served). */
   has(key: CacheKey): boolean {
+    if (this.entries.has(key)) return this.entries.get(key) !== undefined;
     return existsSync(this.keyPath(key));
   }
 
   drop(key: CacheKey): void {
+    this.entries.delete(key);
     rmSync(this.keyPath(key), { force: true });
   }
 
@@ -97,10 +134,14 @@ export class CacheStore {
         if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue; // another run put it there first
         throw e;
       }
+      // the link moved the inode's ctime, which the run's own path shares: record both, or the
+      // first `--from` with this run as base would rehash every file it stages
       this.stat.remember(obj, f.sha256);
+      this.stat.remember(src, f.sha256);
     }
     mkdirSync(join(this.dir, 'keys'), { recursive: true });
     writeFileAtomic(this.keyPath(entry.key), JSON.stringify(entry));
+    this.entries.set(entry.key, entry);
   }
 
   /** The first object of `entry` that is missing or no longer matches its digest. */
@@ -118,16 +159,27 @@ export class CacheStore {
   }
 
   latest(taskId: string): LatestRecord | undefined {
-    return this.latestRecords[taskId];
+    const { keys, components } = this.latestRecords;
+    const key = keys[taskId];
+    return key && components[key] ? { key: key as CacheKey, components: components[key] } : undefined;
   }
 
   setLatest(taskId: string, rec: LatestRecord): void {
-    this.latestRecords[taskId] = rec;
+    // the key is the digest of its components: the same key is the same record, and a no-op run
+    // does not rewrite the file
+    const latest = this.latestRecords;
+    if (latest.keys[taskId] === rec.key) return;
+    latest.keys[taskId] = rec.key;
+    latest.components[rec.key] = rec.components;
     this.latestDirty = true;
   }
 
   /** Keeps the canonical JSON of an input document, so a later change can name its JSON pointers. */
+  private readonly documentsKept = new Set<string>();
+
   rememberDocument(digest: string, canonical: string): void {
+    if (this.documentsKept.has(digest)) return;
+    this.documentsKept.add(digest);
     const p = join(this.dir, 'documents', digest + '.json');
     if (existsSync(p)) return;
     mkdirSync(join(this.dir, 'documents'), { recursive: true });
@@ -146,7 +198,13 @@ export class CacheStore {
   save(): void {
     if (!existsSync(this.dir)) return;
     this.stat.save();
-    if (this.latestDirty) writeFileAtomic(join(this.dir, 'latest.json'), JSON.stringify(this.latestRecords));
+    if (this.latestDirty) {
+      // only the components of keys some task still names
+      const { keys, components } = this.latestRecords;
+      const named = new Set(Object.values(keys));
+      const kept = Object.fromEntries(Object.entries(components).filter(([k]) => named.has(k)));
+      writeFileAtomic(join(this.dir, 'latest.json'), JSON.stringify({ keys, components: kept }));
+    }
     this.latestDirty = false;
   }
 }

@@ -47,6 +47,8 @@ export interface LedgerEntry {
   steps?: { name: string; seconds: number }[];
   rows?: Record<string, number>;
   bytes?: number;
+  /** Bytes read to verify what was staged or served (0 when every file's digest came from the stat cache). */
+  hashed_bytes?: number;
   /** Published files, run-relative, with their sha256 and rows. */
   outputs?: LedgerOutput[];
   gate?: { segment: string; path: string; passed: boolean; digest?: string };

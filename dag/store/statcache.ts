@@ -15,15 +15,23 @@ interface StatRecord {
  * rehashed. ctime moves on any write or chmod and cannot be set back, so a flipped byte is seen.
  */
 export class StatCache {
-  private records: Record<string, StatRecord> = {};
+  private loaded?: Record<string, StatRecord>;
   private dirty = false;
+  /** Bytes this cache had to hash (its misses), for the ledger's `hashed_bytes`. */
+  hashedBytes = 0;
 
-  constructor(private readonly file: string) {
-    try {
-      this.records = JSON.parse(readFileSync(file, 'utf8')) as Record<string, StatRecord>;
-    } catch {
-      this.records = {};
+  constructor(private readonly file: string) {}
+
+  /** The records, read on first use (a plan that verifies nothing never parses the file). */
+  private get records(): Record<string, StatRecord> {
+    if (!this.loaded) {
+      try {
+        this.loaded = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, StatRecord>;
+      } catch {
+        this.loaded = {};
+      }
     }
+    return this.loaded;
   }
 
   /** The file's sha256, from the cache when its stat is unchanged, else by hashing it. */
@@ -37,6 +45,7 @@ export class StatCache {
     const r = this.records[path];
     if (r && r.size === st.size && r.mtimeMs === st.mtimeMs && r.ctimeMs === st.ctimeMs && r.ino === st.ino) return r.sha256;
     const sha256 = await fileSha256(path);
+    this.hashedBytes += st.size;
     this.records[path] = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha256 };
     this.dirty = true;
     return sha256;

@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { contentDigest } from '../fingerprint/digest.js';
+import { sha256Hex } from '../fingerprint/canonical.js';
 import type { CompiledProject } from '../graph/compile.js';
+import { versions } from '../fingerprint/versions.js';
 import { writeFileAtomic } from './atomic.js';
 
 /**
- * Table-schema'd input files already found valid, by (file, schema, content digest, schema
- * digest), in runs/.cache/validated.json: a run checks a big CSV once, not every time.
+ * Input files already found valid against their schema (CSV tables and YAML/JSON documents), by
+ * (file, schema ref, the file's content digest, the digest of every contract file, dag's version),
+ * in runs/.cache/validated.json: a run checks a big CSV once, and an unchanged prior without ajv.
+ * Every contract file counts, since a schema may `$ref` any of them.
  */
 export class ValidatedInputs {
   private readonly file: string;
@@ -22,11 +26,13 @@ export class ValidatedInputs {
     }
   }
 
+  private contracts?: string;
+
   private id(cp: CompiledProject, key: string): string {
-    const [file, ref] = key.split('|') as [string, string];
-    const schemaFile = ref.split('#')[0]!;
+    const [file] = key.split('|') as [string, string];
     const root = cp.project.root;
-    return `${key}|${contentDigest(posix.join(root, file), file)}|${contentDigest(posix.join(root, schemaFile), schemaFile)}`;
+    this.contracts ??= sha256Hex(JSON.stringify([versions(root).dag, ...cp.project.contracts.files.sort().map((f) => [f, contentDigest(posix.join(root, f), f)])]));
+    return `${key}|${contentDigest(posix.join(root, file), file)}|${this.contracts}`;
   }
 
   has(cp: CompiledProject, key: string): boolean {

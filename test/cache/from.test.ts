@@ -1,5 +1,5 @@
 // `dag run --from STATE [--base RUN]` (ORCHESTRATOR.md §9) and `dag diff` (§11), end to end.
-import { statSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { actions, dag, diamond, goodRun, outputFiles, read, runIds, runJson, SEED_SCOPED, TIMEOUT, write, type Proj, type RunResult } from './helpers.js';
 
@@ -26,6 +26,30 @@ function addSegmentGy(p: Proj): void {
 }
 
 describe('dag run --from', { timeout: TIMEOUT }, () => {
+  it('the first --from after a fresh run stages with zero rehashed bytes (issue 15: the cache link moved the files\' ctime past their stat record)', async () => {
+    const p = diamond();
+    const base = await goodRun(p, ['--no-cache']); // every state ran: its files were then linked into the cache
+    expect(Object.values(actions(base)).every((a) => a === 'ran')).toBe(true);
+    const r = await goodRun(p, ['--from', 'fx.S2', '--base', base.runId]);
+    const staged = Object.values(r.by).filter((e) => e.action === 'staged');
+    expect(staged.map((e) => e.state).sort()).toEqual(['fx.S0', 'fx.S1']);
+    for (const e of staged) {
+      expect(e.bytes, e.state).toBeGreaterThan(0);
+      expect(e.hashed_bytes, `${e.state} rehashed its files`).toBe(0);
+    }
+    // the stat cache is checked, not skipped: a file changed in place (same size and mtime) is hashed and refused
+    const victim = outputFiles(base, 'fx.S0')[0]!;
+    const st = statSync(victim);
+    const bytes = readFileSync(victim);
+    bytes[bytes.length - 20] ^= 0xff;
+    chmodSync(victim, 0o644);
+    writeFileSync(victim, bytes);
+    utimesSync(victim, st.atime, st.mtime);
+    const bad = await dag(p, ['run', '--from', 'fx.S2', '--base', base.runId]);
+    expect(bad.code, bad.stdout + bad.stderr).not.toBe(0);
+    expect(bad.stdout + bad.stderr).toMatch(/changed since it was published/);
+  });
+
   it('--from S2 stages fx.S0 and fx.S1 from the base by hard link and reruns fx.S2 and its dependants', async () => {
     const p = diamond();
     const base = await goodRun(p);
