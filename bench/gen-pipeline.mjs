@@ -4,6 +4,7 @@
 // --big-mb makes the first state write about MB of incompressible Parquet (for --from staging).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { id, upstreams } from './graph.mjs';
 
 const args = process.argv.slice(2);
 const positional = args.filter((a, i) => !a.startsWith('--') && !(args[i - 1] ?? '').startsWith('--'));
@@ -26,17 +27,6 @@ writeFileSync(
   join(dir, 'contracts', 'bench.yaml'),
   `params:\n  type: object\n  required: [rows]\n  properties:\n    rows: { type: integer, minimum: 1 }\nrow:\n  type: table\n  columns:\n    id: { type: uint64 }\n    v: { type: uint64 }\n  primary_key: [id]\nbig:\n  type: table\n  columns:\n    id: { type: uint64 }\n    h: { type: string }\n  primary_key: [id]\n`,
 );
-
-const id = (i) => `s${String(i).padStart(4, '0')}`;
-/** Upstream states of state i: the chain, a hub every 10, a fan-in every 25. */
-function upstreams(i) {
-  const up = new Set();
-  if (i > 0) up.add(i - 1);
-  if (i % 10 !== 0) up.add(Math.floor(i / 10) * 10); // each hub fans out to the next 9 states
-  if (i % 25 === 0) for (let k = 2; k <= 6 && i - k * 3 >= 0; k++) up.add(i - k * 3);
-  up.delete(i);
-  return [...up].filter((u) => u < i).sort((a, b) => a - b);
-}
 
 for (let i = 0; i < N; i++) {
   const ups = upstreams(i);

@@ -10,6 +10,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild-wasm';
 
+/**
+ * zod's `z.locales` re-exports the messages of some 50 languages (600 kB of the bundle, parsed on
+ * every command); dag's messages are its own, in English: the namespace keeps only `en`, which is
+ * zod's default anyway.
+ */
+const englishOnlyZod = {
+  name: 'english-only-zod',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (a) => (/[\\/]zod[\\/]v4[\\/]/.test(a.importer) ? { path: 'zod-locales-en', namespace: 'dag' } : undefined));
+    b.onLoad({ filter: /^zod-locales-en$/, namespace: 'dag' }, () => ({ contents: `export { default as en } from ${JSON.stringify(join(repo, 'node_modules', 'zod', 'v4', 'locales', 'en.js'))};`, loader: 'js', resolveDir: repo }));
+  },
+};
+
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(repo, 'dist', 'cli');
 rmSync(outdir, { recursive: true, force: true });
@@ -25,5 +38,9 @@ await build({
   // CommonJS dependencies (yaml, ajv, commander) call require(): give the ES module one
   banner: { js: "import { createRequire as __dagCreateRequire } from 'node:module'; const require = __dagCreateRequire(import.meta.url);" },
   logLevel: 'warning',
+  plugins: [englishOnlyZod],
   legalComments: 'none',
+  // less to parse on every command; identifiers kept, so a --verbose stack trace still names functions
+  minifyWhitespace: true,
+  minifySyntax: true,
 });

@@ -72,7 +72,7 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
   const brokenDatasets = new Set(project.broken.flatMap((b) => b.datasets));
   const brokenGateSegments = new Set(project.broken.filter((b) => b.gate && b.id?.includes('.')).map((b) => segmentOf(b.id!)));
   // a thousand states reading one prior check its file once, not a thousand times
-  const files = new FileChecks(root);
+  const files = new FileChecks(root, project.stateFiles);
 
   for (const m of project.manifests) {
     const d = m.data;
@@ -241,9 +241,11 @@ class FileChecks {
   private readonly escapes = new Map<string, string | undefined>();
   private realRoot?: string;
 
-  constructor(private readonly root: string) {}
+  /** `listed`: plain files already seen when the manifests were listed. */
+  constructor(private readonly root: string, private readonly listed: ReadonlySet<string> = new Set()) {}
 
   isFile(rel: string): boolean {
+    if (this.listed.has(rel)) return true;
     let v = this.files.get(rel);
     if (v === undefined) {
       v = statSync(posix.join(this.root, rel), { throwIfNoEntry: false })?.isFile() ?? false;

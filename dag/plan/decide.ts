@@ -46,7 +46,8 @@ export function decide(f: TaskFacts): Decision {
     return { action: 'run', reason: `input changed: ${names}`, provisional: true };
   }
   if (f.cached) return { action: 'cached', reason: f.previous && f.previous.key !== f.key ? 'cache hit: these inputs were computed before' : 'unchanged' };
-  if (!f.previous || !f.components) return { action: 'run', reason: 'new' };
+  // (a previous key whose components are lost with a damaged latest file is no record to compare with)
+  if (!f.previous || !f.components || !f.previous.components) return { action: 'run', reason: 'new' };
   const why = changeReasons(f.previous.components, f.components, f);
   return { action: 'run', reason: why.length ? why.join('; ') : 'cache entry missing' };
 }

@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { posix } from 'node:path';
 import { Diagnostics } from './diagnostics.js';
 import { listFiles } from './files.js';
@@ -30,6 +32,8 @@ export interface ProjectFiles {
   manifests: Manifest[];
   /** What could be read of manifests that failed validation, so others' references to them do not fail too. */
   broken: BrokenManifest[];
+  /** Plain files seen under states/ while listing the manifests (kernels sit there). */
+  stateFiles: Set<string>;
 }
 
 export interface BrokenManifest {
@@ -90,8 +94,16 @@ export function readProjectFiles(root: string, diags: Diagnostics): ProjectFiles
 
   const manifests: Manifest[] = [];
   const broken: BrokenManifest[] = [];
-  for (const file of listFiles(root, STATES_DIR, ['.yaml', '.yml'])) {
-    const { source, errors } = YamlSource.read(posix.join(root, file), file);
+  const snapshot = new ManifestSnapshot(YamlSource.cacheFolder());
+  const stateFiles = new Set<string>();
+  for (const file of listFiles(root, STATES_DIR, ['.yaml', '.yml'], stateFiles)) {
+    const bytes = readFileSync(posix.join(root, file));
+    const known = snapshot.get(file, bytes);
+    if (known) {
+      manifests.push({ data: known, file, dir: posix.dirname(file), source: YamlSource.known(file, known, bytes.toString('utf8')) });
+      continue;
+    }
+    const { source, errors } = YamlSource.read(posix.join(root, file), file, bytes);
     errors.forEach((e) => diags.add(e));
     if (!source) continue;
     if (source.data === null || source.data === undefined) {
@@ -107,9 +119,86 @@ export function readProjectFiles(root: string, diags: Diagnostics): ProjectFiles
       continue;
     }
     manifests.push({ data: parsed.data, file, dir: posix.dirname(file), source });
+    snapshot.set(file, bytes, parsed.data);
   }
+  snapshot.save();
   if (!configRead.source) return undefined;
   // A broken dag.yaml is reported, and the manifests are still checked against the defaults.
   config ??= projectSchema.parse({ name: '(invalid dag.yaml)' });
-  return { root, config, configSource: configRead.source, manifests, broken };
+  return { root, config, configSource: configRead.source, manifests, broken, stateFiles };
 }
+
+/**
+ * Valid manifests as checked, by file and byte digest, in one file beside the parsed-file cache
+ * (runs/.cache/manifests.json): an unchanged project's thousand manifests are one read and a hash
+ * each, with no YAML parse and no schema check. The entries belong to one build of dag (the
+ * checks and defaults are code), and the file carries a digest of its own entries, so an edited or
+ * damaged snapshot is ignored, never believed.
+ */
+class ManifestSnapshot {
+  private readonly path?: string;
+  private entries: Record<string, { digest: string; data: ManifestData }> = {};
+  private dirty = false;
+
+  constructor(parsedDir: string | undefined) {
+    if (!parsedDir) return;
+    this.path = posix.join(posix.dirname(parsedDir), 'manifests.json');
+    try {
+      // a header line ({build, check}), then the entries' JSON, whose digest `check` is
+      const text = readFileSync(this.path, 'utf8');
+      const cut = text.indexOf('\n');
+      const head = JSON.parse(text.slice(0, cut)) as { build?: string; check?: string };
+      const body = text.slice(cut + 1);
+      if (head.build === BUILD && head.check === checkOf(body)) this.entries = JSON.parse(body) as ManifestSnapshot['entries'];
+    } catch {
+      /* none yet, or unreadable: checked afresh */
+    }
+  }
+
+  private readonly seen = new Set<string>();
+
+  get(file: string, bytes: Buffer): ManifestData | undefined {
+    this.seen.add(file);
+    const e = this.entries[file];
+    if (!e || e.digest !== digestOf(bytes)) return undefined;
+    this.kept.add(file);
+    return e.data;
+  }
+
+  private readonly kept = new Set<string>();
+
+  set(file: string, bytes: Buffer, data: ManifestData): void {
+    if (!this.path) return;
+    this.entries[file] = { digest: digestOf(bytes), data };
+    this.kept.add(file);
+    this.dirty = true;
+  }
+
+  save(): void {
+    if (!this.path) return;
+    // manifests deleted (or broken) since are dropped
+    for (const f of Object.keys(this.entries)) if (!this.seen.has(f) || !this.kept.has(f)) {
+      delete this.entries[f];
+      this.dirty = true;
+    }
+    if (!this.dirty) return;
+    try {
+      // a cache: written whole then renamed (a reader sees the old or the new file), no fsync
+      const tmp = `${this.path}.tmp-${process.pid}`;
+      const body = JSON.stringify(this.entries);
+      writeFileSync(tmp, JSON.stringify({ build: BUILD, check: checkOf(body) }) + '\n' + body);
+      renameSync(tmp, this.path);
+    } catch {
+      /* a snapshot that cannot be written is only slower */
+    }
+  }
+}
+
+const digestOf = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const checkOf = (body: string) => createHash('sha256').update(body).digest('hex');
+
+/** This build of dag: the module file's size and time (a rebuilt schema is a new build). */
+const BUILD = (() => {
+  const st = statSync(fileURLToPath(import.meta.url));
+  return `${st.size}:${st.mtimeMs}`;
+})();

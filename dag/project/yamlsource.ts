@@ -38,6 +38,16 @@ export class YamlSource {
     if (dir) mkdirSync(dir, { recursive: true });
   }
 
+  /** A source whose data is already known (a snapshot of this very text); lines are found on demand. */
+  static known(file: string, data: unknown, text: string): YamlSource {
+    return new YamlSource(file, data, text);
+  }
+
+  /** The folder parsed files are kept in, if any. */
+  static cacheFolder(): string | undefined {
+    return cacheDir;
+  }
+
   /** Parses `text`; syntax errors come back as diagnostics naming `file` and the line. */
   static parse(file: string, text: string): { source?: YamlSource; errors: Diagnostic[] } {
     const digest = createHash('sha256').update(text).digest('hex');
@@ -79,8 +89,8 @@ export class YamlSource {
     return { source, errors };
   }
 
-  static read(absPath: string, file: string): { source?: YamlSource; errors: Diagnostic[] } {
-    const bytes = readFileSync(absPath);
+  static read(absPath: string, file: string, given?: Buffer): { source?: YamlSource; errors: Diagnostic[] } {
+    const bytes = given ?? readFileSync(absPath);
     let text: string;
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

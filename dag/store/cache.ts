@@ -2,7 +2,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type { CacheKey, KeyComponents } from '../fingerprint/cachekey.js';
 import { linkOrCopy, writeFileAtomic } from './atomic.js';
+import { LatestStore, type LatestRecord } from './latest.js';
 import { StatCache } from './statcache.js';
+
+export type { LatestRecord } from './latest.js';
 
 /** One file a state produced, located by its output's path template so it can land in any run. */
 export interface CachedFile {
@@ -31,18 +34,6 @@ export interface CacheEntry {
   run_id: string;
 }
 
-/** The last key a state was computed or served with, for change reasons. */
-export interface LatestRecord {
-  key: CacheKey;
-  components: KeyComponents;
-}
-
-/** latest.json: task -> its last key, key -> its components. */
-interface LatestFile {
-  keys: Record<string, string>;
-  components: Record<string, KeyComponents>;
-}
-
 /**
  * The content-addressed cache in `runs/.cache/`: each published file once, by sha256 (a hard link
  * to the run's file), and per cache key the list of files a state produced.
@@ -50,38 +41,12 @@ interface LatestFile {
 export class CacheStore {
   readonly dir: string;
   readonly stat: StatCache;
-  private latestLoaded?: LatestFile;
-  private latestDirty = false;
+  private readonly latestKeys: LatestStore;
 
   constructor(runsDir: string) {
     this.dir = join(runsDir, '.cache');
     this.stat = new StatCache(join(this.dir, 'stat.json'));
-  }
-
-  /**
-   * latest.json, read on first use: per task its last key, and each key's components once (a
-   * task's record and its per-seed record usually share a key). The older form, a record per task
-   * with its components, is read too.
-   */
-  private get latestRecords(): LatestFile {
-    if (!this.latestLoaded) {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(readFileSync(join(this.dir, 'latest.json'), 'utf8'));
-      } catch {
-        raw = undefined;
-      }
-      const file: LatestFile = { keys: {}, components: {} };
-      if (raw && typeof raw === 'object' && 'keys' in raw && 'components' in raw) Object.assign(file, raw);
-      else if (raw && typeof raw === 'object') {
-        for (const [task, rec] of Object.entries(raw as Record<string, LatestRecord>)) {
-          file.keys[task] = rec.key;
-          file.components[rec.key] = rec.components;
-        }
-      }
-      this.latestLoaded = file;
-    }
-    return this.latestLoaded;
+    this.latestKeys = new LatestStore(this.dir);
   }
 
   objectPath(sha256: string): string {
@@ -107,10 +72,9 @@ export class CacheStore {
     return entry;
   }
 
-  /** Whether an entry exists (one access(2); `lookup` reads it when it is to be served). */
+  /** Whether an entry exists: read through `lookup`, since a hit is then served (run) or simulated (plan) from it. */
   has(key: CacheKey): boolean {
-    if (this.entries.has(key)) return this.entries.get(key) !== undefined;
-    return existsSync(this.keyPath(key));
+    return this.lookup(key) !== undefined;
   }
 
   drop(key: CacheKey): void {
@@ -159,19 +123,11 @@ export class CacheStore {
   }
 
   latest(taskId: string): LatestRecord | undefined {
-    const { keys, components } = this.latestRecords;
-    const key = keys[taskId];
-    return key && components[key] ? { key: key as CacheKey, components: components[key] } : undefined;
+    return this.latestKeys.get(taskId);
   }
 
   setLatest(taskId: string, rec: LatestRecord): void {
-    // the key is the digest of its components: the same key is the same record, and a no-op run
-    // does not rewrite the file
-    const latest = this.latestRecords;
-    if (latest.keys[taskId] === rec.key) return;
-    latest.keys[taskId] = rec.key;
-    latest.components[rec.key] = rec.components;
-    this.latestDirty = true;
+    this.latestKeys.set(taskId, rec);
   }
 
   /** Keeps the canonical JSON of an input document, so a later change can name its JSON pointers. */
@@ -198,14 +154,7 @@ export class CacheStore {
   save(): void {
     if (!existsSync(this.dir)) return;
     this.stat.save();
-    if (this.latestDirty) {
-      // only the components of keys some task still names
-      const { keys, components } = this.latestRecords;
-      const named = new Set(Object.values(keys));
-      const kept = Object.fromEntries(Object.entries(components).filter(([k]) => named.has(k)));
-      writeFileAtomic(join(this.dir, 'latest.json'), JSON.stringify({ keys, components: kept }));
-    }
-    this.latestDirty = false;
+    this.latestKeys.save();
   }
 }
 

@@ -41,7 +41,7 @@ describe('dag run --from', { timeout: TIMEOUT }, () => {
     const victim = outputFiles(base, 'fx.S0')[0]!;
     const st = statSync(victim);
     const bytes = readFileSync(victim);
-    bytes[bytes.length - 20] ^= 0xff;
+    bytes[bytes.length - 20] = bytes[bytes.length - 20]! ^ 0xff;
     chmodSync(victim, 0o644);
     writeFileSync(victim, bytes);
     utimesSync(victim, st.atime, st.mtime);
