@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { prepareRun } from '../exec/prepare.js';
 import { warningJson, warningText } from '../log/words.js';
-import { rerunScope, rerunScopeOfFile } from '../graph/select.js';
+import { projectRelative, rerunScope, rerunScopeOfFile } from '../graph/select.js';
 import { planRun } from '../plan/plan.js';
 import { DagError } from '../project/diagnostics.js';
 import { lastTimings } from '../store/history.js';
@@ -23,14 +23,18 @@ export function registerPlan(program: Command): void {
     .action((targets: string[], flags: PlanFlags, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
       if (flags.changed !== undefined) {
+        // a path in any form: ./x, absolute, or relative to the current folder
+        if (!cp.states.has(flags.changed)) flags.changed = projectRelative(cp.project.root, flags.changed);
         const isFile = ![...cp.states.keys()].includes(flags.changed) && /[/.]/.test(flags.changed) && !/^[^/]*\.S\w*$/.test(flags.changed);
         const scope = isFile ? rerunScopeOfFile(cp, flags.changed) : rerunScope(cp, stateIdOrFail(cp, flags.changed));
-        if (isFile && scope.length === 0) throw new DagError([{ code: 'unknown-file', file: '(command line)', message: `no state reads ${flags.changed}`, fix: 'give a project-relative path as written in a manifest, or a state id' }]);
+        if (isFile && scope.length === 0) throw new DagError([{ code: 'unknown-file', file: '(command line)', message: `no state reads ${flags.changed}`, fix: 'give a file a state reads (input, kernel, kernel_prelude, contract), or a state id' }]);
         if (flags.json) return printJson({ changed: flags.changed, reruns: scope });
         return out(`a change in ${flags.changed} reruns ${count(scope.length, 'state')}: ${scope.join(' -> ')}`);
       }
-      const prep = prepareRun(cp, toRequest(cp, targets, flags));
-      const plan = planRun(prep.ctx, prep.tasks, lastTimings(prep.runsDir));
+      const request = toRequest(cp, targets, flags);
+      const prep = prepareRun(cp, request);
+      // estimates from runs under the same profile (a full-world run does not estimate the dev one)
+      const plan = planRun(prep.ctx, prep.tasks, lastTimings(prep.runsDir, request.profile));
       if (flags.json) return printJson({ ...plan, warnings: plan.warnings.map(warningJson) });
       out(table(['STATE', 'ACTION', 'REASON', 'ESTIMATE'], plan.states.map((s) => [s.task, s.action + (s.provisional ? '?' : ''), s.reason, s.action !== 'run' ? '-' : s.estimateSeconds === undefined ? '?' : formatSeconds(s.estimateSeconds)])));
       out();

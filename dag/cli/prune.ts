@@ -9,6 +9,7 @@ interface PruneFlags {
   yes?: boolean;
   failed?: boolean;
   keep?: string[];
+  dropLabel?: string[];
   json?: boolean;
 }
 
@@ -19,12 +20,13 @@ export function registerPrune(program: Command): void {
     .option('--yes', 'delete what the dry run lists')
     .option('--failed', 'delete only failed and interrupted runs')
     .option('--keep <run>', 'keep this run too (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--drop-label <label>', 'runs with this label are no longer kept for it (repeatable; every other label keeps its runs)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--json', 'print as JSON')
     .action((flags: PruneFlags, cmd: Command) => {
       const { runsDir, config } = openRunStore(globalOptions(cmd));
       const r = config.retention;
       const keep = (flags.keep ?? []).map((k) => resolveRun(runsDir, k).id);
-      const plan = planPrune(runsDir, { keepLabels: r.keep_labels, keepLast: r.keep_last, failedOnly: flags.failed === true, keep });
+      const plan = planPrune(runsDir, { keepLabels: r.keep_labels, dropLabels: flags.dropLabel ?? [], keepLast: r.keep_last, failedOnly: flags.failed === true, keep });
       const skipped: { run: string; why: string }[] = [];
       const done = flags.yes ? executePrune(runsDir, plan, (run, why) => skipped.push({ run, why })) : undefined;
       if (flags.json) return printJson({ dry_run: !flags.yes, ...plan, deleted: done ?? null, skipped });

@@ -85,7 +85,7 @@ export function registerRun(program: Command): void {
             groupId,
             labels: flags.label,
             noPromote: flags.promote === false,
-            timings: lastTimings(runsDirOf(cp)),
+            timings: lastTimings(runsDirOf(cp), request.profile),
           }, bus);
           summaries.push(summaryJson(seed ?? cp.project.config.defaults.seed, await current.run()));
         }

@@ -182,7 +182,7 @@ export class Execution {
     const status = this.aborted ? 'interrupted' : counts.failed > 0 || counts.skipped > 0 || gateFailed ? 'failed' : 'succeeded';
     const entries = readLedger(runDir);
     writePerf(runDir, runId, entries, (state) => cp.states.get(state)?.budgetSeconds);
-    recordTimings(prep.runsDir, entries);
+    recordTimings(prep.runsDir, entries, receipt.profile ?? undefined);
     writeReceipt(runDir, { ...receipt, status, finished_utc: new Date().toISOString() });
     // a run holding staged outputs whose inputs changed since is not what its lineage says: never last-good
     const stale = this.warnings.flatMap((w) => (w.code === 'staged-stale' ? [w.task] : []));

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { DagError } from '../project/diagnostics.js';
 import type { CompiledProject } from './compile.js';
 
@@ -61,7 +63,21 @@ export function rerunScopeOfFile(cp: CompiledProject, file: string): string[] {
   if (cp.project.config.kernel_prelude.includes(file)) {
     for (const s of cp.states.values()) if (s.kernel.endsWith('.sql') && s.rerun.triggers.includes('kernel')) rerunScope(cp, s.id).forEach((x) => hit.add(x));
   }
+  // a contract is in the key of every state whose outputs it describes
+  for (const s of cp.states.values()) if (s.outputs.some((o) => o.schema.split('#')[0] === file)) rerunScope(cp, s.id).forEach((x) => hit.add(x));
   return cp.order.filter((s) => hit.has(s));
+}
+
+/**
+ * A path as the user typed it (`./config/x.yaml`, absolute, or relative to the current folder)
+ * as the project-relative path manifests use; text that names no file there is returned as
+ * written (less a leading `./`), since it may be project-relative typed from a subfolder.
+ */
+export function projectRelative(root: string, text: string, cwd = process.cwd()): string {
+  const abs = isAbsolute(text) ? text : resolve(cwd, text);
+  const rel = relative(root, abs).split(sep).join('/');
+  if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) && existsSync(abs)) return rel;
+  return text.replace(/^(\.\/)+/, '');
 }
 
 /** States of one segment, in execution order; an unknown segment is an error listing the known ones. */

@@ -26,6 +26,8 @@ export interface TaskFacts {
   pendingInputs: { dataset: string; producer: string }[];
   key?: CacheKey;
   components?: KeyComponents;
+  /** With inputs pending: the key components of the task's own parts (its datasets and gates not yet known). */
+  ownComponents?: KeyComponents;
   /** Whether the cache holds an entry for `key`. */
   cached: boolean;
   /** The key and components the task was last computed or served with. */
@@ -43,6 +45,11 @@ export function decide(f: TaskFacts): Decision {
     // never computed before: nothing in the cache can serve it, whatever its inputs turn out to be
     if (!f.previous) return { action: 'run', reason: 'new' };
     const names = f.pendingInputs.map((p) => `${p.dataset} (${p.producer} reruns)`).join(', ');
+    // its own changes (kernel, manifest, contracts, files, seed, ...) are named too, and then it
+    // certainly reruns: `run?` is left for states a cache hit can still serve
+    const prev = f.previous.components;
+    const own = f.ownComponents && prev ? changeReasons(prev, { ...f.ownComponents, datasets: prev.datasets, gates: prev.gates }, f) : [];
+    if (own.length > 0) return { action: 'run', reason: `${own.join('; ')}; input changed: ${names}` };
     return { action: 'run', reason: `input changed: ${names}`, provisional: true };
   }
   if (f.cached) return { action: 'cached', reason: f.previous && f.previous.key !== f.key ? 'cache hit: these inputs were computed before' : 'unchanged' };

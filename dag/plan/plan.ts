@@ -130,10 +130,11 @@ export function taskFacts(ctx: PlanContext, task: Task, known: ReadonlyMap<strin
   }
   let key: CacheKey | undefined;
   let components: KeyComponents | undefined;
+  let ownComponents: KeyComponents | undefined;
   if (pendingInputs.length === 0) {
     components = ctx.parts.components(state, task.vars.seed, task.scenario, datasets, gates);
     key = cacheKeyOf(components);
-  }
+  } else ownComponents = ctx.parts.components(state, task.vars.seed, task.scenario, {}, {});
   return {
     key,
     components,
@@ -144,6 +145,7 @@ export function taskFacts(ctx: PlanContext, task: Task, known: ReadonlyMap<strin
       pendingInputs,
       key,
       components,
+      ownComponents,
       cached: key !== undefined && ctx.cache.has(key),
       previous: ctx.cache.previous(task.key, task.vars.seed),
       kernelPath: state.kernel,

@@ -9,7 +9,10 @@ import { listOrphans, listRuns, readLedger } from './runs.js';
 export const TRASH = '.trash';
 
 export interface PrunePolicy {
+  /** retention.keep_labels: labels whose runs are kept even when named by --drop-label. */
   keepLabels: string[];
+  /** --drop-label: labels that no longer keep their runs (every other label does). */
+  dropLabels?: string[];
   keepLast: number;
   /** Only failed and interrupted runs may be deleted. */
   failedOnly: boolean;
@@ -36,22 +39,44 @@ export interface PrunePlan {
   freeBytes: number;
 }
 
-/** Decides which runs a prune keeps, and why. Pure: every fact is an argument. */
-export function decideRuns(runs: { id: string; status: string; created: string; labels: string[]; pid?: number }[], policy: PrunePolicy): { id: string; action: 'KEEP' | 'DELETE'; reason: string }[] {
+/**
+ * Decides which runs a prune keeps, and why; each reason names its rule. In order: a running
+ * run; --keep; a label (any label keeps its run, unless --drop-label names it and
+ * retention.keep_labels does not); failed and interrupted runs go; the newest complete --seeds
+ * group (every run of it succeeded) stays, so `dag report --group` still works; then the
+ * retention.keep_last newest succeeded runs. Pure: every fact is an argument.
+ */
+export function decideRuns(runs: { id: string; status: string; created: string; labels: string[]; pid?: number; group?: string | null }[], policy: PrunePolicy): { id: string; action: 'KEEP' | 'DELETE'; reason: string }[] {
   // keep_last counts the newest succeeded runs, whatever else keeps them (runs come newest first)
   const newestIds = runs.filter((r) => r.status === 'succeeded').slice(0, policy.keepLast).map((r) => r.id);
+  const drop = new Set(policy.dropLabels ?? []);
+  const group = newestCompleteGroup(runs);
   return runs.map((r) => {
     if (r.pid !== undefined) return { id: r.id, action: 'KEEP', reason: `running (locked by pid ${r.pid})` };
     if (policy.keep.includes(r.id)) return { id: r.id, action: 'KEEP', reason: '--keep' };
-    const label = r.labels.find((l) => policy.keepLabels.includes(l));
-    if (label) return { id: r.id, action: 'KEEP', reason: `label: ${label}` };
+    const pinned = r.labels.find((l) => policy.keepLabels.includes(l));
+    if (pinned) return { id: r.id, action: 'KEEP', reason: `label: ${pinned} (retention.keep_labels)` };
+    const label = r.labels.find((l) => !drop.has(l));
+    if (label) return { id: r.id, action: 'KEEP', reason: `label: ${label} (a labelled run is kept; --drop-label ${label} lets it go)` };
     const failed = r.status === 'failed' || r.status === 'interrupted';
-    if (failed) return { id: r.id, action: 'DELETE', reason: r.status };
+    if (failed) return { id: r.id, action: 'DELETE', reason: `${r.status} (failed and interrupted runs go)` };
     if (policy.failedOnly) return { id: r.id, action: 'KEEP', reason: 'not failed (--failed)' };
+    if (group && r.group === group) return { id: r.id, action: 'KEEP', reason: `seed group ${group} (the newest complete --seeds group is kept)` };
     const rank = newestIds.indexOf(r.id);
-    if (rank >= 0) return { id: r.id, action: 'KEEP', reason: `newest (${rank + 1} of keep_last ${policy.keepLast})` };
-    return { id: r.id, action: 'DELETE', reason: 'superseded' };
+    if (rank >= 0) return { id: r.id, action: 'KEEP', reason: `newest (${rank + 1} of retention.keep_last ${policy.keepLast})` };
+    return { id: r.id, action: 'DELETE', reason: `superseded (older than the ${policy.keepLast} newest succeeded, retention.keep_last)` };
   });
+}
+
+/** The group id of the newest --seeds group whose every run succeeded (runs come newest first). */
+function newestCompleteGroup(runs: { status: string; group?: string | null }[]): string | undefined {
+  const seen = new Set<string>();
+  for (const r of runs) {
+    if (!r.group || seen.has(r.group)) continue;
+    seen.add(r.group);
+    if (runs.every((x) => x.group !== r.group || x.status === 'succeeded')) return r.group;
+  }
+  return undefined;
 }
 
 /** Builds the prune plan: runs, unreferenced cache entries and objects, and the exact bytes freed. */
@@ -61,7 +86,7 @@ export function planPrune(runsDir: string, policy: PrunePolicy): PrunePlan {
   const facts = runs.map((r) => {
     const pid = lockHolder(r.dir);
     const status = r.receipt.status === 'running' && pid === undefined ? 'interrupted' : r.receipt.status;
-    return { id: r.id, status, created: r.receipt.created_utc, labels: labels.of(r.id), pid };
+    return { id: r.id, status, created: r.receipt.created_utc, labels: labels.of(r.id), pid, group: r.receipt.group_id ?? null };
   });
   const decisions = decideRuns(facts, policy);
   const kept = runs.filter((_, i) => decisions[i]!.action === 'KEEP');

@@ -75,6 +75,30 @@ describe('dag plan --changed', { timeout: CLI_TIMEOUT }, () => {
       temp.removeAll();
     }
   });
+  // issue 16: `--changed` rejected ./path, absolute and cwd-relative paths, and contracts and
+  // preludes, although a change to any of them is a rerun reason
+  it('takes a path in any form (./, absolute, relative to the current folder), contracts and the kernel prelude', async () => {
+    const temp = new TempCopies();
+    try {
+      const dir = temp.copy();
+      const scope = async (changed: string, cwd = dir) => {
+        const r = await runDag(['--root', dir, 'plan', '--changed', changed, '--json'], { cwd });
+        expect(r.code, r.stderr).toBe(0);
+        return (JSON.parse(r.stdout) as { reruns: string[] }).reruns;
+      };
+      const params = ['fx.S1', 'fx.S2', 'fx.S3', 'fx.S4'];
+      expect(await scope('./config/params.yaml')).toEqual(params);
+      expect(await scope(`${dir}/config/params.yaml`)).toEqual(params);
+      expect(await scope('params.yaml', `${dir}/config`)).toEqual(params);
+      expect(await scope('config/params.yaml', `${dir}/config`)).toEqual(params); // project-relative from a subfolder
+      expect(await scope('states/_lib/prelude.sql')).toEqual(['fx.S0', 'fx.S1', 'fx.S2', 'fx.S3', 'fx.S4']);
+      const contract = await scope('contracts/fx.yaml');
+      expect(contract.length).toBeGreaterThan(0);
+      expect(contract).toContain('fx.S1');
+    } finally {
+      temp.removeAll();
+    }
+  });
 });
 
 describe('short ids on the command line', { timeout: CLI_TIMEOUT }, () => {

@@ -97,19 +97,21 @@ const union = (sets: Set<string>[]) => new Set(sets.flatMap((x) => [...x]));
 
 /** The rows the scenario must give under the default policy, newest first. */
 function expectedRows(): Pick<Row, 'run' | 'action' | 'reason' | 'status' | 'labels'>[] {
+  const sup = 'superseded (older than the 1 newest succeeded, retention.keep_last)';
+  const pinned = (l: string) => `label: ${l} (retention.keep_labels)`;
   return [
-    { run: s.newest, action: 'KEEP', reason: 'newest (1 of keep_last 1)', status: 'succeeded', labels: [] },
+    { run: s.newest, action: 'KEEP', reason: 'newest (1 of retention.keep_last 1)', status: 'succeeded', labels: [] },
     { run: s.running, action: 'KEEP', reason: `running (locked by pid ${holder.pid})`, status: 'running', labels: [] },
-    { run: s.interrupted, action: 'DELETE', reason: 'interrupted', status: 'interrupted', labels: [] },
-    { run: s.superseded42, action: 'DELETE', reason: 'superseded', status: 'succeeded', labels: [] },
-    { run: s.custom, action: 'DELETE', reason: 'superseded', status: 'succeeded', labels: ['mine'] },
-    { run: s.superseded11, action: 'DELETE', reason: 'superseded', status: 'succeeded', labels: [] },
-    { run: s.failed, action: 'DELETE', reason: 'failed', status: 'failed', labels: [] },
-    { run: s.lastGood, action: 'KEEP', reason: 'label: last-good', status: 'succeeded', labels: ['last-good'] },
-    { run: s.witness2, action: 'KEEP', reason: 'label: witness', status: 'succeeded', labels: ['witness'] },
-    { run: s.witness1, action: 'KEEP', reason: 'label: witness', status: 'succeeded', labels: ['witness'] },
-    { run: s.candidate, action: 'KEEP', reason: 'label: candidate', status: 'succeeded', labels: ['candidate'] },
-    { run: s.authority, action: 'KEEP', reason: 'label: authority', status: 'succeeded', labels: ['authority'] },
+    { run: s.interrupted, action: 'DELETE', reason: 'interrupted (failed and interrupted runs go)', status: 'interrupted', labels: [] },
+    { run: s.superseded42, action: 'DELETE', reason: sup, status: 'succeeded', labels: [] },
+    { run: s.custom, action: 'KEEP', reason: 'label: mine (a labelled run is kept; --drop-label mine lets it go)', status: 'succeeded', labels: ['mine'] },
+    { run: s.superseded11, action: 'DELETE', reason: sup, status: 'succeeded', labels: [] },
+    { run: s.failed, action: 'DELETE', reason: 'failed (failed and interrupted runs go)', status: 'failed', labels: [] },
+    { run: s.lastGood, action: 'KEEP', reason: pinned('last-good'), status: 'succeeded', labels: ['last-good'] },
+    { run: s.witness2, action: 'KEEP', reason: pinned('witness'), status: 'succeeded', labels: ['witness'] },
+    { run: s.witness1, action: 'KEEP', reason: pinned('witness'), status: 'succeeded', labels: ['witness'] },
+    { run: s.candidate, action: 'KEEP', reason: pinned('candidate'), status: 'succeeded', labels: ['candidate'] },
+    { run: s.authority, action: 'KEEP', reason: pinned('authority'), status: 'succeeded', labels: ['authority'] },
   ];
 }
 
@@ -147,11 +149,12 @@ describe('dag prune on the scenario of the issue (retention keep_last: 1)', () =
     const text = await dag(root, runs, ['prune']);
     expect(text.code).toBe(0);
     const line = (id: string) => text.stdout.split('\n').find((l) => l.startsWith(id)) ?? '';
-    expect(line(s.failed)).toMatch(/\bfailed\b.*\bDELETE\s+failed\b/);
+    expect(line(s.failed)).toMatch(/\bfailed\b.*\bDELETE\s+failed \(failed and interrupted runs go\)/);
     expect(line(s.running)).toMatch(new RegExp(`\\bKEEP\\s+running \\(locked by pid ${holder.pid}\\)`));
-    expect(line(s.custom)).toMatch(/\bmine\s+DELETE\s+superseded\b/);
+    expect(line(s.custom)).toMatch(/\bmine\s+KEEP\s+label: mine\b/);
+    expect(line(s.superseded11)).toMatch(/\bDELETE\s+superseded \(older than the 1 newest succeeded, retention\.keep_last\)/);
     expect(text.stdout).toContain(`would free`);
-    expect(text.stdout).toContain(`(${plan.freeBytes} bytes) by deleting 5 runs; run with --yes to delete`);
+    expect(text.stdout).toContain(`(${plan.freeBytes} bytes) by deleting 4 runs; run with --yes to delete`);
     expect(runFolders(runs)).toEqual(folders);
   });
 
@@ -186,7 +189,7 @@ describe('dag prune on the scenario of the issue (retention keep_last: 1)', () =
     expect(runFolders(runs)).toEqual([...keep].sort());
     expect(existsSync(join(runs, '.trash'))).toBe(false);
     const labels = labelsFile(runs);
-    expect(labels).toEqual({ authority: [s.authority], candidate: [s.candidate], witness: [s.witness1, s.witness2], 'last-good': [s.lastGood] });
+    expect(labels).toEqual({ authority: [s.authority], candidate: [s.candidate], witness: [s.witness1, s.witness2], 'last-good': [s.lastGood], mine: [s.custom] });
 
     // cache: what kept runs use stays, what only deleted runs used is gone
     const objectsAfter = cacheObjects(runs);
@@ -228,10 +231,10 @@ describe('dag prune on the scenario of the issue (retention keep_last: 1)', () =
     const dry = await dagJson<PruneJson>(root, runs, ['prune', '--failed']);
     const del = dry.rows.filter((r) => r.action === 'DELETE');
     expect(del.map((r) => [r.run, r.reason])).toEqual([
-      [s.interrupted, 'interrupted'],
-      [s.failed, 'failed'],
+      [s.interrupted, 'interrupted (failed and interrupted runs go)'],
+      [s.failed, 'failed (failed and interrupted runs go)'],
     ]);
-    for (const id of [s.superseded42, s.custom, s.superseded11]) expect(dry.rows.find((r) => r.run === id)).toMatchObject({ action: 'KEEP', reason: 'not failed (--failed)' });
+    for (const id of [s.superseded42, s.superseded11]) expect(dry.rows.find((r) => r.run === id)).toMatchObject({ action: 'KEEP', reason: 'not failed (--failed)' });
     const keptShas = union(runFolders(runs).filter((id) => id !== s.interrupted && id !== s.failed).map((id) => outputShas(join(runs, id))));
     const only13 = [...outputShas(join(runs, s.interrupted))].filter((o) => !keptShas.has(o));
     expect(only13.length).toBeGreaterThan(0);
@@ -281,13 +284,14 @@ describe('dag prune on the scenario of the issue (retention keep_last: 1)', () =
     expect(existsSync(join(runs, s.superseded11))).toBe(true);
   });
 
-  it('a custom label protects a run only when retention.keep_labels lists it', { timeout: LIFECYCLE_TIMEOUT }, async () => {
+  // issue 16: `dag prune --yes` deleted a run with a custom label, with the reason `superseded`
+  it('a custom label protects its run; --drop-label lets it go, unless retention.keep_labels lists it', { timeout: LIFECYCLE_TIMEOUT }, async () => {
     const runs = cloneRuns();
     const listing = copyFixture({ retention: `{keep_labels: [authority, candidate, last-good, witness, mine], keep_last: 1}` });
-    const plan = await dagJson<PruneJson>(listing, runs, ['prune']);
-    expect(plan.rows.find((r) => r.run === s.custom)).toMatchObject({ action: 'KEEP', reason: 'label: mine' });
-    const { result } = await pruneYes(runs); // the scenario's own dag.yaml: mine is not listed
-    expect(result.rows.find((r) => r.run === s.custom)).toMatchObject({ action: 'DELETE', reason: 'superseded', labels: ['mine'] });
+    const plan = await dagJson<PruneJson>(listing, runs, ['prune', '--drop-label', 'mine']);
+    expect(plan.rows.find((r) => r.run === s.custom)).toMatchObject({ action: 'KEEP', reason: 'label: mine (retention.keep_labels)' });
+    const { result } = await pruneYes(runs, ['--drop-label', 'mine']); // the scenario's own dag.yaml: mine is not listed
+    expect(result.rows.find((r) => r.run === s.custom)).toMatchObject({ action: 'DELETE', reason: 'superseded (older than the 1 newest succeeded, retention.keep_last)', labels: ['mine'] });
     expect(existsSync(join(runs, s.custom))).toBe(false);
     expect(labelsFile(runs).mine).toBeUndefined();
   });

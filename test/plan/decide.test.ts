@@ -62,6 +62,21 @@ describe('decide', () => {
     expect(decide(facts())).toEqual({ action: 'run', reason: 'cache entry missing' });
   });
 
+  // issue 16: `run?` was shown for states that certainly rerun (their own file changed, a new
+  // seed), and only the pending input was named
+  it('with inputs pending, a state whose own parts changed certainly reruns: not provisional, its own changes named first', () => {
+    const pendingInputs = [{ dataset: 'customers_fx', producer: 'fx.S1' }];
+    const before = components();
+    const kernelEdit = decide(facts({ pendingInputs, key: undefined, components: undefined, ownComponents: components({ kernel: h('9'), datasets: {} }) }, components(), before));
+    expect(kernelEdit).toEqual({ action: 'run', reason: `kernel changed: ${KERNEL}; input changed: customers_fx (fx.S1 reruns)` });
+    const newSeed = decide(facts({ pendingInputs, key: undefined, components: undefined, ownComponents: components({ seed: 99, datasets: {} }) }, components(), before));
+    expect(newSeed.provisional ?? false).toBe(false);
+    expect(newSeed.reason).toMatch(/seed.*; input changed: customers_fx \(fx\.S1 reruns\)$/);
+    // own parts unchanged: a cache hit is still possible if the input comes out the same
+    const same = decide(facts({ pendingInputs, key: undefined, components: undefined, ownComponents: components({ datasets: {} }) }, components(), before));
+    expect(same).toEqual({ action: 'run', reason: 'input changed: customers_fx (fx.S1 reruns)', provisional: true });
+  });
+
   it('pending inputs make a provisional run naming each input and the state that reruns it', () => {
     const d = decide(facts({ key: undefined, components: undefined, pendingInputs: [{ dataset: 'customers_fx', producer: 'fx.S1' }, { dataset: 'gate fx', producer: 'fx.S3' }] }));
     expect(d).toEqual({ action: 'run', reason: 'input changed: customers_fx (fx.S1 reruns), gate fx (fx.S3 reruns)', provisional: true });
