@@ -8,8 +8,9 @@ export function registerGraph(program: Command): void {
     .description('print the compiled dependency graph')
     .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot', 'json']).default('mermaid'))
     .option('--segment <segment>', 'only the states of one segment (and the edges between them)')
-    .action((opts: { format: GraphFormat; segment?: string }, cmd: Command) => {
+    .addOption(new Option('--json', 'the same as --format json').conflicts('format'))
+    .action((opts: { format: GraphFormat; segment?: string; json?: boolean }, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
-      out(renderGraph(graphView(cp, opts.segment), opts.format));
+      out(renderGraph(graphView(cp, opts.segment), opts.json ? 'json' : opts.format));
     });
 }

@@ -43,6 +43,7 @@ export async function buildProgram(only?: string): Promise<Command> {
     .description('A DAG orchestrator for declarative state manifests: validate, plan, run, prune.')
     .option('--root <dir>', 'project root (default: the nearest folder upwards holding dag.yaml)')
     .option('--verbose', 'print stack traces for errors')
+    .option('-V, --version', "print dag's version and DuckDB's, then exit")
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -55,7 +56,21 @@ export async function buildProgram(only?: string): Promise<Command> {
 /** Runs the CLI and returns the exit code (ORCHESTRATOR.md §12). */
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedPipes();
+  const json = argv.includes('--json');
+  const args = argv.slice(2);
+  const end = args.indexOf('--');
+  if ((end < 0 ? args : args.slice(0, end)).some((a) => a === '--version' || a === '-V')) {
+    const { versions } = await import('../fingerprint/versions.js');
+    const v = versions(process.cwd());
+    process.stdout.write(json ? JSON.stringify({ dag: v.dag, duckdb: v.duckdb, node: process.version }) + '\n' : `dag ${v.dag} (DuckDB ${v.duckdb}, Node ${process.version})\n`);
+    return EXIT.ok;
+  }
   const program = await buildProgram(commandOf(argv));
+  // under --json a usage error is a JSON document too (commander's own words still go to stderr)
+  if (json) program.configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => {
+    write(s);
+    process.stdout.write(JSON.stringify({ ok: false, exit_code: EXIT.invalid, errors: [{ code: 'usage', file: '(command line)', message: s.replace(/^error: /, '').trim() }] }, null, 2) + '\n');
+  } });
   const verbose = argv.includes('--verbose');
   try {
     process.exitCode = undefined;

@@ -43,6 +43,6 @@ export function registerPlan(program: Command): void {
       out(`${plan.states.length} states: ${plan.counts.run} run, ${plan.counts.cached} cached, ${plan.counts.stage} stage; estimated ${formatSeconds(plan.estimateSeconds)}${unknown}${maybe}`);
       if (plan.baseRunId) out(`base run: ${plan.baseRunId}`);
       // the words `dag run --from` prints as it stages (plan/plan.ts stagedStale)
-      for (const w of plan.warnings) out(`warning: ${warningText(w)}`);
+      for (const w of plan.warnings) process.stderr.write(`warning: ${warningText(w)}\n`);
     });
 }

@@ -4,9 +4,10 @@ import { eventLines, runEndText, runStartText } from './words.js';
 
 /**
  * A line per event, for logs and pipes (`plain`); or, `quiet`, only failures, failed gates,
- * warnings and the summary.
+ * warnings and the summary. Warnings and failures go to `problem` (stderr), the rest to `print`
+ * (stdout): data on stdout, diagnostics on stderr.
  */
-export function attachLines(bus: EventBus, quiet: boolean, print: (line: string) => void): () => void {
+export function attachLines(bus: EventBus, quiet: boolean, print: (line: string) => void, problem: (line: string) => void = print): () => void {
   return bus.on((e) => {
     switch (e.type) {
       case 'run-start':
@@ -23,10 +24,11 @@ export function attachLines(bus: EventBus, quiet: boolean, print: (line: string)
         break;
       case 'task-end':
         // quiet keeps only what went wrong: a failure (with its text) or a gate that did not pass
-        if (!quiet || e.action === 'failed' || e.gatePassed === false) eventLines(e).forEach(print);
+        if (e.action === 'failed') eventLines(e).forEach(problem);
+        else if (!quiet || e.gatePassed === false) eventLines(e).forEach(print);
         break;
       case 'warning':
-        eventLines(e).forEach(print);
+        eventLines(e).forEach(problem);
         break;
       case 'run-end':
         print('');

@@ -9,10 +9,10 @@ export type ViewMode = 'live' | 'plain' | 'quiet' | 'json';
  * `plain` prints a line per event, for logs and pipes, and `quiet` only problems and the summary
  * (log/lines.ts); `json` prints nothing (the caller prints one JSON summary).
  */
-export async function attachView(bus: EventBus, mode: ViewMode, stream: Terminal = process.stdout): Promise<{ stop: () => void }> {
+export async function attachView(bus: EventBus, mode: ViewMode, stream: Terminal = process.stdout, problems: { write: (s: string) => unknown } = process.stderr): Promise<{ stop: () => void }> {
   if (mode === 'json') return { stop: () => {} };
   // the live view's terminal libraries are loaded only for a terminal (25 ms of a no-op run otherwise)
   if (mode === 'live') return (await import('./live.js')).attachLive(bus, stream);
-  const off = attachLines(bus, mode === 'quiet', (line) => stream.write(line + '\n'));
+  const off = attachLines(bus, mode === 'quiet', (line) => stream.write(line + '\n'), (line) => problems.write(line + '\n'));
   return { stop: off };
 }

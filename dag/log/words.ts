@@ -55,7 +55,8 @@ export function eventLines(e: ExecEvent): string[] {
     case 'task-log':
       return [`        ${e.task}: ${e.message}`];
     case 'task-end':
-      return [taskEndText(e), ...(e.action === 'failed' && e.failure ? [`        ${failureText(e.failure)}`] : [])];
+      // a failure is said once: its text on the line below, not also as the line's reason
+      return e.action === 'failed' && e.failure ? [taskEndText({ ...e, reason: '' }), `        ${failureText(e.failure)}`] : [taskEndText(e)];
     case 'warning':
       return [`warning: ${warningText(e.warning)}`];
     default:

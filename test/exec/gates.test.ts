@@ -42,7 +42,7 @@ describe('a gate whose verdict fails', () => {
     expect(s4.error!.message).toContain(FLAG);
     expect(s4.error!.rule).toBe('requires_pass');
     expect(r.stdout).toMatch(/GATE NOT PASSED/);
-    expect(r.stdout).toContain('fx.S4: required segment fx is not sealed');
+    expect(r.stderr).toContain('fx.S4: required segment fx is not sealed');
     expect(existsSync(join(dir, 'reports/fx'))).toBe(false);
     expect(receiptOf(dir).status).toBe('failed');
   }, T);
@@ -205,7 +205,7 @@ describe('a bundle changed after sealing, while the run goes on', () => {
     const err = ledger.find((e) => e.state === 'fx.S4')!.error!;
     expect(err.message).toMatch(/^fx\.S4: required segment fx is not sealed: file validation_report_fx\.json changed after sealing/);
     expect(err.rule).toBe('requires_pass');
-    expect(r.stdout).toContain('file validation_report_fx.json changed after sealing');
+    expect(r.stderr).toContain('file validation_report_fx.json changed after sealing');
     expect(existsSync(join(dir, 'reports/fx/summary'))).toBe(false);
     expect(receiptOf(dir).status).toBe('failed');
     // and `dag verify` reports the tampered file against the ledger

@@ -104,7 +104,7 @@ describe('a failed run', () => {
     const r = await dag(p, ['run', '--resume', id]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain(`resuming ${id}`);
-    expect(r.stdout).toContain(`took over the stale lock of dead pid ${dead}`);
+    expect(r.stderr).toContain(`took over the stale lock of dead pid ${dead}`);
     expect(receiptOf(dir).status).toBe('succeeded');
     expect(existsSync(join(dir, '.lock'))).toBe(false);
     // fx.S0 and fx.S1 were kept (ran once), the rest ran now
@@ -127,7 +127,7 @@ describe('a failed run', () => {
     p.allow();
     const r = await dag(p, ['run', '--resume', id]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`warning: fx\\.S1: ${file.path.replace(/[.=]/g, '\\$&')} changed after publishing; it reruns`));
+    expect(r.stderr).toMatch(new RegExp(`warning: fx\\.S1: ${file.path.replace(/[.=]/g, '\\$&')} changed after publishing; it reruns`));
     expect(r.stdout).toMatch(/^kept\s+fx\.S0\b/m);
     expect(r.stdout).not.toMatch(/^kept\s+fx\.S1\b/m);
     const latest = ledgerOf(dir).filter((e) => e.state === 'fx.S1').at(-1)!;

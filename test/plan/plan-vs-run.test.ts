@@ -141,7 +141,7 @@ describe('dag plan agrees with dag run, reason by reason', { timeout: TIMEOUT },
     expect(warnings.map((w) => w.text).join('\n')).toMatch(/^fx\.S1: staged from base [0-9a-f]{32} although its inputs changed since \(.*config\/params\.yaml.*\); --from fx\.S1 would recompute it$/m);
     const text = await dag(p, ['plan', '--from', 'fx.S3']);
     expect(text.code).toBe(0);
-    const textWarnings = text.stdout.split('\n').filter((l) => l.startsWith('warning: ')).map((l) => l.slice('warning: '.length));
+    const textWarnings = text.stderr.split('\n').filter((l) => l.startsWith('warning: ')).map((l) => l.slice('warning: '.length));
     const run = await goodRun(p, ['--from', 'fx.S3']);
     const runWarnings = (run as unknown as { warnings: { code: string; stale?: string[]; text: string }[] }).warnings;
     expect(runWarnings.filter((w) => w.code === 'staged-stale')).toEqual(warnings);
