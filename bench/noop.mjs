@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The orchestrator's fixed costs on the synthetic pipelines of gen-pipeline.mjs, next to make and
 // Snakemake on the same graphs (issue 15): `validate`, `plan` and a no-op `run` (every state
-// cached) through the `dag` bin (node tools/cli/dag.mjs) and through `npx dag`; `make` and
+// cached) through the `dag` bin (node dag/bin/dag.mjs) and through `npx dag`; `make` and
 // `snakemake -c1` with every target up to date. Each figure is min / median / max of --reps runs,
 // interleaved (a, b, c, a, b, c, ...) so a slow moment of the machine hits every tool alike.
 // Usage: node bench/noop.mjs [--sizes 100,1000,10000] [--reps 7]
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { id, upstreams } from './graph.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(repo, 'tools', 'cli', 'dag.mjs');
+const bin = join(repo, 'dag', 'bin', 'dag.mjs');
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : dflt;

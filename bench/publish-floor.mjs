@@ -4,7 +4,7 @@
 // through `dag run` under /usr/bin/time -v; then, in the same benchmark run, DuckDB's own COPY of
 // the published files with the same settings (sorted by order_by, and plain), and the ratio of
 // the state's `write outputs` step to that floor.
-// Usage: node bench/publish-floor.mjs [--rows 30000000] [--dir /tmp/dag-bench-floor] [--dag tools/cli/dag.mjs]
+// Usage: node bench/publish-floor.mjs [--rows 30000000] [--dir /tmp/dag-bench-floor] [--dag dag/bin/dag.mjs]
 //        [--rows-per-file N] [--threads 2] [--memory-limit 4GB]
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -20,7 +20,7 @@ const arg = (name, dflt) => {
 };
 const rows = Number(arg('--rows', '30000000'));
 const dir = arg('--dir', '/tmp/dag-bench-floor');
-const dagBin = arg('--dag', join(repo, 'tools', 'cli', 'dag.mjs'));
+const dagBin = arg('--dag', join(repo, 'dag', 'bin', 'dag.mjs'));
 const rowsPerFile = arg('--rows-per-file', undefined);
 const threads = Number(arg('--threads', '2'));
 const memoryLimit = arg('--memory-limit', '4GB');

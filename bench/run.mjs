@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dagBin = join(repo, 'tools', 'cli', 'dag.mjs');
+const dagBin = join(repo, 'dag', 'bin', 'dag.mjs');
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : dflt;
@@ -92,7 +92,7 @@ const lines = [
   '',
   `Recorded ${new Date().toISOString().slice(0, 10)} on ${machine}.`,
   '',
-  'Command: `node bench/run.mjs` (pipelines from `bench/gen-pipeline.mjs`: a chain, hubs fanning out to 9 states, a fan-in of 5 every 25 states; each state a small SQL kernel writing 100 rows). Times are wall-clock for the whole `dag` process (`node tools/cli/dag.mjs`, without npx), median of 3 unless marked; cold runs once.',
+  'Command: `node bench/run.mjs` (pipelines from `bench/gen-pipeline.mjs`: a chain, hubs fanning out to 9 states, a fan-in of 5 every 25 states; each state a small SQL kernel writing 100 rows). Times are wall-clock for the whole `dag` process (`node dag/bin/dag.mjs`, without npx), median of 3 unless marked; cold runs once.',
   '',
   '| states | `dag validate` | `dag plan` (no runs yet) | cold `dag run` | no-op `dag run` (all cached) | `dag plan` (all cached) |',
   '|---|---|---|---|---|---|',

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Bundles the compiled CLI (dist/dag/cli/main.js and what it imports, node_modules included) into
-// dist/cli/: a command then loads a handful of files instead of some 150 modules (about 100 ms of
+// Bundles the compiled CLI (dag/dist/cli/main.js and what it imports, node_modules included) into
+// dag/dist/bundle/: a command then loads a handful of files instead of some 150 modules (about 100 ms of
 // every `dag` command on this machine, bench/RESULTS.md). Commands stay separate chunks, loaded
 // when named. DuckDB (a native addon) and TypeScript (read by kernels only) stay outside, as does
-// the kernel process (dist/dag/exec/kernel-main.js, forked by the pool).
+// the kernel process (dag/dist/exec/kernel-main.js, forked by the pool).
 // esbuild-wasm: a WebAssembly build of esbuild, no binary fetched at install time.
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,10 +24,10 @@ const englishOnlyZod = {
 };
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = join(repo, 'dist', 'cli');
+const outdir = join(repo, 'dag', 'dist', 'bundle');
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: [join(repo, 'dist', 'dag', 'cli', 'main.js')],
+  entryPoints: [join(repo, 'dag', 'dist', 'cli', 'main.js')],
   outdir,
   bundle: true,
   splitting: true,

@@ -93,7 +93,7 @@ export function spillDir(cp: CompiledProject, runDir: string, tmp: string): stri
 
 /**
  * With DAG_DUMP_JOBS=<dir>, each kernel job is also written there as JSON
- * (`<state>[.<scenario>].json`), so `node dist/dag/exec/worker.js <job.json>` can replay one
+ * (`<state>[.<scenario>].json`), so `node dag/dist/exec/worker.js <job.json>` can replay one
  * state's kernel alone, with its exact inputs and variables, to profile it.
  */
 export function dumpJob(job: KernelJob, task: Task): void {

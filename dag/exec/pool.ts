@@ -4,9 +4,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KernelFailure, KernelJob, KernelResult, WorkerMessage } from './job.js';
 
-// beside this file, or from the bundle in dist/cli/ (tools/bundle.mjs), in dist/dag/exec/
+// beside this file, or from the bundle in dag/dist/bundle/ (tools/bundle.mjs), in dag/dist/exec/
 const here = dirname(fileURLToPath(import.meta.url));
-const WORKER = existsSync(join(here, 'kernel-main.js')) ? join(here, 'kernel-main.js') : join(here, '..', 'dag', 'exec', 'kernel-main.js');
+const WORKER = existsSync(join(here, 'kernel-main.js')) ? join(here, 'kernel-main.js') : join(here, '..', 'exec', 'kernel-main.js');
 
 export type KernelAnswer = { result: KernelResult } | { failure: KernelFailure } | 'interrupted';
 

@@ -49,6 +49,14 @@ export function prepareRun(cp: CompiledProject, req: RunRequest): Prepared {
   const scenarios = req.scenarios !== undefined ? checkScenarios(req.scenarios) : cp.project.config.defaults.scenarios;
   const documents = new Map<string, string>();
   for (const [file, canonical] of lineage.documents) documents.set(lineage.digests.get(file)!, canonical);
+  // the key part of each `keys:`-scoped input, so a plan names the pointers that changed in it
+  for (const s of cp.states.values()) {
+    for (const f of s.fileInputs) {
+      if (!f.keys || !lineage.documents.has(f.file)) continue;
+      const k = parts.keyedDigest(f.file, f.keys);
+      documents.set(k.digest, k.canonical);
+    }
+  }
   const view: CacheView = {
     has: (key) => cache.has(key),
     known: (key) => {

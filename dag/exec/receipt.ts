@@ -47,11 +47,15 @@ export function markFailed(runDir: string): void {
   }
 }
 
-/** True when the run covered every gate state of the project and each sealed a passing bundle. */
+/** True when the run covered every gate state of the project and each sealed a passing bundle (without gates: every state). */
 export function allGatesPassed(cp: CompiledProject, done: ReadonlyMap<string, LedgerEntry>): boolean {
   const gates = [...cp.gates.values()];
-  if (gates.length === 0) return false;
   const entries = [...done.values()];
+  // a project without gates: its newest succeeded full run (every state published) is last-good
+  if (gates.length === 0) {
+    const published = new Set(entries.map((e) => e.state));
+    return cp.states.size > 0 && [...cp.states.keys()].every((s) => published.has(s));
+  }
   return gates.every((g) => {
     const mine = entries.filter((e) => e.state === g);
     return mine.length > 0 && mine.every((e) => e.gate?.passed === true);

@@ -64,6 +64,12 @@ function remember(run: RunContext, task: Task, key: CacheKey | undefined, compon
   prep.cache.setLatest(task.key, { key, components });
   if (task.vars.seed !== undefined) prep.cache.setLatest(`${task.key}#${task.vars.seed}`, { key, components });
   for (const f of task.state.fileInputs) {
+    if (f.keys && prep.lineage.documents.has(f.file)) {
+      // a keyed input's key part is its listed subtrees: kept under their digest, so a later change names the pointer
+      const k = prep.ctx.parts.keyedDigest(f.file, f.keys);
+      prep.cache.rememberDocument(k.digest, k.canonical);
+      continue;
+    }
     const d = prep.lineage.digests.get(f.file)!;
     const doc = prep.documents.get(d);
     if (doc) prep.cache.rememberDocument(d, doc);

@@ -76,7 +76,7 @@ export class KeyParts {
       contracts[file] = this.contractDigest(file);
     }
     const files: Record<string, Sha256Hex> = {};
-    if (t.includes('files')) for (const f of state.fileInputs) files[f.file] = this.fileDigest(f.file);
+    if (t.includes('files')) for (const f of state.fileInputs) files[f.file] = f.keys ? this.keyedDigest(f.file, f.keys).digest : this.fileDigest(f.file);
     return {
       manifest: sha256Hex(canonicalJson(madeBy(state.manifest.data))),
       kernel: t.includes('kernel') ? this.kernelDigest(state) : null,
@@ -91,6 +91,30 @@ export class KeyParts {
     };
   }
 
+  private readonly keyed = new Map<string, { digest: Sha256Hex; canonical: string }>();
+
+  /**
+   * The digest of only the subtrees `keys` point at in a document input (`keys:` of the manifest),
+   * and the canonical JSON it is taken over ({pointer: value}), so a change can be named by pointer.
+   */
+  keyedDigest(file: string, keys: string[]): { digest: Sha256Hex; canonical: string } {
+    const id = `${file}|${keys.join('|')}`;
+    let v = this.keyed.get(id);
+    if (!v) {
+      const text = this.lineage.documents.get(file);
+      if (text === undefined) throw new Error(`keys: given for ${file}, which is not a YAML or JSON document`);
+      const doc = JSON.parse(text) as unknown;
+      // the listed subtrees at their own places (a document of only those), so the JSON pointers
+      // of a later change read as in the file: /devices/type_mix/phone
+      const picked: Record<string, unknown> = {};
+      for (const k of [...keys].sort()) setAt(picked, k, valueAt(doc, k) ?? null);
+      const canonical = canonicalJson(picked);
+      v = { digest: sha256Hex(canonical), canonical };
+      this.keyed.set(id, v);
+    }
+    return v;
+  }
+
   private contractDigest(file: string): Sha256Hex {
     return this.lineage.digests.get(file) ?? sha256Hex(canonicalJson(this.cp.project.contracts.source(file)?.data ?? null));
   }
@@ -100,4 +124,28 @@ export class KeyParts {
 function madeBy(data: ManifestData): Omit<ManifestData, 'views' | 'duckdb'> {
   const { views: _views, duckdb: _duckdb, ...rest } = data;
   return rest;
+}
+
+/** The value at a JSON pointer (RFC 6901) of a parsed document; undefined when absent. */
+function valueAt(doc: unknown, pointer: string): unknown {
+  let v = doc;
+  for (const raw of pointer.split('/').slice(1)) {
+    const k = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return v;
+}
+
+/** Sets the value at a JSON pointer, making objects on the way. */
+function setAt(doc: Record<string, unknown>, pointer: string, value: unknown): void {
+  const path = pointer.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let o = doc;
+  path.forEach((k, i) => {
+    if (i === path.length - 1) o[k] = value;
+    else {
+      if (o[k] === null || typeof o[k] !== 'object') o[k] = {};
+      o = o[k] as Record<string, unknown>;
+    }
+  });
 }

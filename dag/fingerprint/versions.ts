@@ -64,7 +64,7 @@ export function readGitHead(root: string): string | null | undefined {
   }
 }
 
-/** dag's own package.json: the nearest one above this file (dist/dag/fingerprint/ or, bundled, dist/cli/). */
+/** dag's own package.json: the nearest one above this file (dag/package.json, from dag/dist/fingerprint/ or, bundled, dag/dist/bundle/). */
 function ownPackageJson(): string {
   for (let dir = here; ; dir = dirname(dir)) {
     const p = join(dir, 'package.json');

@@ -127,6 +127,7 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
         if (outside) diags.add({ code: 'symlink-outside', ...at(['inputs', i, 'file']), message: `input file ${input.file} resolves to '${outside}', outside the project (a symlink): a run reads only the project's own files`, fix: 'copy the file into the project instead of linking it' });
       }
       if (input.schema) refProblems(contracts, input.schema, at(['inputs', i, 'schema'])).forEach((p) => diags.add(p));
+      if (input.keys && !/\.(ya?ml|json)$/.test(input.file)) diags.add({ code: 'input-keys', ...at(['inputs', i, 'keys']), message: `keys: names parts of a YAML or JSON document, but ${input.file} is not one`, fix: 'drop keys, or point it at a .yaml / .json input' });
     });
 
     d.views.forEach((v, i) => {

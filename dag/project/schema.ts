@@ -22,6 +22,11 @@ const fileInput = z.strictObject({
   as: datasetId.optional(),
   schema: z.string().min(1).optional(),
   role: z.enum(['parameter', 'reference']).default('parameter'),
+  /**
+   * JSON pointers of the parts of a YAML/JSON input this state depends on (as DVC's `params`): only
+   * those subtrees enter its cache key, so an edit elsewhere in the file reruns nothing.
+   */
+  keys: z.array(z.string().regex(/^\/.*/, 'a JSON pointer starting with /')).min(1).optional(),
 });
 
 export const outputFormats = ['parquet', 'json', 'jsonl'] as const;

@@ -1,4 +1,4 @@
-// DAG_DUMP_JOBS writes each kernel job to a folder; `node dist/dag/exec/worker.js <job.json>` replays
+// DAG_DUMP_JOBS writes each kernel job to a folder; `node dag/dist/exec/worker.js <job.json>` replays
 // it alone (the profiling path in the README) and writes the same bytes the run published.
 import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ it('a dumped job replays alone: same steps, same rows, same bytes as the publish
   for (const o of job.outputs) o.file = join(out, o.dataset, o.file.split('/').pop()!);
   job.duckdb.temp_directory = join(out, 'spill');
   writeFileSync(join(jobs, 'job.json'), JSON.stringify(job));
-  const replay = spawnSync(process.execPath, [join(REPO, 'dist/dag/exec/worker.js'), join(jobs, 'job.json')], { encoding: 'utf8' });
+  const replay = spawnSync(process.execPath, [join(REPO, 'dag/dist/exec/worker.js'), join(jobs, 'job.json')], { encoding: 'utf8' });
   expect(replay.status, replay.stderr).toBe(0);
   const result = JSON.parse(replay.stdout) as { steps: { name: string }[]; files: { file: string; rows: number }[] };
   expect(result.steps.map((s) => s.name)).toEqual(ran.steps!.map((s) => s.name));

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI = fileURLToPath(new URL('../../tools/cli/dag.mjs', import.meta.url));
-const BUILT = fileURLToPath(new URL('../../dist/dag/cli/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dag/bin/dag.mjs', import.meta.url));
+const BUILT = fileURLToPath(new URL('../../dag/dist/cli/main.js', import.meta.url));
 
 /** How a `dag` process ended, and what it printed. */
 export interface CliResult {

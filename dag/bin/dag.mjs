@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// The `dag` command: runs the compiled orchestrator (built into dist/ by `npm ci` through `prepare`):
-// the bundle in dist/cli/ (tools/bundle.mjs) when it is as new as the compiled files, else those.
+// The `dag` command: runs the compiled orchestrator (dag/dist/, built by `npm run build`; `npm ci`
+// in the repository does it through `prepare`, and a packed dag carries it): the bundle in
+// dist/bundle/ (tools/bundle.mjs) when it is as new as the compiled files, else those.
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const compiled = join(repo, 'dist', 'dag', 'cli', 'main.js');
-const bundled = join(repo, 'dist', 'cli', 'main.js');
+const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
+const compiled = join(pkg, 'dist', 'cli', 'main.js');
+const bundled = join(pkg, 'dist', 'bundle', 'main.js');
 const mtime = (f) => statSync(f, { throwIfNoEntry: false })?.mtimeMs;
 const built = mtime(compiled);
 if (built === undefined) {
