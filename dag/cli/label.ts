@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DagError } from '../project/diagnostics.js';
+import { DagError, EXIT } from '../project/diagnostics.js';
 import { LABEL_PATTERN, LabelStore } from '../store/labels.js';
 import { resolveRun } from '../store/runs.js';
 import { globalOptions, openRunStore, out, printJson } from './context.js';
@@ -15,6 +15,8 @@ export function registerLabel(program: Command): void {
       const { runsDir } = openRunStore(globalOptions(cmd));
       if (!LABEL_PATTERN.test(label)) throw new DagError([{ code: 'bad-label', file: '(command line)', message: `label '${label}' must be lowercase letters, digits, - or _ (at most 40)` }]);
       const run = resolveRun(runsDir, text);
+      // last-good is what `--from` stages from by default: only a succeeded run may carry it
+      if (label === 'last-good' && run.receipt.status !== 'succeeded') throw new DagError([{ code: 'not-succeeded', file: run.dir, message: `run ${run.id} is ${run.receipt.status}; last-good names a succeeded run (dag run --from stages from it)`, fix: 'label a succeeded run, or use another label' }], EXIT.refused);
       const moved = new LabelStore(runsDir).add(run.id, label);
       if (opts.json) return printJson({ run: run.id, label, moved_from: moved ?? null });
       out(`${run.id} is now ${label}${moved ? ` (moved from ${moved})` : ''}`);

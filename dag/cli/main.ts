@@ -66,11 +66,15 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const program = await buildProgram(commandOf(argv));
-  // under --json a usage error is a JSON document too (commander's own words still go to stderr)
-  if (json) program.configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => {
-    write(s);
-    process.stdout.write(JSON.stringify({ ok: false, exit_code: EXIT.invalid, errors: [{ code: 'usage', file: '(command line)', message: s.replace(/^error: /, '').trim() }] }, null, 2) + '\n');
-  } });
+  // under --json a usage error is a JSON document too (commander's own words still go to stderr);
+  // every command has its own copy of the output settings, so each gets it
+  if (json) {
+    const outputError = (s: string, write: (s: string) => void) => {
+      write(s);
+      process.stdout.write(JSON.stringify({ ok: false, exit_code: EXIT.invalid, errors: [{ code: 'usage', file: '(command line)', message: s.replace(/^error: /, '').trim() }] }, null, 2) + '\n');
+    };
+    for (const c of [program, ...program.commands]) c.configureOutput({ writeErr: (s) => process.stderr.write(s), outputError });
+  }
   const verbose = argv.includes('--verbose');
   try {
     process.exitCode = undefined;

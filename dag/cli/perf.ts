@@ -29,6 +29,12 @@ export function registerPerf(program: Command): void {
         }
       }
       if (opts.json) return printJson({ run: run.id, vs: opts.vs ?? null, rows });
+      if (a.size === 0) {
+        // a run served from the cache (or staged) ran no kernel: say so, and where its timings are
+        const by = new Map<string, number>();
+        for (const e of latestOutcomes(readLedger(run.dir)).values()) by.set(e.action, (by.get(e.action) ?? 0) + 1);
+        return out(`no state ran in run ${run.id} (${[...by].map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing recorded'}): its outputs came from the cache or a base run, whose runs hold the timings (dag runs)`);
+      }
       out(table(['STATE', 'STEP', 'SECONDS', ...(b ? ['VS', 'RATIO'] : []), 'BUDGET'], rows.map((r) => [r.step ? '' : r.state, r.step ?? '(total)', formatSeconds(r.seconds), ...(b ? [r.vs === null ? '-' : formatSeconds(r.vs), r.ratio === null ? '-' : r.ratio.toFixed(2) + 'x'] : []), r.budget === null ? '' : `${formatSeconds(r.budget)}${r.over ? ' OVER' : ''}`])));
     });
 }

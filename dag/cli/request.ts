@@ -44,6 +44,8 @@ export function requestOptions(cmd: Command): Command {
 export function toRequest(cp: CompiledProject, targets: string[], flags: RequestFlags): RunRequest {
   profileResolver(cp, flags.profile);
   if (flags.base !== undefined && flags.from === undefined) throw new DagError([{ code: 'base-without-from', file: '(command line)', message: `--base ${flags.base} names the run to stage from, which only --from does`, fix: 'add --from STATE, or drop --base' }]);
+  // --scenarios where no state is scenario-scoped would be silently ignored
+  if (flags.scenarios !== undefined && ![...cp.states.values()].some((s) => s.scope === 'scenario')) throw new DagError([{ code: 'no-scenario-states', file: '(command line)', message: `--scenarios ${flags.scenarios}: no state of this project is scenario-scoped, so the flag would change nothing`, fix: 'drop --scenarios (or give a state scope: scenario)' }]);
   return {
     targets: targets.map((t) => stateIdOrFail(cp, t)),
     seed: flags.seed,

@@ -230,6 +230,8 @@ export function compileProject(project: Project, diags: Diagnostics): CompiledPr
     });
   }
 
+  // an empty project would "succeed" at doing nothing
+  if (project.manifests.length === 0 && project.broken.length === 0) diags.add({ code: 'empty-project', file: 'states/', message: 'the project has no states: no manifest (states/**/*.yaml) was found', fix: 'write a state manifest under states/ (docs/writing-a-pipeline.md)' });
   const order = topoOrder(graph, diags);
   return { project, graph, states, order, producers, gates };
 }

@@ -7,7 +7,7 @@ import { REPO } from '../support/cli.js';
 
 /** Runs `dag` under a pseudo-terminal (util-linux `script`), so stdout is a TTY, and returns what it drew. */
 function underTty(args: string[], env: Record<string, string>): string {
-  const cmd = [process.execPath, join(REPO, 'tools', 'cli', 'dag.mjs'), ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const cmd = [process.execPath, join(REPO, 'dag', 'bin', 'dag.mjs'), ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
   return execFileSync('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
 }
 

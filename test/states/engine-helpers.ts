@@ -153,7 +153,7 @@ function warmCache(): string | undefined {
     const root = join(dir, 'project');
     for (const p of ['dag.yaml', 'config', 'contracts', 'states']) cpSync(join(REPO, p), join(root, p), { recursive: true });
     const runs = join(dir, 'runs');
-    const r = spawnSync(process.execPath, [join(REPO, 'tools', 'cli', 'dag.mjs'), '--root', root, 'run', '--quiet'], { cwd: root, env: { ...process.env, DAG_RUNS_DIR: runs, NO_COLOR: '1' }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(REPO, 'dag', 'bin', 'dag.mjs'), '--root', root, 'run', '--quiet'], { cwd: root, env: { ...process.env, DAG_RUNS_DIR: runs, NO_COLOR: '1' }, encoding: 'utf8' });
     if (r.status === 0) renameSync(join(runs, '.cache'), ready);
     else writeFileSync(failed, `${r.status}\n${r.stdout}\n${r.stderr}`);
   }

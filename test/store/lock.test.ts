@@ -136,7 +136,7 @@ describe('acquireLock under contention (issue 13)', () => {
       // odd rounds: a stale lock to take over; even rounds: a free lock
       if (r % 2 === 1) writeLock(join(base, `run-${r}`), stale);
     }
-    const module = pathToFileURL(join(fileURLToPath(new URL('../..', import.meta.url)), 'dist', 'dag', 'store', 'lock.js')).href;
+    const module = pathToFileURL(join(fileURLToPath(new URL('../..', import.meta.url)), 'dag', 'dist', 'store', 'lock.js')).href;
     const script = fileURLToPath(new URL('../support/lock-contender.mjs', import.meta.url));
     const kids = Array.from({ length: CONTENDERS }, () => spawn(process.execPath, [script, module, base, String(ROUNDS)], { stdio: ['ignore', 'ignore', 'inherit'] }));
     const exited = Promise.all(kids.map((k) => new Promise((res) => k.on('exit', res))));
