@@ -3,7 +3,7 @@ import { DagError, EXIT } from '../project/diagnostics.js';
 import { certifyGroup, groupQueriesOf, type Band, type Certification, type GroupQueryResults, type SeedCell } from '../store/certify.js';
 import { groupQueryFile, runGroupQuery } from '../store/groupquery.js';
 import { crossRunReport, reportsOfRun } from '../store/report.js';
-import { listRuns, runsDirOf } from '../store/runs.js';
+import { listRuns, resolveRun, runsDirOf } from '../store/runs.js';
 import { globalOptions, openProject, out, printJson, table } from './context.js';
 
 const f = (v: number | null) => (v === null ? '-' : Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0) ? v.toExponential(3) : Number(v.toFixed(4)).toString());
@@ -36,15 +36,15 @@ export function registerReport(program: Command): void {
         'every other gate per seed, verdict PASS_BPLUS | PASS_B | HOLD_REMEDIATE (held while a declared seed, a key rate or a pending gate is unmeasured, or a gate fails B). ' +
         'Exit 1 when a certification is HOLD_REMEDIATE or a CV exceeds --max-cv, else 0',
     )
-    .requiredOption('--group <id>', 'group id printed by dag run --seeds (see dag runs)')
+    .requiredOption('--group <id>', 'group id printed by dag run --seeds (see dag runs), a unique prefix of 4+ characters, or a run (id, prefix or label) of the group')
     .option('--metrics <regex>', 'only the metrics whose name matches this regular expression (the certification is not filtered)')
     .option('--max-cv <x>', 'exit 1 when a metric (of those shown) has a coefficient of variation above x', (v) => Number(v))
     .option('--json', 'print as JSON')
     .action(async (opts: { group: string; json?: boolean; metrics?: string; maxCv?: number }, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
-      const runs = listRuns(runsDirOf(cp))
-        .filter((r) => r.receipt.group_id === opts.group)
-        .reverse(); // in the order they ran
+      const all = listRuns(runsDirOf(cp));
+      const group = resolveGroup(runsDirOf(cp), all.map((r) => r.receipt.group_id), opts.group);
+      const runs = all.filter((r) => r.receipt.group_id === group).reverse(); // in the order they ran
       if (runs.length === 0) throw new DagError([{ code: 'unknown-group', file: '(command line)', message: `no runs in group '${opts.group}'`, fix: 'dag runs --json gives each run its group_id; dag runs --group G lists one group' }]);
       let filter: RegExp | undefined;
       try {
@@ -69,16 +69,34 @@ export function registerReport(program: Command): void {
       process.exitCode = above.length || held.length ? EXIT.failed : EXIT.ok;
       if (opts.json)
         return printJson({
-          group: opts.group,
+          group,
           runs: runs.map((r) => ({ run: r.id, seed: r.receipt.seed, status: r.receipt.status })),
           metrics: rows,
           max_cv: opts.maxCv ?? null,
           above_max_cv: above.map((r) => r.metric),
           certifications,
         });
-      out(`group ${opts.group}: ${runs.map((r) => `seed ${r.receipt.seed} (${r.receipt.status})`).join(', ')}`);
+      out(`group ${group}: ${runs.map((r) => `seed ${r.receipt.seed} (${r.receipt.status})`).join(', ')}`);
       out(table(['METRIC', ...runs.map((r) => `SEED ${r.receipt.seed}`), 'MEAN', 'STD', 'CV'], rows.map((x) => [x.metric, ...x.values.map(f), f(x.mean), f(x.std), f(x.cv)])));
       if (opts.maxCv !== undefined) out(above.length ? `\n${above.length} metric(s) above CV ${opts.maxCv}: ${above.map((r) => r.metric).join(', ')}` : `\nevery CV is at most ${opts.maxCv} (max ${f(Math.max(0, ...rows.map((r) => r.cv ?? 0)))})`);
       certifications.forEach(printCertification);
     });
+}
+
+/**
+ * A group as the user named it: its id, a unique prefix of 4+ characters, or a run of the group
+ * (id, prefix or label), as RUN arguments resolve everywhere else. Unresolved text is returned as
+ * given, for the caller's "no runs in group" error.
+ */
+export function resolveGroup(runsDir: string, groupIds: (string | null | undefined)[], text: string): string {
+  const groups = [...new Set(groupIds.filter((g): g is string => typeof g === 'string'))];
+  if (groups.includes(text)) return text;
+  const prefixed = text.length >= 4 ? groups.filter((g) => g.startsWith(text)) : [];
+  if (prefixed.length === 1) return prefixed[0]!;
+  if (prefixed.length > 1) throw new DagError([{ code: 'ambiguous-group', file: '(command line)', message: `'${text}' is a prefix of ${prefixed.length} groups: ${prefixed.join(', ')}`, fix: 'give more characters' }]);
+  try {
+    return resolveRun(runsDir, text).receipt.group_id ?? text;
+  } catch {
+    return text;
+  }
 }

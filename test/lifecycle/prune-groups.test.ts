@@ -26,5 +26,10 @@ describe('prune and --seeds groups', () => {
 
     const report = await dagJson<{ runs: unknown[] }>(root, runs, ['report', '--group', group.group_id]);
     expect(report.runs).toHaveLength(2);
+    // issue 16: report --group took only the full id; a prefix and a run of the group name it too
+    for (const g of [group.group_id.slice(0, 6), group.runs[1]!.runId.slice(0, 8)]) {
+      const again = await dagJson<{ runs: unknown[] }>(root, runs, ['report', '--group', g]);
+      expect(again, g).toEqual(report);
+    }
   });
 });
