@@ -5,14 +5,12 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { id, upstreams } from './graph.mjs';
+import { arg } from './cli.mjs';
 
 const args = process.argv.slice(2);
 const positional = args.filter((a, i) => !a.startsWith('--') && !(args[i - 1] ?? '').startsWith('--'));
 const [n = '100', dir = '/tmp/bench-pipeline'] = positional;
-const flag = (name, dflt) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
+const flag = (name, dflt) => Number(arg(name, dflt));
 const N = Number(n);
 const rows = flag('--rows', 100);
 const bigMb = flag('--big-mb', 0);

@@ -9,15 +9,10 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { arg, repo } from './cli.mjs';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const rows = Number(arg('--rows', '30000000'));
 const dir = arg('--dir', '/tmp/dag-bench-floor');
 const dagBin = arg('--dag', join(repo, 'dag', 'bin', 'dag.mjs'));

@@ -4,15 +4,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { arg, dagBin, repo } from './cli.mjs';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dagBin = join(repo, 'dag', 'bin', 'dag.mjs');
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const sizes = arg('--sizes', '100,1000').split(',').map(Number);
 const bigMb = Number(arg('--big-mb', '3072'));
 // its own section only: bench/RESULTS.md holds other benchmarks' sections too
