@@ -1,16 +1,26 @@
 import { Command, Option } from 'commander';
 import { graphView, renderGraph, type GraphFormat } from '../graph/render.js';
 import { globalOptions, openProject, out } from './context.js';
+import { shownStates, targetOptions, type TargetFlags } from './targets.js';
+
+interface GraphFlags extends TargetFlags {
+  format: GraphFormat;
+  segment?: string;
+  json?: boolean;
+}
 
 export function registerGraph(program: Command): void {
-  program
-    .command('graph')
-    .description('print the compiled dependency graph')
+  targetOptions(
+    program
+      .command('graph')
+      .description('print the compiled dependency graph, or the subgraph the states and flags select')
+      .argument('[states...]', 'only these states (and the edges between them)'),
+  )
     .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot', 'json']).default('mermaid'))
     .option('--segment <segment>', 'only the states of one segment (and the edges between them)')
     .addOption(new Option('--json', 'the same as --format json').conflicts('format'))
-    .action((opts: { format: GraphFormat; segment?: string; json?: boolean }, cmd: Command) => {
+    .action((states: string[], flags: GraphFlags, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
-      out(renderGraph(graphView(cp, opts.segment), opts.json ? 'json' : opts.format));
+      out(renderGraph(graphView(cp, shownStates(cp, states, flags).shown), flags.json ? 'json' : flags.format));
     });
 }

@@ -23,6 +23,8 @@ export function registerPlan(program: Command): void {
     .action((targets: string[], flags: PlanFlags, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
       if (flags.changed !== undefined) {
+        const bounds = [targets.length > 0 && 'target states', flags.from !== undefined && '--from', flags.until !== undefined && '--until'].filter(Boolean);
+        if (bounds.length) throw new DagError([{ code: 'changed-with-targets', file: '(command line)', message: `--changed ${flags.changed} prints the rerun scope of a change over the whole graph; it takes no ${bounds.join(', ')}`, fix: 'drop them, or drop --changed to plan that run' }]);
         // a path in any form: ./x, absolute, or relative to the current folder
         if (!cp.states.has(flags.changed)) flags.changed = projectRelative(cp.project.root, flags.changed);
         const isFile = ![...cp.states.keys()].includes(flags.changed) && /[/.]/.test(flags.changed) && !/^[^/]*\.S\w*$/.test(flags.changed);
@@ -35,12 +37,18 @@ export function registerPlan(program: Command): void {
       const prep = prepareRun(cp, request);
       // estimates from runs under the same profile (a full-world run does not estimate the dev one)
       const plan = planRun(prep.ctx, prep.tasks, lastTimings(prep.runsDir, request.profile));
-      if (flags.json) return printJson({ ...plan, warnings: plan.warnings.map(warningJson) });
+      // what the run covers: its targets (arguments or --until; none is every state) and its --from states
+      const scope = { targets: request.targets, from: request.from ?? [] };
+      if (flags.json) return printJson({ scope, ...plan, warnings: plan.warnings.map(warningJson) });
       out(table(['STATE', 'ACTION', 'REASON', 'ESTIMATE'], plan.states.map((s) => [s.task, s.action + (s.provisional ? '?' : ''), s.reason, s.action !== 'run' ? '-' : s.estimateSeconds === undefined ? '?' : formatSeconds(s.estimateSeconds)])));
       out();
       const unknown = plan.unestimated ? ` (+${plan.unestimated} never timed)` : '';
       const maybe = plan.provisional ? `; run? = ${plan.provisional} may be served from the cache if their upstream outputs come out unchanged` : '';
       out(`${plan.states.length} states: ${plan.counts.run} run, ${plan.counts.cached} cached, ${plan.counts.stage} stage; estimated ${formatSeconds(plan.estimateSeconds)}${unknown}${maybe}`);
+      if (scope.targets.length > 0 || scope.from.length > 0) {
+        const bounds = [scope.from.length > 0 && `from ${scope.from.join(', ')}`, scope.targets.length > 0 && `until ${scope.targets.join(', ')}`].filter(Boolean).join(' ');
+        out(`scope: ${bounds} (${new Set(plan.states.map((s) => s.state)).size} of ${cp.states.size} states)`);
+      }
       if (plan.baseRunId) out(`base run: ${plan.baseRunId}`);
       // the words `dag run --from` prints as it stages (plan/plan.ts stagedStale)
       for (const w of plan.warnings) process.stderr.write(`warning: ${warningText(w)}\n`);

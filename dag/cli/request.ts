@@ -4,7 +4,8 @@ import { profileResolver } from '../fingerprint/lineage.js';
 import type { CompiledProject } from '../graph/compile.js';
 import { DagError } from '../project/diagnostics.js';
 import { MAX_SEED } from '../project/names.js';
-import { stateIdOrFail } from './context.js';
+import { scopeBetween } from '../graph/select.js';
+import { refuseEmpty, resolveTargets, targetOptions, typed, type TargetFlags } from './targets.js';
 
 /** A flag's non-negative integer within [min, max], the offending text quoted when it is not. */
 export const parseInteger = (name: string, min = 0, max = MAX_SEED) => (v: string) => {
@@ -15,8 +16,7 @@ export const parseInteger = (name: string, min = 0, max = MAX_SEED) => (v: strin
 };
 
 /** The flags that say what a run runs: `dag plan` and `dag run` take the same ones, declared here once. */
-export interface RequestFlags {
-  from?: string;
+export interface RequestFlags extends TargetFlags {
   base?: string;
   cache?: boolean;
   seed?: number;
@@ -26,9 +26,7 @@ export interface RequestFlags {
 
 /** Declares the request's flags on a command (`plan`, `run`), with one help text for both. */
 export function requestOptions(cmd: Command): Command {
-  return cmd
-    .argument('[states...]', 'target states (default: all); their upstream is included')
-    .option('--from <state>', 'stage everything not downstream of STATE from the base run (hard links, digests verified), rerun STATE and its dependants')
+  return targetOptions(cmd.argument('[states...]', 'target states (default: all); their upstream is included; the same as --until'))
     .option('--base <run>', 'base run for --from (default: the run labelled last-good, else the newest succeeded run)')
     .option('--no-cache', 'serve nothing from the cache: every state runs (what it makes is still cached)')
     .option('--seed <n>', 'seed (default: dag.yaml defaults.seed)', parseInteger('--seed'))
@@ -37,21 +35,26 @@ export function requestOptions(cmd: Command): Command {
 }
 
 /**
- * The one request builder: target and --from states resolved, scenarios split, the profile
- * checked (an unknown one is the same exit-2 diagnostic for plan and run), so that `dag plan`
- * decides over exactly the request `dag run` would execute.
+ * The one request builder: target, --until and --from selectors resolved, scenarios split, the
+ * profile checked (an unknown one is the same exit-2 diagnostic for plan and run), so that `dag
+ * plan` decides over exactly the request `dag run` would execute. --until states are targets.
  */
-export function toRequest(cp: CompiledProject, targets: string[], flags: RequestFlags): RunRequest {
+export function toRequest(cp: CompiledProject, args: string[], flags: RequestFlags): RunRequest {
   profileResolver(cp, flags.profile);
   if (flags.base !== undefined && flags.from === undefined) throw new DagError([{ code: 'base-without-from', file: '(command line)', message: `--base ${flags.base} names the run to stage from, which only --from does`, fix: 'add --from STATE, or drop --base' }]);
+  // the two would be read as a union by some and an intersection by others
+  if (args.length > 0 && flags.until !== undefined) throw new DagError([{ code: 'targets-and-until', file: '(command line)', message: `target states (${args.join(' ')}) and ${typed('--until', flags.until).join(' ')} both say where the run ends`, fix: 'give those states either as arguments or with --until: both mean each state with what it needs' }]);
   // --scenarios where no state is scenario-scoped would be silently ignored
   if (flags.scenarios !== undefined && ![...cp.states.values()].some((s) => s.scope === 'scenario')) throw new DagError([{ code: 'no-scenario-states', file: '(command line)', message: `--scenarios ${flags.scenarios}: no state of this project is scenario-scoped, so the flag would change nothing`, fix: 'drop --scenarios (or give a state scope: scenario)' }]);
+  const resolved = resolveTargets(cp, args, flags);
+  const targets = resolved.until ?? resolved.states ?? [];
+  if (resolved.from && targets.length > 0 && scopeBetween(cp, resolved.from, targets).size === 0) refuseEmpty([...typed('--from', flags.from), ...(flags.until ? typed('--until', flags.until) : typed('argument', args))], 'nothing would rerun');
   return {
-    targets: targets.map((t) => stateIdOrFail(cp, t)),
+    targets,
     seed: flags.seed,
     scenarios: flags.scenarios !== undefined ? splitList(flags.scenarios, '--scenarios') : undefined,
     profile: flags.profile,
-    from: flags.from !== undefined ? stateIdOrFail(cp, flags.from) : undefined,
+    from: resolved.from,
     base: flags.base,
     noCache: flags.cache === false,
   };

@@ -8,7 +8,7 @@ import { recordTimings } from '../store/history.js';
 import { LabelStore } from '../store/labels.js';
 import { acquireLock } from '../store/lock.js';
 import { writePerf } from '../store/perf.js';
-import { LedgerWriter, newRunId, readLedger, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type RunReceipt } from '../store/runs.js';
+import { fromStatesOf, LedgerWriter, newRunId, readLedger, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type RunReceipt } from '../store/runs.js';
 import type { RunContext } from './context.js';
 import type { EventBus, RunWarning, TaskAction, TaskFailure } from './events.js';
 import { KernelPool } from './pool.js';
@@ -72,7 +72,7 @@ export class Execution {
     const prior = opts.resume !== undefined ? priorRun(runsDir, opts.resume) : undefined;
     const req: RunRequest = prior
       ? // a resume continues the run as it started: its targets, seed, scenarios, profile, --from with its base, --no-cache
-        { targets: prior.receipt.targets, seed: prior.receipt.seed, scenarios: prior.receipt.scenarios, profile: prior.receipt.profile ?? undefined, from: prior.receipt.from_state ?? undefined, base: prior.receipt.staged_from_run_id ?? undefined, noCache: opts.noCache === true || prior.receipt.no_cache === true }
+        { targets: prior.receipt.targets, seed: prior.receipt.seed, scenarios: prior.receipt.scenarios, profile: prior.receipt.profile ?? undefined, from: fromStatesOf(prior.receipt), base: prior.receipt.staged_from_run_id ?? undefined, noCache: opts.noCache === true || prior.receipt.no_cache === true }
       : opts;
     const prep = prepareRun(cp, req);
     const { lineage } = prep;

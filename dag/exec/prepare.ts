@@ -3,7 +3,7 @@ import { KeyParts } from '../fingerprint/cachekey.js';
 import { changedPointers } from '../fingerprint/jsondiff.js';
 import { computeLineage, type Lineage } from '../fingerprint/lineage.js';
 import type { CompiledProject } from '../graph/compile.js';
-import { descendantsOf, selectWithAncestors } from '../graph/select.js';
+import { selectWithAncestors } from '../graph/select.js';
 import { fromSplit, knownFromFiles, type CacheView, type FromSplit, type Known, type PlanContext } from '../plan/plan.js';
 import { DagError } from '../project/diagnostics.js';
 import { CacheStore } from '../store/cache.js';
@@ -18,7 +18,8 @@ export interface RunRequest {
   seed?: number;
   scenarios?: string[];
   profile?: string;
-  from?: string;
+  /** The --from states: each with its downstream reruns, every other state is staged from the base. */
+  from?: string[];
   base?: string;
   noCache?: boolean;
 }
@@ -76,11 +77,8 @@ export function prepareRun(cp: CompiledProject, req: RunRequest): Prepared {
   let from: FromSplit | undefined;
   let base: RunInfo | undefined;
   let baseOutcomes: Map<string, LedgerEntry> | undefined;
-  if (req.from !== undefined) {
+  if (req.from !== undefined && req.from.length > 0) {
     base = req.base !== undefined ? resolveRun(runsDir, req.base) : defaultBase(runsDir, seed);
-    if (base.receipt.seed !== seed && tasks.some((t) => t.state.scope !== 'world' && !descendantsOf(cp, req.from!).has(t.state.id) && t.state.id !== req.from)) {
-      throw new DagError([{ code: 'base-seed', file: base.dir, message: `base run ${base.id} has seed ${base.receipt.seed}, this run seed ${seed}: staging would publish another seed's data`, fix: `pass --seed ${base.receipt.seed}, or --base a run with seed ${seed}` }]);
-    }
     const outcomes = latestOutcomes(readLedger(base.dir));
     baseOutcomes = outcomes;
     const known = new Map<string, Known>();
@@ -91,9 +89,12 @@ export function prepareRun(cp: CompiledProject, req: RunRequest): Prepared {
       if (e.cache_key) baseKeys.set(k, e.cache_key);
     }
     from = fromSplit(cp, req.from, base.id, known, baseKeys);
+    if (base.receipt.seed !== seed && tasks.some((t) => t.state.scope !== 'world' && !from!.forced.has(t.state.id))) {
+      throw new DagError([{ code: 'base-seed', file: base.dir, message: `base run ${base.id} has seed ${base.receipt.seed}, this run seed ${seed}: staging would publish another seed's data`, fix: `pass --seed ${base.receipt.seed}, or --base a run with seed ${seed}` }]);
+    }
     const missing = tasks.filter((t) => !from!.forced.has(t.state.id) && !known.has(t.key)).map((t) => t.key);
     if (missing.length) {
-      throw new DagError([{ code: 'base-incomplete', file: base.dir, message: `base run ${base.id} has no published outputs for ${missing.join(', ')}, which --from ${req.from} would stage`, fix: 'choose another --base, or --from an earlier state' }]);
+      throw new DagError([{ code: 'base-incomplete', file: base.dir, message: `base run ${base.id} has no published outputs for ${missing.join(', ')}, which --from ${req.from.join(', ')} would stage`, fix: 'choose another --base, or --from an earlier state' }]);
     }
   }
   return { runsDir, lineage, cache, ctx: { cp, parts, cache: view, noCache: req.noCache ?? false, from, seed }, tasks, seed, scenarios, documents, base, baseOutcomes };

@@ -20,7 +20,7 @@ export function newReceipt(cp: CompiledProject, prep: Prepared, opts: RunRequest
     parameter_hash: prep.lineage.parameterHash,
     manifest_fingerprint: prep.lineage.manifestFingerprint,
     staged_from_run_id: prep.base?.id ?? null,
-    from_state: opts.from ?? null,
+    from_states: opts.from ?? [],
     no_cache: opts.noCache === true,
     group_id: opts.groupId ?? null,
     engine_version: v.engine,

@@ -1,4 +1,3 @@
-import { statesOfSegment } from './select.js';
 import type { CompiledProject } from './compile.js';
 
 export type GraphFormat = 'json' | 'mermaid' | 'dot';
@@ -8,9 +7,9 @@ export interface GraphView {
   edges: { from: string; to: string; datasets: string[]; gates: string[] }[];
 }
 
-/** The graph, or the subgraph of one segment (edges with both ends inside it). */
-export function graphView(cp: CompiledProject, segment?: string): GraphView {
-  const keep = new Set(statesOfSegment(cp, segment));
+/** The graph, or the subgraph of some of its states (edges with both ends among them). */
+export function graphView(cp: CompiledProject, states: readonly string[] = cp.order): GraphView {
+  const keep = new Set(states);
   const nodes = cp.order
     .filter((id) => keep.has(id))
     .map((id) => {

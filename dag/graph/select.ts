@@ -13,6 +13,28 @@ export function ancestorsOf(cp: CompiledProject, id: string): Set<string> {
   return reach(cp, [id], (n, visit) => cp.graph.forEachInNeighbor(n, visit));
 }
 
+/** The given states and everything they need, directly or not. */
+export function upstreamOf(cp: CompiledProject, ids: Iterable<string>): Set<string> {
+  const start = [...ids];
+  return new Set([...start, ...reach(cp, start, (n, visit) => cp.graph.forEachInNeighbor(n, visit))]);
+}
+
+/** The given states and every state downstream of them. */
+export function downstreamOf(cp: CompiledProject, ids: Iterable<string>): Set<string> {
+  const start = [...ids];
+  return new Set([...start, ...reach(cp, start, (n, visit) => cp.graph.forEachOutNeighbor(n, visit))]);
+}
+
+/**
+ * The scope of `--from` and `--until`: the states downstream of some --from state (or equal to it)
+ * and upstream of some --until state (or equal to it); a side not given leaves every state in.
+ */
+export function scopeBetween(cp: CompiledProject, from: readonly string[] | undefined, until: readonly string[] | undefined): Set<string> {
+  const down = from ? downstreamOf(cp, from) : undefined;
+  const up = until ? upstreamOf(cp, until) : undefined;
+  return new Set(cp.order.filter((s) => (!down || down.has(s)) && (!up || up.has(s))));
+}
+
 function reach(cp: CompiledProject, start: string[], next: (n: string, visit: (m: string) => void) => void): Set<string> {
   const seen = new Set<string>();
   const queue = [...start];
@@ -100,9 +122,21 @@ export function resolveStateId(cp: CompiledProject, text: string): { id: string 
   const matches = cp.order.filter((s) => s.slice(s.indexOf('.') + 1) === text);
   if (matches.length === 1) return { id: matches[0]! };
   if (matches.length > 1) return { error: `'${text}' is ambiguous: it could be ${matches.join(', ')}; write the full id` };
-  const near = cp.order.filter((s) => s.toLowerCase().includes(text.toLowerCase()));
+  const lower = text.toLowerCase();
+  // ids holding the text, else a full id one typo away (fx.S22 for fx.S2); short ids are too short for that
+  const containing = cp.order.filter((s) => s.toLowerCase().includes(lower));
+  const near = containing.length > 0 || !text.includes('.') ? containing : cp.order.filter((s) => withinOneEdit(s.toLowerCase(), lower));
   const all = cp.order.length <= 12 ? cp.order.join(', ') : `${cp.order.slice(0, 12).join(', ')} and ${cp.order.length - 12} more (dag graph lists them)`;
   return { error: `no state '${text}'${near.length ? `; did you mean ${near.slice(0, 5).join(', ')}?` : `; the states are ${all}`}` };
+}
+
+/** True when `a` becomes `b` by at most one inserted, deleted or replaced character. */
+export function withinOneEdit(a: string, b: string): boolean {
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const rest = (x: string, skip: number) => x.slice(i + skip);
+  return rest(a, 1) === rest(b, 1) || rest(a, 1) === rest(b, 0) || rest(a, 0) === rest(b, 1);
 }
 
 /** The targets and everything they need, in execution order (all states when no targets). */

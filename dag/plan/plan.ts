@@ -1,7 +1,7 @@
 import { cacheKeyOf, datasetDigest, type CacheKey, type KeyComponents, type KeyParts } from '../fingerprint/cachekey.js';
 import type { Sha256Hex } from '../fingerprint/canonical.js';
 import type { CompiledProject } from '../graph/compile.js';
-import { descendantsOf, selectWithAncestors } from '../graph/select.js';
+import { selectWithAncestors } from '../graph/select.js';
 import type { Task } from '../graph/tasks.js';
 import { changeReasons, decide, type Action, type Decision } from './decide.js';
 
@@ -58,8 +58,10 @@ export interface CacheView {
 
 /** How `--from` splits the tasks. */
 export interface FromSplit {
-  state: string;
-  forced: Set<string>;
+  /** The --from states, in execution order. */
+  states: string[];
+  /** Each state downstream of a --from state (or one itself) -> that --from state, for its reason. */
+  forced: Map<string, string>;
   baseRunId: string;
   /** Output digests of the base run's tasks. */
   base: Map<string, Known>;
@@ -76,8 +78,17 @@ export interface PlanContext {
   seed: number;
 }
 
-export function fromSplit(cp: CompiledProject, state: string, baseRunId: string, base: Map<string, Known>, baseKeys: Map<string, string> = new Map()): FromSplit {
-  return { state, forced: new Set([state, ...descendantsOf(cp, state)]), baseRunId, base, baseKeys };
+export function fromSplit(cp: CompiledProject, states: readonly string[], baseRunId: string, base: Map<string, Known>, baseKeys: Map<string, string> = new Map()): FromSplit {
+  const chosen = new Set(states);
+  const forced = new Map<string, string>();
+  // in execution order every state's upstream is decided before it: one pass over the edges
+  for (const s of cp.order) {
+    if (chosen.has(s)) forced.set(s, s);
+    else cp.graph.forEachInNeighbor(s, (n) => {
+      if (!forced.has(s) && forced.has(n)) forced.set(s, forced.get(n)!);
+    });
+  }
+  return { states: cp.order.filter((s) => chosen.has(s)), forced, baseRunId, base, baseKeys };
 }
 
 /** A task staged from the base run although its inputs changed since the base ran it (its cache key differs). */
@@ -125,8 +136,9 @@ export function taskFacts(ctx: PlanContext, task: Task, known: ReadonlyMap<strin
   let stageReason: string | undefined;
   let forcedReason: string | undefined;
   if (ctx.from) {
-    if (!ctx.from.forced.has(state.id)) stageReason = `upstream of --from ${ctx.from.state}: staged from ${ctx.from.baseRunId}`;
-    else forcedReason = state.id === ctx.from.state ? `forced: --from ${state.id}` : `downstream of ${ctx.from.state}`;
+    const via = ctx.from.forced.get(state.id);
+    if (via === undefined) stageReason = `upstream of --from ${ctx.from.states.join(', ')}: staged from ${ctx.from.baseRunId}`;
+    else forcedReason = via === state.id ? `forced: --from ${state.id}` : `downstream of ${via}`;
   }
   let key: CacheKey | undefined;
   let components: KeyComponents | undefined;

@@ -24,7 +24,10 @@ export interface RunReceipt {
   parameter_hash: string;
   manifest_fingerprint: string;
   staged_from_run_id: string | null;
-  from_state: string | null;
+  /** The --from states (none without --from). Absent in receipts written before --from was repeatable. */
+  from_states?: string[];
+  /** The one --from state, in receipts written before --from was repeatable. */
+  from_state?: string | null;
   /** Started with --no-cache (a resume keeps to it). Absent in receipts written before it was recorded. */
   no_cache?: boolean;
   group_id: string | null;
@@ -33,6 +36,12 @@ export interface RunReceipt {
   git_commit: string | null;
   duckdb_version: string;
   project: string;
+}
+
+/** The --from states a run started with, whichever way its receipt records them; undefined without --from. */
+export function fromStatesOf(receipt: RunReceipt): string[] | undefined {
+  const states = receipt.from_states ?? (receipt.from_state ? [receipt.from_state] : []);
+  return states.length > 0 ? states : undefined;
 }
 
 /** One line of ledger.jsonl: the outcome of one state (per scenario) in a run. */

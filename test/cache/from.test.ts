@@ -55,7 +55,7 @@ describe('dag run --from', { timeout: TIMEOUT }, () => {
     const base = await goodRun(p);
     const r = await goodRun(p, ['--from', 'S2']); // short id: only segment fx has an S2
     expect(r.receipt.staged_from_run_id).toBe(base.runId);
-    expect(r.receipt.from_state).toBe('fx.S2');
+    expect(r.receipt.from_states).toEqual(['fx.S2']);
     expect(actions(r)).toEqual({ 'fx.S0': 'staged', 'fx.S1': 'staged', 'fx.S2': 'ran', 'fx.S3': 'ran', 'fx.S4': 'ran' });
     expect(r.counts).toMatchObject({ ran: 3, staged: 2, cached: 0, failed: 0 });
     for (const s of ['fx.S0', 'fx.S1']) {
@@ -81,7 +81,7 @@ describe('dag run --from', { timeout: TIMEOUT }, () => {
     expect(byDefault.receipt.staged_from_run_id).toBe(newer.runId);
     const r = await goodRun(p, ['--from', 'fx.S2', '--base', older.runId]);
     expect(r.receipt.staged_from_run_id).toBe(older.runId);
-    expect(r.receipt.from_state).toBe('fx.S2');
+    expect(r.receipt.from_states).toEqual(['fx.S2']);
     expect(r.by['fx.S1']!.reason).toBe(`upstream of --from fx.S2: staged from ${older.runId}`);
     expect(actions(r)).toEqual({ 'fx.S0': 'staged', 'fx.S1': 'staged', 'fx.S2': 'ran', 'fx.S3': 'ran', 'fx.S4': 'ran' });
   });
@@ -138,7 +138,7 @@ describe('dag run --from', { timeout: TIMEOUT }, () => {
     expect(runIds(p).length).toBe(before);
     // the full id is not ambiguous
     const full = await goodRun(p, ['--from', 'gy.S2']);
-    expect(full.receipt.from_state).toBe('gy.S2');
+    expect(full.receipt.from_states).toEqual(['gy.S2']);
     expect(full.by['gy.S2']!.action).toBe('ran');
     expect(full.by['fx.S2']!.action).toBe('staged');
   });

@@ -2,11 +2,13 @@
 // names, same help, same parsing) and turned into the request by one function.
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { registerGraph } from '../../dag/cli/graph.js';
+import { registerMatrix } from '../../dag/cli/matrix.js';
 import { registerPlan } from '../../dag/cli/plan.js';
 import { registerRun } from '../../dag/cli/run.js';
 import { dag, diamondCopy } from '../exec/harness.js';
 
-const SHARED = ['--from', '--base', '--no-cache', '--seed', '--scenarios', '--profile'];
+const SHARED = ['--from', '--until', '--base', '--no-cache', '--seed', '--scenarios', '--profile'];
 
 function options(register: (p: Command) => void, name: string) {
   const program = new Command();
@@ -24,6 +26,19 @@ describe('the request flags of plan and run', () => {
       expect(plan.byFlag.get(flag)).toEqual(run.byFlag.get(flag));
     }
     expect(plan.cmd.registeredArguments.map((a) => a.name())).toEqual(run.cmd.registeredArguments.map((a) => a.name()));
+  });
+
+  it('--from and --until are declared once for plan, run, graph and matrix, and repeat', () => {
+    const plan = options(registerPlan, 'plan');
+    for (const [register, name] of [[registerGraph, 'graph'], [registerMatrix, 'matrix']] as const) {
+      const other = options(register, name);
+      for (const flag of ['--from', '--until']) expect(other.byFlag.get(flag), `${name} ${flag}`).toEqual(plan.byFlag.get(flag));
+    }
+    const program = new Command().exitOverride();
+    registerGraph(program);
+    program.commands[0]!.action(() => {}); // the flags as parsed, without opening a project
+    program.parse(['node', 'dag', 'graph', '--from', 'a', '--from', 'b', '--until', 'c']);
+    expect(program.commands[0]!.opts()).toMatchObject({ from: ['a', 'b'], until: ['c'] });
   });
 
   it('parse the same: a bad --seed is refused by both with the same words', () => {

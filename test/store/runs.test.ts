@@ -4,7 +4,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { latestOutcomes, LEDGER, LedgerWriter, listRuns, newRunId, readLedger, readReceipt, RUN_ID, writeReceipt, type LedgerEntry, type RunReceipt } from '../../dag/store/runs.js';
+import { fromStatesOf, latestOutcomes, LEDGER, LedgerWriter, listRuns, newRunId, readLedger, readReceipt, RUN_ID, writeReceipt, type LedgerEntry, type RunReceipt } from '../../dag/store/runs.js';
 
 const made: string[] = [];
 afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -80,8 +80,17 @@ describe('latestOutcomes', () => {
 describe('receipts and run folders', () => {
   const receipt = (id: string, created: string): RunReceipt => ({
     run_id: id, created_utc: created, finished_utc: null, status: 'running', seed: 42, scenarios: ['baseline'], profile: null, targets: [],
-    parameter_hash: 'p'.repeat(64), manifest_fingerprint: 'm'.repeat(64), staged_from_run_id: null, from_state: null, group_id: null,
+    parameter_hash: 'p'.repeat(64), manifest_fingerprint: 'm'.repeat(64), staged_from_run_id: null, from_states: [], group_id: null,
     engine_version: null, dag_version: '0.1.0', git_commit: null, duckdb_version: '1.0.0', project: 'x',
+  });
+
+  it('the --from states of a receipt: several, none, or the one an older receipt names', () => {
+    const r = receipt(newRunId(), '2026-01-01T00:00:00.000Z');
+    expect(fromStatesOf({ ...r, from_states: ['fx.S1', 'fx.S2'] })).toEqual(['fx.S1', 'fx.S2']);
+    expect(fromStatesOf(r)).toBeUndefined();
+    const { from_states: _, ...older } = r;
+    expect(fromStatesOf({ ...older, from_state: 'fx.S2' })).toEqual(['fx.S2']);
+    expect(fromStatesOf({ ...older, from_state: null })).toBeUndefined();
   });
 
   it('new run ids are 32 lowercase hex and differ', () => {
