@@ -20,6 +20,8 @@ export function newReceipt(cp: CompiledProject, prep: Prepared, opts: RunRequest
     parameter_hash: prep.lineage.parameterHash,
     manifest_fingerprint: prep.lineage.manifestFingerprint,
     staged_from_run_id: prep.base?.id ?? null,
+    // the spec's one-state field stays for its readers (the first --from; null without); the list is whole
+    from_state: opts.from?.[0] ?? null,
     from_states: opts.from ?? [],
     no_cache: opts.noCache === true,
     group_id: opts.groupId ?? null,

@@ -26,7 +26,7 @@ export interface RunReceipt {
   staged_from_run_id: string | null;
   /** The --from states (none without --from). Absent in receipts written before --from was repeatable. */
   from_states?: string[];
-  /** The one --from state, in receipts written before --from was repeatable. */
+  /** ORCHESTRATOR.md §6's field: the first --from state (null without --from); older receipts have only this. */
   from_state?: string | null;
   /** Started with --no-cache (a resume keeps to it). Absent in receipts written before it was recorded. */
   no_cache?: boolean;

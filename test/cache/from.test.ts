@@ -56,6 +56,7 @@ describe('dag run --from', { timeout: TIMEOUT }, () => {
     const r = await goodRun(p, ['--from', 'S2']); // short id: only segment fx has an S2
     expect(r.receipt.staged_from_run_id).toBe(base.runId);
     expect(r.receipt.from_states).toEqual(['fx.S2']);
+    expect(r.receipt.from_state).toBe('fx.S2'); // the spec's field, for its readers
     expect(actions(r)).toEqual({ 'fx.S0': 'staged', 'fx.S1': 'staged', 'fx.S2': 'ran', 'fx.S3': 'ran', 'fx.S4': 'ran' });
     expect(r.counts).toMatchObject({ ran: 3, staged: 2, cached: 0, failed: 0 });
     for (const s of ['fx.S0', 'fx.S1']) {

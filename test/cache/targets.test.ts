@@ -29,6 +29,7 @@ describe('targets: several --from, --until', { timeout: TIMEOUT }, () => {
     });
     expect((plan as unknown as { scope: unknown }).scope).toEqual({ targets: [], from: ['fx.S1', 'fx.S2'] });
     expect(run.receipt.from_states).toEqual(['fx.S1', 'fx.S2']);
+    expect(run.receipt.from_state).toBe('fx.S1');
     expect(run.receipt.staged_from_run_id).toBe(base.runId);
   });
 
