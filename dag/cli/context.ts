@@ -68,6 +68,11 @@ export function printJson(value: unknown): void {
   out(JSON.stringify(value, null, 2));
 }
 
+/** A number for a table: 4 decimals at most, exponent form when very large or small, '-' for none. */
+export function formatNumber(v: number | null): string {
+  return v === null ? '-' : Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0) ? v.toExponential(3) : Number(v.toFixed(4)).toString();
+}
+
 /** A plain text table with left-aligned columns. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

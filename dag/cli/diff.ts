@@ -1,46 +1,81 @@
 import type { Command } from 'commander';
 import { EXIT } from '../project/diagnostics.js';
-import { latestOutcomes, readLedger, resolveRun } from '../store/runs.js';
-import { isPublished } from '../store/verify.js';
-import { knownFromFiles } from '../plan/plan.js';
-import { globalOptions, openRunStore, out, printJson, table } from './context.js';
+import { diffRuns, runSideOf, type InputChange, type MetricChange, type RunDiff } from '../store/rundiff.js';
+import { resolveRun } from '../store/runs.js';
+import { formatNumber, globalOptions, openRunStore, out, printJson, table } from './context.js';
 
 export function registerDiff(program: Command): void {
   program
     .command('diff')
-    .description('datasets whose digests differ between two runs (exit 1 when any differs)')
+    .description(
+      'what differs between two runs: settings (seed, scenarios, profile, targets, lineage hashes), input files (digest, the file read, the JSON pointers changed in YAML/JSON inputs and whether they are under keys:), ' +
+        "every metric of the validation reports (value, delta, check status), gate verdicts, and published datasets; versions are shown, not counted. Exit 1 when anything but the versions differs",
+    )
     .argument('<run1>', 'run id, unique prefix (4+ characters) or label (last-good)')
     .argument('<run2>', 'run id, unique prefix (4+ characters) or label (last-good)')
     .option('--json', 'print as JSON')
     .action((a: string, b: string, opts: { json?: boolean }, cmd: Command) => {
       const { runsDir } = openRunStore(globalOptions(cmd));
-      const digests = (text: string) => {
-        const run = resolveRun(runsDir, text);
-        const m = new Map<string, { state: string; digest: string; rows?: number }>();
-        for (const [task, e] of latestOutcomes(readLedger(run.dir))) {
-          if (!isPublished(e)) continue;
-          const known = knownFromFiles((e.outputs ?? []).filter((o) => !o.dataset.startsWith('(')));
-          for (const [ds, d] of known.datasets) m.set(task.includes('@') ? `${ds}@${task.split('@')[1]}` : ds, { state: e.state, digest: d, rows: e.rows?.[ds] });
-        }
-        return { id: run.id, m };
-      };
-      const x = digests(a);
-      const y = digests(b);
-      const names = [...new Set([...x.m.keys(), ...y.m.keys()])].sort();
-      const rows = names
-        .map((n) => {
-          const p = x.m.get(n);
-          const q = y.m.get(n);
-          const change = !p ? 'only in run2' : !q ? 'only in run1' : p.digest !== q.digest ? 'differs' : 'same';
-          return { dataset: n, state: (p ?? q)!.state, change, rows1: p?.rows ?? null, rows2: q?.rows ?? null, digest1: p?.digest ?? null, digest2: q?.digest ?? null };
-        });
-      const differing = rows.filter((r) => r.change !== 'same');
-      if (opts.json) printJson({ run1: x.id, run2: y.id, same: rows.length - differing.length, differences: differing });
-      else if (differing.length === 0) out(`no differences: ${rows.length} datasets identical in ${x.id} and ${y.id}`);
-      else {
-        out(table(['DATASET', 'STATE', 'CHANGE', 'ROWS1', 'ROWS2'], differing.map((r) => [r.dataset, r.state, r.change, String(r.rows1 ?? '-'), String(r.rows2 ?? '-')])));
-        out(`\n${differing.length} of ${rows.length} datasets differ`);
-      }
-      process.exitCode = differing.length === 0 ? EXIT.ok : EXIT.failed;
+      const d = diffRuns(runSideOf(resolveRun(runsDir, a)), runSideOf(resolveRun(runsDir, b)));
+      process.exitCode = d.count === 0 ? EXIT.ok : EXIT.failed;
+      if (opts.json) printJson(d);
+      else printDiff(d);
     });
+}
+
+const short = (digest: string | null) => (digest === null ? '-' : digest.slice(0, 12));
+/** A value of a document: as JSON (strings quoted), numbers as in every table. */
+const shown = (v: unknown) => (v === undefined ? '(absent)' : typeof v === 'number' ? formatNumber(v) : JSON.stringify(v));
+/** A receipt field: plain, a digest shortened. */
+const setting = (v: unknown) => (v === null ? '-' : typeof v === 'string' ? (/^[0-9a-f]{64}$/.test(v) ? short(v) : v) : Array.isArray(v) ? v.join(',') : String(v));
+const POINTERS_SHOWN = 10;
+
+/** One line per changed pointer of an input (capped), else its digests. */
+function inputDetail(c: InputChange): string[] {
+  if (c.change !== 'differs') return [short(c.sha256_1 ?? c.sha256_2)];
+  const read = c.read1 !== c.read2 ? [`read ${c.read1} -> ${c.read2}`] : [];
+  if (!c.pointers) return [...read, ...(c.sha256_1 !== c.sha256_2 ? [`sha256 ${short(c.sha256_1)} -> ${short(c.sha256_2)}`] : [])];
+  const lines = c.pointers.slice(0, POINTERS_SHOWN).map((p) => {
+    const keys = p.keyed_by.length ? ` (keys: of ${p.keyed_by.join(', ')})` : p.outside_keys_of.length ? ` (outside the keys: of ${p.outside_keys_of.join(', ')})` : '';
+    return `${p.pointer}: ${shown(p.run1)} -> ${shown(p.run2)}${keys}`;
+  });
+  if (c.pointers.length > POINTERS_SHOWN) lines.push(`... ${c.pointers.length - POINTERS_SHOWN}${c.pointers_capped ? '+' : ''} more pointers (--json lists ${c.pointers_capped ? `the first ${c.pointers.length}` : 'them'})`);
+  if (c.pointers.length === 0) lines.push('same document, other bytes');
+  return [...read, ...lines];
+}
+
+const status = (m: MetricChange) => (m.status1 === m.status2 ? (m.status1 ?? '') : `${m.status1 ?? '-'} -> ${m.status2 ?? '-'}`);
+const verdict = (p: boolean | null) => (p === null ? '-' : p ? 'passed' : 'failed');
+
+function printDiff(d: RunDiff): void {
+  const sections: string[] = [];
+  if (d.settings.length) sections.push(table(['SETTING', 'RUN1', 'RUN2'], d.settings.map((s) => [s.field, setting(s.run1), setting(s.run2)])));
+  if (d.inputs.unrecorded.length) {
+    const hashes = d.settings.some((s) => s.field === 'parameter_hash' || s.field === 'manifest_fingerprint');
+    const runs = [...new Set(d.inputs.unrecorded)];
+    sections.push(`inputs not compared: run ${runs.join(' and run ')} recorded no inputs.json (made before dag kept one); ${hashes ? 'the lineage hashes differ, so some input does, which one is not recorded' : 'the lineage hashes are the same, so are the inputs'}`);
+  }
+  if (d.inputs.differences.length)
+    sections.push(table(['INPUT', 'KIND', 'CHANGE', 'DETAIL'], d.inputs.differences.flatMap((c) => inputDetail(c).map((line, i) => (i === 0 ? [c.path, c.kind, c.change, line] : ['', '', '', line])))));
+  if (d.metrics.differences.length)
+    sections.push(table(['METRIC', 'RUN1', 'RUN2', 'DELTA', 'STATUS'], d.metrics.differences.map((m) => [m.metric, formatNumber(m.run1), formatNumber(m.run2), m.delta === null ? '-' : (m.delta > 0 ? '+' : '') + formatNumber(m.delta), status(m)])));
+  if (d.gates.differences.length) sections.push(table(['GATE', 'SEGMENT', 'RUN1', 'RUN2'], d.gates.differences.map((g) => [g.gate, g.segment, verdict(g.passed1), verdict(g.passed2)])));
+  if (d.datasets.differences.length)
+    sections.push(table(['DATASET', 'STATE', 'CHANGE', 'ROWS1', 'ROWS2'], d.datasets.differences.map((r) => [r.dataset, r.state, r.change, String(r.rows1 ?? '-'), String(r.rows2 ?? '-')])));
+  if (d.versions.length) sections.push(table(['VERSION', 'RUN1', 'RUN2'], d.versions.map((s) => [s.field, setting(s.run1), setting(s.run2)])));
+  if (sections.length) out(sections.join('\n\n') + '\n');
+  const n = (s: { same: number; differences: unknown[] }) => s.same + s.differences.length;
+  if (d.count === 0) {
+    out(`no differences: ${n(d.datasets)} datasets identical in ${d.run1} and ${d.run2}; same settings, ${d.inputs.unrecorded.length ? 'inputs not recorded' : `${n(d.inputs)} inputs`}, ${n(d.metrics)} metrics and ${n(d.gates)} gate verdicts`);
+    return;
+  }
+  out(
+    [
+      `${d.datasets.differences.length} of ${n(d.datasets)} datasets differ`,
+      `${d.settings.length} setting(s)`,
+      d.inputs.unrecorded.length ? 'inputs not compared' : `${d.inputs.differences.length} of ${n(d.inputs)} inputs`,
+      `${d.metrics.differences.length} of ${n(d.metrics)} metrics`,
+      `${d.gates.differences.length} of ${n(d.gates)} gate verdicts`,
+    ].join('; '),
+  );
 }

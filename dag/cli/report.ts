@@ -4,9 +4,9 @@ import { certifyGroup, groupQueriesOf, type Band, type Certification, type Group
 import { groupQueryFile, runGroupQuery } from '../store/groupquery.js';
 import { crossRunReport, reportsOfRun } from '../store/report.js';
 import { listRuns, resolveRun, runsDirOf } from '../store/runs.js';
-import { globalOptions, openProject, out, printJson, table } from './context.js';
+import { formatNumber, globalOptions, openProject, out, printJson, table } from './context.js';
 
-const f = (v: number | null) => (v === null ? '-' : Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0) ? v.toExponential(3) : Number(v.toFixed(4)).toString());
+const f = formatNumber;
 const band = ([lo, hi]: Band) => `[${lo === null ? '-' : f(lo)}, ${hi === null ? '-' : f(hi)}]`;
 /** A gate in one seed: its value, with its status when it is not PASS. */
 const cell = (c: SeedCell) => (c.status === 'PENDING' || c.status === 'MISSING' ? c.status : c.status === 'PASS' ? f(c.value) : `${f(c.value)} ${c.status}`);

@@ -2,6 +2,9 @@ import { existsSync } from 'node:fs';
 import type { CompiledProject } from '../graph/compile.js';
 import { DagError, EXIT } from '../project/diagnostics.js';
 import { overwriteReceiptInPlace, readReceipt, writeReceipt, type LedgerEntry, type RunReceipt } from '../store/runs.js';
+import type { InputKind, RecordedFile, RunInputs } from '../store/inputs.js';
+import { canonicalJson, sha256Hex } from '../fingerprint/canonical.js';
+import type { Lineage } from '../fingerprint/lineage.js';
 import type { Prepared, RunRequest } from './prepare.js';
 import { versions } from '../fingerprint/versions.js';
 
@@ -31,6 +34,38 @@ export function newReceipt(cp: CompiledProject, prep: Prepared, opts: RunRequest
     duckdb_version: v.duckdb,
     project: cp.project.config.name,
   };
+}
+
+/**
+ * The run's inputs.json: every file of the lineage (the whole project's, as its hashes are) and every
+ * manifest, with the file a profile put in its place, its digest and, for YAML/JSON file inputs and
+ * manifests, the document itself.
+ */
+export function inputsRecordOf(cp: CompiledProject, lineage: Lineage): RunInputs {
+  const files = new Map<string, RecordedFile>();
+  const add = (path: string, kind: InputKind): RecordedFile => {
+    let f = files.get(path);
+    if (!f) {
+      f = { path, kind, read: lineage.resolved.get(path) ?? path, sha256: lineage.digests.get(path)! };
+      files.set(path, f);
+    }
+    return f;
+  };
+  for (const s of cp.states.values()) {
+    for (const input of s.fileInputs) {
+      const f = add(input.file, 'input');
+      f.role = input.role;
+      if (input.keys) f.keys = { ...f.keys, [s.id]: input.keys };
+      const doc = lineage.documents.get(input.file);
+      if (doc !== undefined) f.document = JSON.parse(doc) as unknown;
+    }
+    add(s.kernel, 'kernel');
+    const data = canonicalJson(s.manifest.data);
+    files.set(s.manifest.file, { path: s.manifest.file, kind: 'manifest', read: s.manifest.file, sha256: sha256Hex(data), document: JSON.parse(data) as unknown });
+  }
+  for (const p of cp.project.config.kernel_prelude) add(p, 'prelude');
+  for (const c of cp.project.contracts.files) if (lineage.digests.has(c)) add(c, 'contract');
+  return { files: [...files.values()].filter((f) => f.sha256 !== undefined).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
 }
 
 /** A run stopped by its own machinery's error says failed, when the disk still takes that much, so it is not left 'running'. */

@@ -1,6 +1,7 @@
 import type { CompiledProject, StateNode } from '../graph/compile.js';
 import type { ManifestData } from '../project/schema.js';
 import { canonicalJson, sha256Hex, type Sha256Hex } from './canonical.js';
+import { valueAt } from './jsondiff.js';
 import type { Lineage } from './lineage.js';
 
 /** A state's cache key: equal keys promise byte-identical outputs. Branded: not a file digest. */
@@ -124,17 +125,6 @@ export class KeyParts {
 function madeBy(data: ManifestData): Omit<ManifestData, 'views' | 'duckdb'> {
   const { views: _views, duckdb: _duckdb, ...rest } = data;
   return rest;
-}
-
-/** The value at a JSON pointer (RFC 6901) of a parsed document; undefined when absent. */
-function valueAt(doc: unknown, pointer: string): unknown {
-  let v = doc;
-  for (const raw of pointer.split('/').slice(1)) {
-    const k = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[k];
-  }
-  return v;
 }
 
 /** Sets the value at a JSON pointer, making objects on the way. */

@@ -22,3 +22,14 @@ export function changedPointers(a: unknown, b: unknown, limit = 5): string[] {
   walk(a, b, []);
   return out;
 }
+
+/** The value at a JSON pointer (RFC 6901) of a parsed document; undefined when absent. */
+export function valueAt(doc: unknown, pointer: string): unknown {
+  let v = doc;
+  for (const raw of pointer.split('/').slice(1)) {
+    const k = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return v;
+}

@@ -35,27 +35,56 @@ export function spreadOf(values: (number | null)[]): Spread {
   return { n, mean, std, cv };
 }
 
-/** Every numeric value in a report: `checks[].value` by check id, and any other numeric leaf by pointer. */
-export function numericMetrics(doc: unknown, prefix: string): Map<string, number> {
-  const out = new Map<string, number>();
-  const walk = (v: unknown, path: (string | number)[]) => {
-    if (typeof v === 'number' && Number.isFinite(v)) out.set(prefix + toPointer(path), v);
+/** Members of a check that are bands `[lo, hi]` (the report contract's `band`): their bounds are named, not numbered. */
+const BANDS = new Set(['threshold_B', 'threshold_Bplus']);
+
+/** What a report measures and how it graded it: numeric values by metric name, and each check's status. */
+export interface ReportFigures {
+  values: Map<string, number>;
+  /** `<report>:<check id>` -> PASS | WARN | FAIL | PENDING, as the report graded it. */
+  statuses: Map<string, string>;
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** A list of records with string ids (`checks`): each is named by its id, never by its place in the list. */
+const isIdList = (v: unknown[]): v is { id: string }[] => v.every((x) => isRecord(x) && typeof x.id === 'string');
+
+/**
+ * Every numeric value in a report, and the status of each check. A record of a list with ids is
+ * named `<report>:<id>` (its `value`) and `<report>:<id>.<member>` (its other members: `.threshold.lo`,
+ * `.threshold_B.hi`), so a metric keeps its name when checks are added or reordered; any other numeric
+ * leaf is named by its JSON pointer (`<report>/counts/PASS`).
+ */
+export function reportFigures(doc: unknown, prefix: string): ReportFigures {
+  const values = new Map<string, number>();
+  const statuses = new Map<string, string>();
+  const named = (v: unknown, name: string, key: string): void => {
+    if (isNumber(v)) values.set(name, v);
     else if (Array.isArray(v)) {
-      const byId = v.every((x) => x !== null && typeof x === 'object' && typeof (x as { id?: unknown }).id === 'string');
-      v.forEach((x, i) => {
-        if (byId) {
-          const id = (x as { id: string }).id;
-          for (const [k, val] of Object.entries(x as Record<string, unknown>)) {
-            if (typeof val === 'number' && Number.isFinite(val)) out.set(`${prefix}:${id}${k === 'value' ? '' : '.' + k}`, val);
-            else if (val !== null && typeof val === 'object') walk(val, [...path, i, k]);
-          }
-        } else walk(x, [...path, i]);
-      });
-    } else if (v !== null && typeof v === 'object')
-      for (const [k, x] of Object.entries(v)) if (path.length > 0 || !DECLARATIONS.has(k)) walk(x, [...path, k]);
+      if (BANDS.has(key) && v.length === 2) ['lo', 'hi'].forEach((b, i) => named(v[i], `${name}.${b}`, b));
+      else if (v.length > 0 && isIdList(v)) v.forEach((x) => record(x, `${name}:${x.id}`));
+      else v.forEach((x, i) => named(x, `${name}.${i}`, String(i)));
+    } else if (isRecord(v)) for (const [k, x] of Object.entries(v)) named(x, `${name}.${k}`, k);
+  };
+  const record = (r: Record<string, unknown>, name: string): void => {
+    if (typeof r.status === 'string') statuses.set(name, r.status);
+    for (const [k, x] of Object.entries(r)) if (k !== 'id') named(x, k === 'value' ? name : `${name}.${k}`, k);
+  };
+  const walk = (v: unknown, path: (string | number)[]): void => {
+    if (isNumber(v)) values.set(prefix + toPointer(path), v);
+    else if (Array.isArray(v)) {
+      if (v.length > 0 && isIdList(v)) v.forEach((x) => record(x, `${prefix}:${x.id}`));
+      else v.forEach((x, i) => walk(x, [...path, i]));
+    } else if (isRecord(v)) for (const [k, x] of Object.entries(v)) if (path.length > 0 || !DECLARATIONS.has(k)) walk(x, [...path, k]);
   };
   walk(doc, []);
-  return out;
+  return { values, statuses };
+}
+
+/** Every numeric value in a report, by metric name (see reportFigures). */
+export function numericMetrics(doc: unknown, prefix: string): Map<string, number> {
+  return reportFigures(doc, prefix).values;
 }
 
 /** The validation reports a run published, by name: `<report dataset>` (`@<scenario>` for scenario-scoped states). */

@@ -166,7 +166,7 @@ describe('dag diff', { timeout: TIMEOUT }, () => {
     const b = await goodRun(p, ['--seed', '7']);
     const j = await dag(p, ['diff', a.runId, b.runId, '--json']);
     expect(j.code, j.stderr).toBe(1);
-    const doc = JSON.parse(j.stdout) as { same: number; differences: { dataset: string; change: string }[] };
+    const doc = (JSON.parse(j.stdout) as { datasets: { same: number; differences: { dataset: string; change: string }[] } }).datasets;
     expect(doc.differences.map((d) => d.dataset).sort()).toEqual([...SEED_SCOPED].sort());
     expect(doc.differences.every((d) => d.change === 'differs')).toBe(true);
     expect(doc.same).toBe(1); // regions_fx, world-scoped

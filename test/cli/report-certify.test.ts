@@ -2,16 +2,15 @@
 // fixture test/fixtures/certify (cz.S1 items -> cz.S2 validation with a cross_seed declaration -> dz.S1, a
 // downstream report that may resolve a cz gate), its reports made by the repository's own
 // states/_lib/validation.sql and checked against contracts/engine.yaml, both copied into the fixture.
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Certification } from '../../dag/store/certify.js';
 import { spreadOf } from '../../dag/store/report.js';
-import { cleanup, dag, dagJson, LIFECYCLE_TIMEOUT, ledger, readJson, REPO, tempDir } from '../lifecycle/helpers.js';
+import { cleanup, copyCertifyFixture, dag, dagJson, LIFECYCLE_TIMEOUT, ledger, readJson, tempDir } from '../lifecycle/helpers.js';
 
 afterAll(cleanup);
 
-const FIXTURE = join(REPO, 'test', 'fixtures', 'certify');
 const SEEDS = [42, 7, 101, 202];
 
 interface Matrix {
@@ -26,16 +25,6 @@ interface ReportJson {
   certifications: Certification[];
 }
 
-/** A private copy of the fixture with the prelude and the shared contract under test. */
-function certifyFixture(): string {
-  const root = join(tempDir('project'), 'certify');
-  cpSync(FIXTURE, root, { recursive: true });
-  mkdirSync(join(root, 'states', '_lib'), { recursive: true });
-  cpSync(join(REPO, 'states', '_lib', 'validation.sql'), join(root, 'states', '_lib', 'validation.sql'));
-  cpSync(join(REPO, 'contracts', 'engine.yaml'), join(root, 'contracts', 'engine.yaml'));
-  return root;
-}
-
 /** The published validation report of a run, by dataset. */
 function publishedReport(runDir: string, dataset: string): { verdict: string; measured_verdict: string; passed: boolean; pending: unknown[]; checks: { id: string; value: number | null }[] } {
   const out = ledger(runDir)
@@ -45,7 +34,7 @@ function publishedReport(runDir: string, dataset: string): { verdict: string; me
 }
 
 describe('dag report --group: certification from the reports declarations', () => {
-  const root = certifyFixture();
+  const root = copyCertifyFixture();
   const runs = tempDir('runs');
   const policyFile = join(root, 'config', 'cz_policy.yaml');
   const basePolicy = readFileSync(policyFile, 'utf8');
@@ -105,6 +94,11 @@ describe('dag report --group: certification from the reports declarations', () =
     expect(reasonLines(text)).toEqual([]);
     // the metric table is still there, and --max-cv still fails on its own
     expect(text).toMatch(/METRIC\s+SEED 42/);
+    // a check's thresholds are named by its id, never by its place in the checks list (issue 16)
+    const names = json.metrics.map((m) => m.metric);
+    expect(names.filter((n) => n.includes('/checks/'))).toEqual([]);
+    expect(names).toEqual(expect.arrayContaining(['validation_report_cz:flag_share', 'validation_report_cz:flag_share.threshold_B.lo', 'validation_report_cz:flag_share.threshold_B.hi', 'validation_report_cz:flag_share.threshold_Bplus.lo', 'validation_report_cz:flag_share.threshold.lo', 'validation_report_cz:item_ids_unique.threshold.equals', 'validation_report_cz/counts/PASS']));
+    expect(text).toMatch(/^validation_report_cz:flag_share\.threshold_B\.hi\s+0\.95\s+0\.95\s+0\.95\s+0\.95\s+0\.95\s+0\s+0$/m);
     expect((await dag(root, runs, ['report', '--group', complete.group_id, '--max-cv', '0.001'])).code).toBe(1);
   });
 

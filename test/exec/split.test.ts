@@ -113,7 +113,7 @@ describe('a dataset split into several files', () => {
     const again = await runJson({ root: p.root, runsDir: p.runsDir }, ['--no-cache']);
     const d = await dag(p, ['diff', a.runId, again.runId, '--json']);
     expect(d.code, d.stdout).toBe(0);
-    expect(JSON.parse(d.stdout).same).toBe(5);
+    expect(JSON.parse(d.stdout).datasets.same).toBe(5);
   }, T);
 
   it('is restored whole from the cache, and staged whole by --from', async () => {

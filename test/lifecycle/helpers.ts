@@ -1,11 +1,12 @@
 import { removeTemps, tempDir } from '../support/temp.js';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { REPO, spawnCli, type CliResult, type RunJson } from '../support/cli.js';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export { REPO };
 const FIXTURE = join(REPO, 'test', 'fixtures', 'diamond');
+const CERTIFY = join(REPO, 'test', 'fixtures', 'certify');
 
 /** A test that spawns the CLI several times; the machine may be busy. */
 export const LIFECYCLE_TIMEOUT = 120_000;
@@ -28,6 +29,19 @@ export function copyFixture(opts: { retention?: string; breakS2?: boolean } = {}
   cpSync(FIXTURE, root, { recursive: true, filter: (src) => !src.startsWith(join(FIXTURE, 'runs')) });
   if (opts.retention) writeFileSync(join(root, 'dag.yaml'), readFileSync(join(root, 'dag.yaml'), 'utf8') + `retention: ${opts.retention}\n`);
   if (opts.breakS2) writeFileSync(join(root, 'states', 'fx', 'S2_merchants.sql'), '-- step: draw\ncreate table merchants_fx as select nonsense from;\n');
+  return root;
+}
+
+/**
+ * A private copy of the certify fixture (validation reports with gates, a cross_seed declaration)
+ * with the repository's own prelude states/_lib/validation.sql and contract contracts/engine.yaml.
+ */
+export function copyCertifyFixture(): string {
+  const root = join(tempDir('project'), 'certify');
+  cpSync(CERTIFY, root, { recursive: true });
+  mkdirSync(join(root, 'states', '_lib'), { recursive: true });
+  cpSync(join(REPO, 'states', '_lib', 'validation.sql'), join(root, 'states', '_lib', 'validation.sql'));
+  cpSync(join(REPO, 'contracts', 'engine.yaml'), join(root, 'contracts', 'engine.yaml'));
   return root;
 }
 

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+
+/** inputs.json of a run folder: every project file the run read, as it read it (ORCHESTRATOR.md §6). */
+export const INPUTS = 'inputs.json';
+
+/** What a project file is to the pipeline: a manifest's file input, a state's manifest, a kernel, a prelude file or a contract. */
+export type InputKind = 'input' | 'manifest' | 'kernel' | 'prelude' | 'contract';
+
+export interface RecordedFile {
+  /** Logical project path, as manifests and dag.yaml name it. */
+  path: string;
+  kind: InputKind;
+  /** The file actually read: another one under a profile. */
+  read: string;
+  /** Content digest (YAML/JSON over their canonical JSON); a manifest's over its data as compiled (defaults filled in). */
+  sha256: string;
+  /** `role:` of a file input. */
+  role?: 'parameter' | 'reference';
+  /** The states that declare `keys:` on this input, with the pointers they declare. */
+  keys?: Record<string, string[]>;
+  /** A YAML/JSON file input parsed, as the kernels got it, or a manifest as compiled: so a later `dag diff` can name the JSON pointers that changed. */
+  document?: unknown;
+}
+
+export interface RunInputs {
+  files: RecordedFile[];
+}
+
+export function writeRunInputs(runDir: string, inputs: RunInputs): void {
+  writeFileAtomic(join(runDir, INPUTS), JSON.stringify(inputs) + '\n');
+}
+
+/** The run's record of its inputs; undefined for a run made before dag kept one (or an unreadable record). */
+export function readRunInputs(runDir: string): RunInputs | undefined {
+  try {
+    const v = JSON.parse(readFileSync(join(runDir, INPUTS), 'utf8')) as RunInputs;
+    return Array.isArray(v?.files) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
