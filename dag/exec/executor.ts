@@ -5,7 +5,7 @@ import type { Task } from '../graph/tasks.js';
 import { knownFromFiles, type Known } from '../plan/plan.js';
 import { DagError, EXIT } from '../project/diagnostics.js';
 import { recordTimings } from '../store/history.js';
-import { readRunInputs, writeRunInputs } from '../store/inputs.js';
+import { publishRunInputs, readRunInputs } from '../store/inputs.js';
 import { LabelStore } from '../store/labels.js';
 import { acquireLock } from '../store/lock.js';
 import { writePerf } from '../store/perf.js';
@@ -15,7 +15,7 @@ import type { EventBus, RunWarning, TaskAction, TaskFailure } from './events.js'
 import { KernelPool } from './pool.js';
 import { prepareRun, type Prepared, type RunRequest } from './prepare.js';
 import { ledgerEntry } from './publish.js';
-import { allGatesPassed, inputsRecordOf, markFailed, newReceipt, refuseExisting } from './receipt.js';
+import { allGatesPassed, inputsIdentity, inputsRecordOf, markFailed, newReceipt, refuseExisting } from './receipt.js';
 import { priorRun, resumeTasks } from './resume.js';
 import { schedule } from './scheduler.js';
 import { runTask } from './task.js';
@@ -129,7 +129,7 @@ export class Execution {
     const receipt = ctx.prior ? { ...ctx.prior, status: 'running' as const, finished_utc: null } : newReceipt(cp, prep, opts, runId);
     writeReceipt(runDir, receipt);
     // a resume has the same lineage (checked above): a run started before inputs.json existed gets it now
-    if (!readRunInputs(runDir)) writeRunInputs(runDir, inputsRecordOf(cp, prep.lineage));
+    if (!ctx.prior || !readRunInputs(runDir)) publishRunInputs(runDir, prep.cache.dir, inputsIdentity(cp, prep.lineage), () => inputsRecordOf(cp, prep.lineage));
     rmSync(join(runDir, TMP), { recursive: true, force: true });
     const estimates = Object.fromEntries(tasks.flatMap((t) => (opts.timings?.has(t.state.id) ? [[t.key, opts.timings.get(t.state.id)!]] : [])));
     bus.emit({ type: 'run-start', runId, runDir, tasks: tasks.length, estimates, seed: prep.seed, resumed: ctx.prior !== undefined, parameterHash: prep.lineage.parameterHash, manifestFingerprint: prep.lineage.manifestFingerprint });

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { CompiledProject } from '../graph/compile.js';
 import { DagError, EXIT } from '../project/diagnostics.js';
+import { BUILD } from '../project/load.js';
 import { overwriteReceiptInPlace, readReceipt, writeReceipt, type LedgerEntry, type RunReceipt } from '../store/runs.js';
 import type { InputKind, RecordedFile, RunInputs } from '../store/inputs.js';
 import { canonicalJson, sha256Hex } from '../fingerprint/canonical.js';
@@ -41,6 +43,18 @@ export function newReceipt(cp: CompiledProject, prep: Prepared, opts: RunRequest
  * manifest, with the file a profile put in its place, its digest and, for YAML/JSON file inputs and
  * manifests, the document itself.
  */
+/**
+ * What determines inputsRecordOf's record: every digest the lineage took (and the file read for
+ * it, a profile's), each manifest's bytes, the prelude list and this build of dag (which fills a
+ * manifest's defaults). Cheap: no manifest is serialized.
+ */
+export function inputsIdentity(cp: CompiledProject, lineage: Lineage): string {
+  const h = createHash('sha256').update(`${BUILD}\n${JSON.stringify(cp.project.config.kernel_prelude)}\n`);
+  for (const [path, digest] of [...lineage.digests].sort((a, b) => (a[0] < b[0] ? -1 : 1))) h.update(`${path}\0${lineage.resolved.get(path) ?? path}\0${digest}\n`);
+  for (const s of cp.states.values()) h.update(`${s.manifest.file}\0${s.manifest.digest}\n`);
+  return h.digest('hex');
+}
+
 export function inputsRecordOf(cp: CompiledProject, lineage: Lineage): RunInputs {
   const files = new Map<string, RecordedFile>();
   const add = (path: string, kind: InputKind): RecordedFile => {
@@ -56,7 +70,7 @@ export function inputsRecordOf(cp: CompiledProject, lineage: Lineage): RunInputs
       const f = add(input.file, 'input');
       f.role = input.role;
       if (input.keys) f.keys = { ...f.keys, [s.id]: input.keys };
-      const doc = lineage.documents.get(input.file);
+      const doc = f.document === undefined ? lineage.documents.get(input.file) : undefined;
       if (doc !== undefined) f.document = JSON.parse(doc) as unknown;
     }
     add(s.kernel, 'kernel');

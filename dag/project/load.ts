@@ -19,6 +19,8 @@ export interface Manifest {
   /** Project-relative folder of the manifest (kernels sit beside it). */
   dir: string;
   source: YamlSource;
+  /** sha256 of the manifest file's bytes, as read. */
+  digest: string;
 }
 
 /**
@@ -98,9 +100,10 @@ export function readProjectFiles(root: string, diags: Diagnostics): ProjectFiles
   const stateFiles = new Set<string>();
   for (const file of listFiles(root, STATES_DIR, ['.yaml', '.yml'], stateFiles)) {
     const bytes = readFileSync(posix.join(root, file));
-    const known = snapshot.get(file, bytes);
+    const digest = digestOf(bytes);
+    const known = snapshot.get(file, digest);
     if (known) {
-      manifests.push({ data: known, file, dir: posix.dirname(file), source: YamlSource.known(file, known, bytes.toString('utf8')) });
+      manifests.push({ data: known, file, dir: posix.dirname(file), source: YamlSource.known(file, known, bytes.toString('utf8')), digest });
       continue;
     }
     const { source, errors } = YamlSource.read(posix.join(root, file), file, bytes);
@@ -118,8 +121,8 @@ export function readProjectFiles(root: string, diags: Diagnostics): ProjectFiles
       broken.push(salvage(source.data));
       continue;
     }
-    manifests.push({ data: parsed.data, file, dir: posix.dirname(file), source });
-    snapshot.set(file, bytes, parsed.data);
+    manifests.push({ data: parsed.data, file, dir: posix.dirname(file), source, digest });
+    snapshot.set(file, digest, parsed.data);
   }
   snapshot.save();
   if (!configRead.source) return undefined;
@@ -157,19 +160,19 @@ class ManifestSnapshot {
 
   private readonly seen = new Set<string>();
 
-  get(file: string, bytes: Buffer): ManifestData | undefined {
+  get(file: string, digest: string): ManifestData | undefined {
     this.seen.add(file);
     const e = this.entries[file];
-    if (!e || e.digest !== digestOf(bytes)) return undefined;
+    if (!e || e.digest !== digest) return undefined;
     this.kept.add(file);
     return e.data;
   }
 
   private readonly kept = new Set<string>();
 
-  set(file: string, bytes: Buffer, data: ManifestData): void {
+  set(file: string, digest: string, data: ManifestData): void {
     if (!this.path) return;
-    this.entries[file] = { digest: digestOf(bytes), data };
+    this.entries[file] = { digest, data };
     this.kept.add(file);
     this.dirty = true;
   }
@@ -198,7 +201,7 @@ const digestOf = (bytes: Buffer) => createHash('sha256').update(bytes).digest('h
 const checkOf = (body: string) => createHash('sha256').update(body).digest('hex');
 
 /** This build of dag: the module file's size and time (a rebuilt schema is a new build). */
-const BUILD = (() => {
+export const BUILD = (() => {
   const st = statSync(fileURLToPath(import.meta.url));
   return `${st.size}:${st.mtimeMs}`;
 })();

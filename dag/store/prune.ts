@@ -154,6 +154,20 @@ export function planPrune(runsDir: string, policy: PrunePolicy): PrunePlan {
 }
 
 /**
+ * Removes the shared inputs.json records (store/inputs.ts) no run links to any more: one link left
+ * (the cache's own) and unchanged for 10 minutes, so a run that has just written its record and is
+ * about to link it keeps it (an unlink moves the ctime: a record freed now goes at a later prune).
+ */
+export function dropUnlinkedInputRecords(cacheDir: string, now = Date.now()): void {
+  const dir = join(cacheDir, 'inputs');
+  const old = now - 10 * 60_000;
+  for (const f of safeList(dir)) {
+    const st = lstatSync(join(dir, f), { throwIfNoEntry: false });
+    if (st && st.nlink === 1 && st.ctimeMs < old) rmSync(join(dir, f), { force: true });
+  }
+}
+
+/**
  * Carries out a plan. A run folder is first renamed into runs/.trash (out of the runs listing, in
  * one step), then removed, so an interrupted prune never leaves a half-deleted run that looks
  * real; the next prune empties the trash. A run locked since the plan was made is left alone.
@@ -180,6 +194,7 @@ export function executePrune(runsDir: string, plan: PrunePlan, onSkip: (run: str
   const cacheDir = join(runsDir, '.cache');
   for (const k of plan.cache.entries) rmSync(join(cacheDir, 'keys', `${k}.json`), { force: true });
   for (const sha of plan.cache.objects) rmSync(join(cacheDir, 'objects', sha.slice(0, 2), sha), { force: true });
+  dropUnlinkedInputRecords(cacheDir);
   emptyTrash(runsDir);
   return { runs, entries: plan.cache.entries.length, objects: plan.cache.objects.length };
 }

@@ -1,10 +1,11 @@
 // `dag diff RUN1 RUN2` end to end (issue 16): real runs of test/fixtures/certify (validation reports
 // with gates) and the diamond (a profile): settings, inputs with the JSON pointers that changed,
 // metrics of the validation reports with their deltas and statuses, gate verdicts, datasets.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunDiff } from '../../dag/store/rundiff.js';
+import { dropUnlinkedInputRecords } from '../../dag/store/prune.js';
 import { cleanup, copyCertifyFixture, copyFixture, dag, dagJson, dagRun, LIFECYCLE_TIMEOUT, ledger, readJson, tempDir, type RunJson } from '../lifecycle/helpers.js';
 
 afterAll(cleanup);
@@ -128,5 +129,30 @@ describe('dag diff: a profile', () => {
     const text = await dag(root, runs, ['diff', plain.runId, big.runId]);
     expect(text.stdout).toMatch(/^profile\s+-\s+big$/m);
     expect(text.stdout).toMatch(/^config\/params\.yaml\s+input\s+differs\s+read config\/params\.yaml -> config\/params\.big\.yaml\n\s+\/customers_per_region: 50 -> 500$/m);
+  });
+});
+
+describe('inputs.json: one shared record per project version (issue 15: a no-op run does not rebuild it)', () => {
+  it('runs of an unchanged project link one record; an edit makes another; prune drops a record no run links', { timeout: LIFECYCLE_TIMEOUT }, async () => {
+    const root = copyFixture({ retention: '{ keep_last: 1 }' });
+    const runs = tempDir('runs');
+    const records = () => readdirSync(join(runs, '.cache', 'inputs')).sort();
+    const a = await dagRun(root, runs);
+    const b = await dagRun(root, runs);
+    expect(statSync(join(a.runDir, 'inputs.json')).ino).toBe(statSync(join(b.runDir, 'inputs.json')).ino);
+    expect(records()).toHaveLength(1);
+    edit(root, 'config/params.yaml', 'customers_per_region: 50', 'customers_per_region: 60');
+    const c = await dagRun(root, runs);
+    expect(records()).toHaveLength(2);
+    expect(statSync(join(c.runDir, 'inputs.json')).ino).not.toBe(statSync(join(a.runDir, 'inputs.json')).ino);
+    // the shared record is the run's own: the diff names the edited pointer
+    const d = await dagJson<RunDiff>(root, runs, ['diff', a.runId, c.runId], 1);
+    expect(d.inputs.differences.find((x) => x.path === 'config/params.yaml')!.pointers!.map((p) => [p.pointer, p.run1, p.run2])).toEqual([['/customers_per_region', 50, 60]]);
+    await dag(root, runs, ['prune', '--yes']);
+    expect([a, b, c].map((r) => existsSync(r.runDir))).toEqual([false, false, true]);
+    dropUnlinkedInputRecords(join(runs, '.cache')); // a and b's record was just unlinked: kept for now
+    expect(records()).toHaveLength(2);
+    dropUnlinkedInputRecords(join(runs, '.cache'), Date.now() + 11 * 60_000);
+    expect(records().map((f) => statSync(join(runs, '.cache', 'inputs', f)).ino)).toEqual([statSync(join(c.runDir, 'inputs.json')).ino]);
   });
 });
