@@ -278,7 +278,7 @@ export function dashboard(): void {
       return `<g class="bar st-${h(b.t.status)}" data-task="${h(b.t.task)}"><text x="4" y="${y + 13}">${h(b.t.task)}</text><rect x="${x(b.start)}" y="${y}" width="${Math.max(2, x(b.end) - x(b.start))}" height="${rowH - 4}"><title>${h(b.t.task)}: ${h(b.t.status)} ${secs(b.end - b.start)}</title></rect>${steps}</g>`;
     });
     const H = 26 + bars.length * rowH;
-    const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => `<text class="tick" x="${x(total * f)}" y="${H - 4}" text-anchor="middle">${secs(total * f)}</text>`).join('');
+    const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => `<text class="tick" x="${x(total * f)}" y="${H - 4}" text-anchor="${f === 1 ? 'end' : 'middle'}">${secs(total * f)}</text>`).join('');
     $('#gantt').innerHTML = `<svg class="gantt" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${rows.join('')}${ticks}</svg>`;
   }
   async function drawPerf(id: string): Promise<void> {

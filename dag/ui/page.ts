@@ -34,6 +34,7 @@ main { padding: 12px 16px; }
 section.card { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; margin-bottom: 12px; }
 .graph-layout { display: grid; grid-template-columns: minmax(0, 1fr) 360px; gap: 12px; align-items: start; }
 #graph { overflow: auto; max-height: 78vh; }
+svg.graph { max-width: 100%; height: auto; }
 #details { position: sticky; top: 8px; max-height: 80vh; overflow: auto; }
 svg.graph text { font: 12px system-ui, sans-serif; fill: #1d2330; pointer-events: none; }
 svg.graph g.segment rect { fill: #fafbfd; stroke: #b9c0cf; stroke-dasharray: 4 3; }

@@ -15,6 +15,26 @@ function hexagon(n: PlacedNode): string {
   return [[x0, n.y], [x0 + d, y0], [x1 - d, y0], [x1, n.y], [x1 - d, y1], [x0 + d, y1]].map(([x, y]) => `${r(x!)},${r(y!)}`).join(' ');
 }
 
+/** A smooth curve through the points (Catmull-Rom, as cubic Béziers); a straight line for two. */
+export function smoothPath(points: { x: number; y: number }[]): string {
+  if (points.length === 0) return '';
+  const p = points;
+  let d = `M${r(p[0]!.x)},${r(p[0]!.y)}`;
+  if (p.length === 2) {
+    // between two boxes side by side: leave and enter horizontally
+    const dx = (p[1]!.x - p[0]!.x) / 2;
+    return d + `C${r(p[0]!.x + dx)},${r(p[0]!.y)} ${r(p[1]!.x - dx)},${r(p[1]!.y)} ${r(p[1]!.x)},${r(p[1]!.y)}`;
+  }
+  for (let i = 0; i < p.length - 1; i++) {
+    const a = p[Math.max(0, i - 1)]!;
+    const b = p[i]!;
+    const c = p[i + 1]!;
+    const n = p[Math.min(p.length - 1, i + 2)]!;
+    d += `C${r(b.x + (c.x - a.x) / 6)},${r(b.y + (c.y - a.y) / 6)} ${r(c.x - (n.x - b.x) / 6)},${r(c.y - (n.y - b.y) / 6)} ${r(c.x)},${r(c.y)}`;
+  }
+  return d;
+}
+
 /**
  * The laid-out graph as one SVG document. Elements carry what the page needs and no colour of
  * status: `g.state[data-state]` (a collapsed segment: `data-states`, space-separated),
@@ -28,7 +48,7 @@ export function graphSvg(layout: GraphLayout): string {
     parts.push(`<g class="segment" data-segment="${esc(s.id)}"><rect x="${r(s.x)}" y="${r(s.y)}" width="${r(s.width)}" height="${r(s.height)}" rx="6"/><text class="segment-label" x="${r(s.x + 8)}" y="${r(s.y + 15)}">▾ ${esc(s.id)}</text></g>`);
   }
   for (const e of layout.edges) {
-    const d = e.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${r(p.x)},${r(p.y)}`).join('');
+    const d = smoothPath(e.points);
     parts.push(`<path class="edge${e.gateOnly ? ' gate-edge' : ''}" data-from="${esc(e.from)}" data-to="${esc(e.to)}" d="${d}" marker-end="url(#arrow)"><title>${esc(e.label)}</title></path>`);
   }
   for (const n of layout.nodes) {

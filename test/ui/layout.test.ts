@@ -2,24 +2,30 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { graphView } from '../../dag/graph/render.js';
+import type { GraphView } from '../../dag/graph/render.js';
 import { RECEIPT, type RunReceipt } from '../../dag/store/runs.js';
 import { layoutGraph } from '../../dag/ui/layout.js';
 import { LiveFeed } from '../../dag/ui/live.js';
 import { collapsedSets } from '../../dag/ui/static.js';
 import { graphSvg } from '../../dag/ui/svg.js';
-import { TempCopies } from '../fixtures/materialize.js';
-import { compileClean } from '../graph/diagnose.js';
 import { removeTemps, tempDir } from '../support/temp.js';
 
-const temp = new TempCopies();
-afterAll(() => (temp.removeAll(), removeTemps()));
+afterAll(removeTemps);
+
+/** Three segments: a chain in `a`, `b` reading `a`, `c` reading both and gated on `b`. */
+function threeSegments(): GraphView {
+  const node = (id: string, gate = false) => ({ id, segment: id.split('.')[0]!, scope: 'seed', kernel: `${id}.sql`, gate, outputs: [`${id}_out`] });
+  const edge = (from: string, to: string, gates: string[] = []) => ({ from, to, datasets: [`${from}_out`], gates });
+  return {
+    nodes: [node('a.S0'), node('a.S1'), node('a.S2', true), node('b.S0'), node('b.S1', true), node('c.S0')],
+    edges: [edge('a.S0', 'a.S1'), edge('a.S1', 'a.S2'), edge('a.S1', 'b.S0'), edge('b.S0', 'b.S1'), edge('a.S0', 'c.S0'), edge('b.S1', 'c.S0', ['b'])],
+  };
+}
 
 describe('the graph layout', () => {
-  const cp = compileClean(temp.copy('two-segments'));
-  const view = graphView(cp);
+  const view = threeSegments();
 
-  it('places every state inside its segment frame, edges from box to box, top to bottom', () => {
+  it('places every state inside its segment frame; edges go down inside a segment, right between segments', () => {
     const l = layoutGraph(view);
     expect(l.nodes.map((n) => n.id).sort()).toEqual(view.nodes.map((n) => n.id).sort());
     for (const n of l.nodes) {
@@ -29,29 +35,31 @@ describe('the graph layout', () => {
       expect(n.y - n.height / 2).toBeGreaterThanOrEqual(f.y);
       expect(n.y + n.height / 2).toBeLessThanOrEqual(f.y + f.height);
     }
-    const y = (id: string) => l.nodes.find((n) => n.id === id)!.y;
+    const node = (id: string) => l.nodes.find((n) => n.id === id)!;
     for (const e of l.edges) {
-      expect(y(e.to)).toBeGreaterThan(y(e.from));
+      if (node(e.from).segment === node(e.to).segment) expect(node(e.to).y).toBeGreaterThan(node(e.from).y);
+      else expect(node(e.to).x).toBeGreaterThan(node(e.from).x);
       expect(e.points.length).toBeGreaterThan(1);
     }
+    expect(l.edges.some((e) => node(e.from).segment !== node(e.to).segment)).toBe(true);
     expect(layoutGraph(view)).toEqual(l); // the same graph, the same picture
   });
 
   it('a collapsed segment is one box standing for its states; the edges through it are merged', () => {
-    const l = layoutGraph(view, new Set(['fx']));
-    const box = l.nodes.find((n) => n.id === 'segment:fx')!;
-    expect(box).toMatchObject({ collapsed: true, gate: true, states: ['fx.S0', 'fx.S1', 'fx.S2', 'fx.S3', 'fx.S4'] });
-    expect(l.segments.map((s) => s.id)).toEqual(['gy']);
-    expect(l.edges.every((e) => e.from !== e.to)).toBe(true);
-    expect(new Set(l.edges.map((e) => `${e.from}>${e.to}`)).size).toBe(l.edges.length);
+    const l = layoutGraph(view, new Set(['a']));
+    const box = l.nodes.find((n) => n.id === 'segment:a')!;
+    expect(box).toMatchObject({ collapsed: true, gate: true, states: ['a.S0', 'a.S1', 'a.S2'] });
+    expect(l.segments.map((s) => s.id)).toEqual(['b', 'c']);
+    expect(l.edges.map((e) => `${e.from}>${e.to}`).sort()).toEqual(['b.S0>b.S1', 'b.S1>c.S0', 'segment:a>b.S0', 'segment:a>c.S0']);
   });
 
   it('the SVG names each state and segment for the page, and escapes what it prints', () => {
-    const svg = graphSvg(layoutGraph(view, new Set(['gy'])));
+    const svg = graphSvg(layoutGraph(view, new Set(['c'])));
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
-    for (const id of ['fx.S0', 'fx.S3']) expect(svg).toContain(`data-state="${id}"`);
-    expect(svg).toContain('class="state collapsed" data-segment="gy"');
-    expect(svg).toMatch(/<polygon points=/); // the gate state fx.S3
+    for (const id of ['a.S0', 'b.S1']) expect(svg).toContain(`data-state="${id}"`);
+    expect(svg).toContain('class="state collapsed" data-segment="c" data-states="c.S0"');
+    expect(svg).toMatch(/<polygon points=/); // the gate states
+    expect(svg).toContain('data-from="b.S0" data-to="b.S1"');
     const odd = graphSvg({ width: 10, height: 10, segments: [], edges: [], nodes: [{ id: 'a<b>&"', segment: 'a', collapsed: false, gate: false, states: ['a<b>&"'], x: 5, y: 5, width: 4, height: 4 }] });
     expect(odd).toContain('a&lt;b&gt;&amp;&quot;');
     expect(odd).not.toContain('a<b>');
