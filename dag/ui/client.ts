@@ -4,6 +4,7 @@
 import type { RunRow } from '../store/listing.js';
 import type { LedgerEntry } from '../store/runs.js';
 import type { ProjectData, RunDetail, RunEvent } from './model.js';
+import type { StaticData } from './page.js';
 
 // the browser's globals, loosely typed: this file is compiled with Node's types only
 declare const document: any;
@@ -11,7 +12,8 @@ declare const window: any;
 declare const location: any;
 declare const EventSource: any;
 
-export function dashboard(): void {
+/** `shared`: the server's own formatters, sent as their source text beside this function's. */
+export function dashboard(shared: { formatBytes: (n: number) => string }): void {
   interface Trace {
     ledger: LedgerEntry[];
     events: RunEvent[];
@@ -19,7 +21,7 @@ export function dashboard(): void {
   interface Boot {
     mode: 'live' | 'static';
     allowRun?: boolean;
-    data?: { project: ProjectData; svgs: Record<string, string>; runs: RunRow[]; details: Record<string, RunDetail>; selected: string | null; written: string };
+    data?: StaticData;
   }
   const boot: Boot = JSON.parse(document.getElementById('boot').textContent);
   const isStatic = boot.mode === 'static';
@@ -40,17 +42,7 @@ export function dashboard(): void {
   const $$ = (sel: string, root?: any): any[] => Array.from((root ?? document).querySelectorAll(sel));
   const h = (v: unknown) => String(v ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   const secs = (s: number | null | undefined) => (s === null || s === undefined ? '-' : s < 60 ? `${s.toFixed(s < 10 ? 2 : 1)}s` : `${Math.floor(s / 60)}m ${Math.round(s % 60)}s`);
-  const bytes = (n: number | null | undefined) => {
-    if (n === null || n === undefined) return '-';
-    const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let i = 0;
-    let v = n;
-    while (v >= 1024 && i < u.length - 1) {
-      v /= 1024;
-      i++;
-    }
-    return `${i === 0 ? v : v.toFixed(1)} ${u[i]}`;
-  };
+  const bytes = (n: number | null | undefined) => (n === null || n === undefined ? '-' : shared.formatBytes(n));
   const num = (v: number | null | undefined) => (v === null || v === undefined ? '-' : Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0) ? v.toExponential(3) : String(Number(v.toFixed(4))));
   const band = (b: [number | null, number | null]) => `[${b[0] === null ? '-' : num(b[0])}, ${b[1] === null ? '-' : num(b[1])}]`;
   const short = (id: string) => id.slice(0, 8);
@@ -331,18 +323,24 @@ export function dashboard(): void {
         const done = [...tasks.values()].filter((t) => t.status !== 'running').length;
         const est = start?.estimates ?? {};
         const now = Date.now();
+        // ETA: the estimates of the tasks not started, and what is left of the running ones' (never timed: not counted)
         let eta = 0;
-        let untimed = 0;
-        const known = new Set(tasks.keys());
-        for (const [task, s] of Object.entries(est)) if (!known.has(task)) eta += s;
-        for (const t of tasks.values()) if (t.status === 'running') eta += Math.max(0, (est[t.task] ?? 0) - (now - (t.started ?? now)) / 1000);
-        untimed = Math.max(0, plannedTasks - done - Object.keys(est).filter((k) => !known.has(k) || tasks.get(k)?.status === 'running').length);
+        for (const [task, s] of Object.entries(est)) {
+          const t = tasks.get(task);
+          if (!t) eta += s;
+          else if (t.status === 'running') eta += Math.max(0, s - (now - (t.started ?? now)) / 1000);
+        }
+        const timedLeft = Object.keys(est).filter((k) => !tasks.has(k) || tasks.get(k)!.status === 'running').length;
+        const untimed = Math.max(0, plannedTasks - done - timedLeft);
         const elapsed = (now - Date.parse(r.created)) / 1000;
         const pct = plannedTasks ? Math.round((100 * done) / plannedTasks) : 0;
+        // states not started yet (by state: a scenario's tasks are known once they start)
+        const seen = new Set([...tasks.keys()].map(stateOfTask));
+        const waiting = r.status === 'running' ? (S.project?.states ?? []).filter((s) => !seen.has(s.id)).map((s) => `<li data-task="${h(s.id)}" data-status="pending"><span class="chip st-pending">pending</span> ${h(s.id)}</li>`) : [];
         const list = [...tasks.values()].map((t) => `<li data-task="${h(t.task)}" data-status="${h(t.status)}"><span class="chip st-${h(t.status)}">${h(t.status)}</span> ${h(t.task)}${t.step ? ` <small>step ${h(t.step)}</small>` : ''} <small>${t.entry ? secs(t.entry.seconds) : t.started ? secs((now - t.started) / 1000) : ''}</small></li>`);
         return `<div class="live-run" data-run="${h(r.id)}" data-status="${h(r.status)}"><h3>run <a href="#run/${h(r.id)}">${short(r.id)}</a> <span class="chip run-${h(r.status)}">${h(r.status)}</span></h3>
           <div class="progress"><div style="width:${pct}%"></div></div>
-          <p class="counts">${done}/${plannedTasks} states done, elapsed ${secs(r.status === 'running' ? elapsed : r.seconds)}${r.status === 'running' ? `, ETA <span class="eta">${secs(eta)}</span>${untimed ? ` (+${untimed} never timed)` : ''}` : ''}</p><ul class="tasks">${list.join('')}</ul></div>`;
+          <p class="counts">${done}/${plannedTasks} states done, elapsed ${secs(r.status === 'running' ? elapsed : r.seconds)}${r.status === 'running' ? `, ETA <span class="eta">${secs(eta)}</span>${untimed ? ` (+${untimed} never timed)` : ''}` : ''}</p><ul class="tasks">${list.join('')}${waiting.join('')}</ul></div>`;
       })
       .join('');
   }

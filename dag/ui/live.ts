@@ -4,9 +4,9 @@
 // reads from the offsets its own snapshot ended at).
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunRow } from '../store/listing.js';
+import { runRows, type RunRow } from '../store/listing.js';
 import { LEDGER, listRuns, RECEIPT, type LedgerEntry } from '../store/runs.js';
-import { RUN_LOG, runEventsOf, runsData, type RunEvent } from './model.js';
+import { RUN_LOG, runEventsOf, type RunEvent } from './model.js';
 
 export type LiveMessage =
   | { type: 'snapshot'; runs: RunRow[]; live: Record<string, { ledger: LedgerEntry[]; events: RunEvent[] }> }
@@ -72,7 +72,7 @@ export class LiveFeed {
     this.signature = this.signatureNow();
     const live: Record<string, { ledger: LedgerEntry[]; events: RunEvent[] }> = {};
     for (const r of listRuns(this.runsDir).filter((x) => x.receipt.status === 'running')) live[r.id] = this.read(r.id, r.dir);
-    return { type: 'snapshot', runs: runsData(this.runsDir), live };
+    return { type: 'snapshot', runs: runRows(this.runsDir), live };
   }
 
   /** What changed since the last call (or the snapshot). */
@@ -89,7 +89,7 @@ export class LiveFeed {
     const sig = this.signatureNow();
     if (sig !== this.signature) {
       this.signature = sig;
-      out.push({ type: 'runs', runs: runsData(this.runsDir) });
+      out.push({ type: 'runs', runs: runRows(this.runsDir) });
     }
     return out;
   }

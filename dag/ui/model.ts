@@ -13,7 +13,6 @@ import { gateboardsOf, type Gateboard } from '../store/gateboard.js';
 import { certifyRuns } from '../store/groupquery.js';
 import { lastTimings } from '../store/history.js';
 import { LabelStore } from '../store/labels.js';
-import { runRows, type RunRow } from '../store/listing.js';
 import { lockHolder } from '../store/lock.js';
 import { reportsOfRun } from '../store/report.js';
 import { listRuns, readLedger, type LedgerEntry, type RunInfo, type RunReceipt } from '../store/runs.js';
@@ -111,10 +110,6 @@ function planNow(cp: CompiledProject): ProjectData['plan'] {
   } catch (e) {
     return { error: (e as Error).message };
   }
-}
-
-export function runsData(runsDir: string): RunRow[] {
-  return runRows(runsDir);
 }
 
 const FOLLOWED = new Set(['run-start', 'task-start', 'task-step', 'task-end', 'run-end']);

@@ -1,3 +1,4 @@
+import { formatBytes } from '../store/size.js';
 import { dashboard } from './client.js';
 import type { RunRow } from '../store/listing.js';
 import type { ProjectData, RunDetail } from './model.js';
@@ -103,5 +104,5 @@ export function pageHtml(boot: Boot): string {
   const title = boot.mode === 'static' ? `dag report — ${boot.data.project.name}` : 'dag ui';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>${title.replace(/</g, '&lt;')}</title><style>${CSS}</style></head><body>${BODY}
 <script type="application/json" id="boot">${scriptJson(boot)}</script>
-<script>(${dashboard.toString()})();</script></body></html>\n`;
+<script>(${dashboard.toString()})({ formatBytes: ${formatBytes.toString()} });</script></body></html>\n`;
 }

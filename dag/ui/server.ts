@@ -6,10 +6,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { CompiledProject } from '../graph/compile.js';
 import type { Diagnostic } from '../project/diagnostics.js';
 import { DagError } from '../project/diagnostics.js';
+import { runRows } from '../store/listing.js';
 import { resolveRun } from '../store/runs.js';
 import { projectGraphSvg } from './svg.js';
 import { LiveFeed } from './live.js';
-import { projectData, runDetail, runsData, type ProjectData } from './model.js';
+import { projectData, runDetail, type ProjectData } from './model.js';
 import { pageHtml } from './page.js';
 
 export interface UiOptions {
@@ -71,7 +72,7 @@ async function handle(opts: UiOptions, req: IncomingMessage, res: ServerResponse
     res.writeHead(200, { 'content-type': 'image/svg+xml; charset=utf-8', 'cache-control': 'no-store' });
     return void res.end(projectGraphSvg(cp, (url.searchParams.get('collapsed') ?? '').split(',')));
   }
-  if (path === '/api/runs') return json(res, 200, runsData(opts.runsDir));
+  if (path === '/api/runs') return json(res, 200, runRows(opts.runsDir));
   const m = /^\/api\/runs\/([^/]+)$/.exec(path);
   if (m) {
     const run = resolveRun(opts.runsDir, decodeURIComponent(m[1]!));

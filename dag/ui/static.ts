@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import type { CompiledProject } from '../graph/compile.js';
+import { runRows } from '../store/listing.js';
 import { listRuns, type RunInfo } from '../store/runs.js';
-import { projectData, runDetail, runsData, type RunDetail } from './model.js';
+import { projectData, runDetail, type RunDetail } from './model.js';
 import { pageHtml, type StaticData } from './page.js';
 import { projectGraphSvg } from './svg.js';
 
@@ -32,7 +33,7 @@ export async function writeStaticReport(file: string, cp: CompiledProject, runsD
   const opts = { root: cp.project.root, threads: cp.project.config.duckdb.threads };
   // the group certification only for the run shown (it may run DuckDB queries)
   for (const r of embedded) details[r.id] = await runDetail(runsDir, r, { ...opts, certify: r.id === chosen?.id });
-  const data: StaticData = { project, svgs, runs: runsData(runsDir), details, selected: chosen?.id ?? null, written: new Date().toISOString() };
+  const data: StaticData = { project, svgs, runs: runRows(runsDir), details, selected: chosen?.id ?? null, written: new Date().toISOString() };
   const html = pageHtml({ mode: 'static', data });
   writeFileSync(file, html);
   return { run: chosen?.id ?? null, runs: embedded.length, bytes: Buffer.byteLength(html) };

@@ -123,6 +123,14 @@ describe.skipIf(!HAVE_CHROMIUM)(`dag ui in a browser (${CHROMIUM})`, () => {
     const graph = await open('#graph');
     const live = await open('#live');
     expect(await live.textContent('#live')).toContain('no runs yet');
+    // every status dz.S2 shows on the live page, sampled faster than the feed changes
+    await live.evaluate(() => {
+      const seen: string[] = ((window as unknown as { seen: string[] }).seen = []);
+      setInterval(() => {
+        const s = document.querySelector<HTMLElement>('li[data-task="dz.S2"]')?.dataset.status;
+        if (s && seen[seen.length - 1] !== s) seen.push(s);
+      }, 30);
+    });
     const run = spawnCli(['--root', root, 'run', '--json'], { cwd: REPO, env: { DAG_RUNS_DIR: runs } });
     // dz.S2 running, with an ETA (its estimate is unknown on a first run, so it counts as never timed)
     await live.waitForFunction(() => document.querySelector('li[data-task="dz.S2"][data-status="running"]') && /ETA/.test(document.querySelector('.live-run')?.textContent ?? ''), undefined, { timeout: 30_000 });
@@ -136,6 +144,8 @@ describe.skipIf(!HAVE_CHROMIUM)(`dag ui in a browser (${CHROMIUM})`, () => {
     await live.waitForSelector(`.live-run[data-run="${runId}"][data-status="succeeded"]`, { timeout: 10_000 });
     await late.waitForSelector('li[data-task="dz.S2"][data-status="ran"]', { timeout: 10_000 });
     await graph.waitForSelector('g.state.st-ran[data-state="dz.S2"]', { timeout: 10_000 });
+    await live.waitForSelector('li[data-task="dz.S2"][data-status="ran"]', { timeout: 10_000 });
+    expect(await live.evaluate(() => (window as unknown as { seen: string[] }).seen)).toEqual(['pending', 'running', 'ran']);
     expect(await graph.$$eval('#graph g.state', (gs) => gs.map((g) => (g as HTMLElement).dataset.status))).toEqual(['ran', 'ran', 'ran', 'ran']);
     await graph.screenshot({ path: join(ARTIFACTS, 'ui-graph.png') });
     for (const p of [graph, live, late]) await p.close();
