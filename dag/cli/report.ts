@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { DagError, EXIT } from '../project/diagnostics.js';
-import { certifyGroup, groupQueriesOf, type Band, type Certification, type GroupQueryResults, type SeedCell } from '../store/certify.js';
-import { groupQueryFile, runGroupQuery } from '../store/groupquery.js';
+import type { Band, Certification, SeedCell } from '../store/certify.js';
+import { certifyRuns } from '../store/groupquery.js';
 import { crossRunReport, reportsOfRun } from '../store/report.js';
 import { listRuns, resolveRun, runsDirOf } from '../store/runs.js';
+import { formatBytes } from '../store/size.js';
 import { formatNumber, globalOptions, openProject, out, printJson, table } from './context.js';
 
 const f = formatNumber;
@@ -34,14 +35,28 @@ export function registerReport(program: Command): void {
       "cross-seed report of a --seeds group: every numeric check value in the runs' validation reports, per seed, with mean, standard deviation and coefficient of variation; " +
         'and for every report that declares cross_seed {gate, seeds, key_rates}, a certification: the cross-seed gate = the largest CV of the key rates over the declared seeds, graded against its bands, ' +
         'every other gate per seed, verdict PASS_BPLUS | PASS_B | HOLD_REMEDIATE (held while a declared seed, a key rate or a pending gate is unmeasured, or a gate fails B). ' +
-        'Exit 1 when a certification is HOLD_REMEDIATE or a CV exceeds --max-cv, else 0',
+        'Exit 1 when a certification is HOLD_REMEDIATE or a CV exceeds --max-cv, else 0. ' +
+        'With --html FILE [RUN]: the dashboard of dag ui as one offline HTML file instead',
     )
-    .requiredOption('--group <id>', 'group id printed by dag run --seeds (see dag runs), a unique prefix of 4+ characters, or a run (id, prefix or label) of the group')
+    .argument('[run]', 'with --html: the run the page shows first (id, prefix or label; default: the newest)')
+    .option('--group <id>', 'group id printed by dag run --seeds (see dag runs), a unique prefix of 4+ characters, or a run (id, prefix or label) of the group')
+    .option('--html <file>', "write the dashboard of `dag ui` (graph, runs, the run's timeline, perf, gateboards, certification) as one self-contained HTML file that opens offline")
     .option('--metrics <regex>', 'only the metrics whose name matches this regular expression (the certification is not filtered)')
     .option('--max-cv <x>', 'exit 1 when a metric (of those shown) has a coefficient of variation above x', (v) => Number(v))
     .option('--json', 'print as JSON')
-    .action(async (opts: { group: string; json?: boolean; metrics?: string; maxCv?: number }, cmd: Command) => {
+    .action(async (runText: string | undefined, opts: { group?: string; html?: string; json?: boolean; metrics?: string; maxCv?: number }, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
+      if (opts.html !== undefined) {
+        if (opts.group !== undefined) throw new DagError([{ code: 'html-and-group', file: '(command line)', message: '--html writes the dashboard of one run (RUN), --group the cross-seed report of a group: give one', fix: 'dag report --html FILE RUN, where RUN is a run of the group, shows its certification' }]);
+        const { writeStaticReport } = await import('../ui/static.js');
+        const runsDir = runsDirOf(cp);
+        const run = runText !== undefined ? resolveRun(runsDir, runText) : undefined;
+        const written = await writeStaticReport(opts.html, cp, runsDir, run);
+        if (opts.json) return printJson({ file: opts.html, run: written.run, runs: written.runs, bytes: written.bytes });
+        return out(`wrote ${opts.html} (${formatBytes(written.bytes)}; run ${written.run ?? '(none)'}, ${written.runs} run(s) embedded)`);
+      }
+      if (opts.group === undefined) throw new DagError([{ code: 'report-what', file: '(command line)', message: 'dag report needs --group G (a cross-seed report) or --html FILE [RUN] (the dashboard as a file)' }]);
+      if (runText !== undefined) throw new DagError([{ code: 'report-run', file: '(command line)', message: `a RUN argument ('${runText}') goes with --html; --group names the group itself`, fix: 'drop it, or give it to --group' }]);
       const all = listRuns(runsDirOf(cp));
       const group = resolveGroup(runsDirOf(cp), all.map((r) => r.receipt.group_id), opts.group);
       const runs = all.filter((r) => r.receipt.group_id === group).reverse(); // in the order they ran
@@ -57,14 +72,7 @@ export function registerReport(program: Command): void {
       const rows = crossRunReport(runs, reports).filter((r) => !filter || filter.test(r.metric));
       const above = opts.maxCv === undefined ? [] : rows.filter((r) => r.cv !== null && r.cv > opts.maxCv!);
       const groupRuns = runs.map((r, i) => ({ run: r.id, seed: r.receipt.seed, status: r.receipt.status, reports: reports[i]!, dir: r.dir }));
-      // the reports' group queries (train on one seed, score another, ...): files checked first, then run
-      const queries = groupQueriesOf(groupRuns).map((q) => ({ ...q, file: groupQueryFile(cp.project.root, q.report, q.index, q.query) }));
-      const results: GroupQueryResults = new Map();
-      for (const q of queries) {
-        if (!results.has(q.report)) results.set(q.report, new Map());
-        results.get(q.report)!.set(q.index, await runGroupQuery(q.file, q.query, groupRuns, cp.project.config.duckdb.threads));
-      }
-      const certifications = certifyGroup(groupRuns, results);
+      const certifications = await certifyRuns(cp.project.root, cp.project.config.duckdb.threads, groupRuns);
       const held = certifications.filter((c) => c.verdict === 'HOLD_REMEDIATE');
       process.exitCode = above.length || held.length ? EXIT.failed : EXIT.ok;
       if (opts.json)

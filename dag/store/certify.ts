@@ -64,7 +64,8 @@ export interface Certification {
   notes: string[];
 }
 
-interface CheckDoc {
+/** A check of a validation report, as the certification and the gateboard read it. */
+export interface CheckDoc {
   id: string;
   kind: string;
   status: string;
@@ -73,7 +74,7 @@ interface CheckDoc {
   threshold_Bplus: Band;
   resolves?: string;
 }
-interface PendingDoc {
+export interface PendingDoc {
   id: string;
   reason: string | null;
   measured_by: string | null;
@@ -84,7 +85,7 @@ export interface GroupQuery {
   roles: Record<string, number>;
   gates: string[];
 }
-interface CrossSeedDoc {
+export interface CrossSeedDoc {
   gate: string;
   seeds: number[];
   key_rates: string[];
@@ -101,7 +102,7 @@ export interface GroupQueryResult {
 }
 /** Group query results by report name, then by the query's index in its declaration. */
 export type GroupQueryResults = Map<string, Map<number, GroupQueryResult>>;
-interface ReportDoc {
+export interface ReportDoc {
   segment: string | null;
   checks: CheckDoc[];
   pending: PendingDoc[];
@@ -113,8 +114,8 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const band = (v: unknown): Band => (Array.isArray(v) ? [num(v[0]), num(v[1])] : [null, null]);
 
-/** The parts of a validation report the certification reads; anything malformed reads as absent. */
-function readReport(doc: unknown): ReportDoc {
+/** The parts of a validation report the certification (and the gateboard) read; anything malformed reads as absent. */
+export function readReport(doc: unknown): ReportDoc {
   const d = isObject(doc) ? doc : {};
   const checks = (Array.isArray(d.checks) ? d.checks : []).filter(isObject).flatMap((c): CheckDoc[] => {
     const id = str(c.id);

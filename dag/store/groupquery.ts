@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { DagError } from '../project/diagnostics.js';
-import { runOfSeed, type GroupQuery, type GroupQueryResult, type GroupRun } from './certify.js';
+import { certifyGroup, groupQueriesOf, runOfSeed, type Certification, type GroupQuery, type GroupQueryResult, type GroupQueryResults, type GroupRun } from './certify.js';
 import { createDatasetViews, publishedDatasets } from './datasets.js';
 
 /** The query file inside the project, or exit 2 naming the report and the pointer. */
@@ -54,4 +54,18 @@ export async function runGroupQuery(file: string, q: GroupQuery, runs: (GroupRun
     con.closeSync();
     db.closeSync();
   }
+}
+
+/**
+ * The certifications of a group's runs (in the order they ran): the reports' group queries, their
+ * files checked first (exit 2 on a bad one), then run, then every declaring report certified.
+ */
+export async function certifyRuns(root: string, threads: number, runs: (GroupRun & { dir: string })[]): Promise<Certification[]> {
+  const queries = groupQueriesOf(runs).map((q) => ({ ...q, file: groupQueryFile(root, q.report, q.index, q.query) }));
+  const results: GroupQueryResults = new Map();
+  for (const q of queries) {
+    if (!results.has(q.report)) results.set(q.report, new Map());
+    results.get(q.report)!.set(q.index, await runGroupQuery(q.file, q.query, runs, threads));
+  }
+  return certifyGroup(runs, results);
 }

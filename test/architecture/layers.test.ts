@@ -6,7 +6,7 @@ import { join, posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-export const LAYERS = ['project', 'contracts', 'graph', 'fingerprint', 'plan', 'store', 'exec', 'log', 'cli'] as const;
+export const LAYERS = ['project', 'contracts', 'graph', 'fingerprint', 'plan', 'store', 'exec', 'log', 'ui', 'cli'] as const;
 const DAG = fileURLToPath(new URL('../../dag', import.meta.url));
 /** Folders of the dag package that hold no source: its bin (the launcher) and its build output. */
 const NOT_SOURCE = ['bin', 'dist', 'node_modules'];
