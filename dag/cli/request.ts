@@ -2,7 +2,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { RunRequest } from '../exec/prepare.js';
 import { profileResolver } from '../fingerprint/lineage.js';
 import type { CompiledProject } from '../graph/compile.js';
+import { checkOverrides } from '../graph/overrides.js';
 import { DagError } from '../project/diagnostics.js';
+import { parseOverride, type Override } from '../project/overrides.js';
 import { MAX_SEED } from '../project/names.js';
 import { stateIdOrFail } from './context.js';
 
@@ -22,6 +24,7 @@ export interface RequestFlags {
   seed?: number;
   scenarios?: string;
   profile?: string;
+  set?: string[];
 }
 
 /** Declares the request's flags on a command (`plan`, `run`), with one help text for both. */
@@ -33,7 +36,8 @@ export function requestOptions(cmd: Command): Command {
     .option('--no-cache', 'serve nothing from the cache: every state runs (what it makes is still cached)')
     .option('--seed <n>', 'seed (default: dag.yaml defaults.seed)', parseInteger('--seed'))
     .option('--scenarios <list>', 'comma-separated scenario ids (default: dag.yaml defaults.scenarios)')
-    .option('--profile <name>', 'read the alternates of a dag.yaml profile in place of the originals');
+    .option('--profile <name>', 'read the alternates of a dag.yaml profile in place of the originals')
+    .option('--set <file#/pointer=value>', 'put VALUE (YAML: 0.3, true, [1, 2], {a: 1}, text) at the JSON pointer of an input document for this run, as editing the file would; checked against its contract (repeatable)', (v: string, acc: string[] = []) => [...acc, v]);
 }
 
 /**
@@ -43,6 +47,7 @@ export function requestOptions(cmd: Command): Command {
  */
 export function toRequest(cp: CompiledProject, targets: string[], flags: RequestFlags): RunRequest {
   profileResolver(cp, flags.profile);
+  const overrides = overridesOrFail(cp, (flags.set ?? []).map(parseOverride), flags.profile);
   if (flags.base !== undefined && flags.from === undefined) throw new DagError([{ code: 'base-without-from', file: '(command line)', message: `--base ${flags.base} names the run to stage from, which only --from does`, fix: 'add --from STATE, or drop --base' }]);
   // --scenarios where no state is scenario-scoped would be silently ignored
   if (flags.scenarios !== undefined && ![...cp.states.values()].some((s) => s.scope === 'scenario')) throw new DagError([{ code: 'no-scenario-states', file: '(command line)', message: `--scenarios ${flags.scenarios}: no state of this project is scenario-scoped, so the flag would change nothing`, fix: 'drop --scenarios (or give a state scope: scenario)' }]);
@@ -51,10 +56,18 @@ export function toRequest(cp: CompiledProject, targets: string[], flags: Request
     seed: flags.seed,
     scenarios: flags.scenarios !== undefined ? splitList(flags.scenarios, '--scenarios') : undefined,
     profile: flags.profile,
+    overrides,
     from: flags.from !== undefined ? stateIdOrFail(cp, flags.from) : undefined,
     base: flags.base,
     noCache: flags.cache === false,
   };
+}
+
+/** The overrides, if every one is sound (checkOverrides); else exit 2 listing every problem. */
+export function overridesOrFail(cp: CompiledProject, overrides: Override[], profile: string | undefined): Override[] {
+  const problems = checkOverrides(cp, overrides, profile);
+  if (problems.length) throw new DagError(problems);
+  return overrides;
 }
 
 /** A comma-separated flag value as its items; an empty list is refused (it would mean "none" silently). */

@@ -38,7 +38,7 @@ export function registerRun(program: Command): void {
     .action(async (targets: string[], flags: RunFlags, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
       if (flags.resume !== undefined) {
-        const clash = [flags.seed !== undefined && '--seed', flags.scenarios !== undefined && '--scenarios', flags.profile !== undefined && '--profile', flags.runId !== undefined && '--run-id', flags.from !== undefined && '--from', targets.length > 0 && 'target states'].filter(Boolean);
+        const clash = [flags.seed !== undefined && '--seed', flags.scenarios !== undefined && '--scenarios', flags.profile !== undefined && '--profile', (flags.set ?? []).length > 0 && '--set', flags.runId !== undefined && '--run-id', flags.from !== undefined && '--from', targets.length > 0 && 'target states'].filter(Boolean);
         if (clash.length) throw new DagError([{ code: 'resume-flags', file: '(command line)', message: `--resume continues a run as it started; it cannot take ${clash.join(', ')}`, fix: 'drop them, or start a new run' }]);
       }
       if (flags.runId !== undefined && !RUN_ID.test(flags.runId)) throw new DagError([{ code: 'bad-run-id', file: '(command line)', message: `--run-id must be 32 lowercase hex characters, got '${flags.runId}'` }]);

@@ -71,8 +71,8 @@ export class Execution {
     const runsDir = runsDirOf(cp);
     const prior = opts.resume !== undefined ? priorRun(runsDir, opts.resume) : undefined;
     const req: RunRequest = prior
-      ? // a resume continues the run as it started: its targets, seed, scenarios, profile, --from with its base, --no-cache
-        { targets: prior.receipt.targets, seed: prior.receipt.seed, scenarios: prior.receipt.scenarios, profile: prior.receipt.profile ?? undefined, from: prior.receipt.from_state ?? undefined, base: prior.receipt.staged_from_run_id ?? undefined, noCache: opts.noCache === true || prior.receipt.no_cache === true }
+      ? // a resume continues the run as it started: its targets, seed, scenarios, profile, overrides, --from with its base, --no-cache
+        { targets: prior.receipt.targets, seed: prior.receipt.seed, scenarios: prior.receipt.scenarios, profile: prior.receipt.profile ?? undefined, overrides: prior.receipt.overrides ?? [], from: prior.receipt.from_state ?? undefined, base: prior.receipt.staged_from_run_id ?? undefined, noCache: opts.noCache === true || prior.receipt.no_cache === true }
       : opts;
     const prep = prepareRun(cp, req);
     const { lineage } = prep;

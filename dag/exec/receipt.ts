@@ -16,6 +16,7 @@ export function newReceipt(cp: CompiledProject, prep: Prepared, opts: RunRequest
     seed: prep.seed,
     scenarios: prep.scenarios,
     profile: opts.profile ?? null,
+    overrides: opts.overrides ?? [],
     targets: opts.targets,
     parameter_hash: prep.lineage.parameterHash,
     manifest_fingerprint: prep.lineage.manifestFingerprint,

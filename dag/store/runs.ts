@@ -3,6 +3,7 @@ import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, r
 import { join } from 'node:path';
 import type { CompiledProject } from '../graph/compile.js';
 import { DagError } from '../project/diagnostics.js';
+import type { Override } from '../project/overrides.js';
 import { writeFileAtomic } from './atomic.js';
 import { LabelStore } from './labels.js';
 import { taskKey } from '../graph/tasks.js';
@@ -20,6 +21,8 @@ export interface RunReceipt {
   seed: number;
   scenarios: string[];
   profile: string | null;
+  /** `--set` overrides the run read its documents with (absent in receipts written before they existed). */
+  overrides?: Override[];
   targets: string[];
   parameter_hash: string;
   manifest_fingerprint: string;
