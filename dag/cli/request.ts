@@ -3,9 +3,12 @@ import type { RunRequest } from '../exec/prepare.js';
 import { profileResolver } from '../fingerprint/lineage.js';
 import type { CompiledProject } from '../graph/compile.js';
 import { checkOverrides } from '../graph/overrides.js';
-import { DagError } from '../project/diagnostics.js';
+import { validateDocumentInputs, validateTableInputs } from '../graph/inputs.js';
+import { DagError, Diagnostics } from '../project/diagnostics.js';
 import { parseOverride, type Override } from '../project/overrides.js';
 import { MAX_SEED } from '../project/names.js';
+import { runsDirOf } from '../store/runs.js';
+import { ValidatedInputs } from '../store/validated.js';
 import { stateIdOrFail } from './context.js';
 
 /** A flag's non-negative integer within [min, max], the offending text quoted when it is not. */
@@ -68,6 +71,27 @@ export function overridesOrFail(cp: CompiledProject, overrides: Override[], prof
   const problems = checkOverrides(cp, overrides, profile);
   if (problems.length) throw new DagError(problems);
   return overrides;
+}
+
+/** Input files against their contracts, before a run folder exists; files found valid before are not checked again. */
+export async function validateInputsOrFail(cp: CompiledProject): Promise<void> {
+  const diags = new Diagnostics();
+  const checked = new ValidatedInputs(runsDirOf(cp));
+  const memo = { skip: (k: string) => checked.has(cp, k), valid: (k: string) => checked.add(cp, k) };
+  validateDocumentInputs(cp, diags, memo);
+  await validateTableInputs(cp, diags, memo);
+  diags.throwIfAny();
+  checked.save();
+}
+
+/** `--seeds 42,7,101`: distinct integers. */
+export function parseSeeds(text: string): number[] {
+  const seeds = text.split(',').map((x) => x.trim());
+  const bad = seeds.filter((x) => !/^\d+$/.test(x) || !Number.isSafeInteger(Number(x)));
+  if (bad.length || seeds.length === 0) throw new DagError([{ code: 'bad-seeds', file: '(command line)', message: `--seeds takes comma-separated integers from 0 to ${MAX_SEED}, got '${bad[0] ?? text}'` }]);
+  const nums = seeds.map(Number);
+  if (new Set(nums).size !== nums.length) throw new DagError([{ code: 'bad-seeds', file: '(command line)', message: `--seeds lists a seed twice: '${text}'` }]);
+  return nums;
 }
 
 /** A comma-separated flag value as its items; an empty list is refused (it would mean "none" silently). */

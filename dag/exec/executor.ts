@@ -25,6 +25,8 @@ export interface RunOptions extends RunRequest {
   /** Continue this run instead of starting a new one. */
   resume?: string;
   groupId?: string;
+  /** The sweep and candidate this run is one of (dag sweep). */
+  sweep?: { id: string; candidate: string };
   /** Labels to give the run when it succeeds. */
   labels?: string[];
   /** Do not make a run whose gates all passed `last-good`. */

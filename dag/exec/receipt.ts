@@ -6,7 +6,7 @@ import type { Prepared, RunRequest } from './prepare.js';
 import { versions } from '../fingerprint/versions.js';
 
 /** The receipt of a new run: what it runs (targets, seed, scenarios, profile, base), on which versions. */
-export function newReceipt(cp: CompiledProject, prep: Prepared, opts: RunRequest & { groupId?: string }, runId: string): RunReceipt {
+export function newReceipt(cp: CompiledProject, prep: Prepared, opts: RunRequest & { groupId?: string; sweep?: { id: string; candidate: string } }, runId: string): RunReceipt {
   const v = versions(cp.project.root, cp.project.config.version);
   return {
     run_id: runId,
@@ -24,6 +24,7 @@ export function newReceipt(cp: CompiledProject, prep: Prepared, opts: RunRequest
     from_state: opts.from ?? null,
     no_cache: opts.noCache === true,
     group_id: opts.groupId ?? null,
+    sweep: opts.sweep ?? null,
     engine_version: v.engine,
     dag_version: v.dag,
     git_commit: v.git,

@@ -31,6 +31,8 @@ export interface RunReceipt {
   /** Started with --no-cache (a resume keeps to it). Absent in receipts written before it was recorded. */
   no_cache?: boolean;
   group_id: string | null;
+  /** The sweep and candidate the run is one of (dag sweep); absent or null for other runs. */
+  sweep?: { id: string; candidate: string } | null;
   engine_version: string | null;
   dag_version: string;
   git_commit: string | null;
