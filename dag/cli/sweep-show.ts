@@ -42,5 +42,8 @@ export function showSweep(rec: SweepRecord): void {
     ['distance', ...order.map((c) => (rank.has(c.id) ? f(rank.get(c.id)!.distance) : '-'))],
     ['run', ...order.map((c) => c.runs.map((r) => r.run_id.slice(0, 8)).join(',') || '-')],
   ];
-  out(table(['', ...order.map((c) => c.id)], [...params, ...summary, ...gates]));
+  // a gate no candidate moves (an upstream segment's, say) is counted, not shown
+  const moved = gates.filter((row) => new Set(row.slice(1)).size > 1);
+  out(table(['', ...order.map((c) => c.id)], [...params, ...summary, ...moved]));
+  if (moved.length < gates.length) out(`(${gates.length - moved.length} more gates have one value in every candidate; dag sweep --show ${rec.sweep_id} --json lists them)`);
 }

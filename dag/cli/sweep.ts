@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { DagError, EXIT, type Diagnostic } from '../project/diagnostics.js';
 import { MAX_JOBS } from '../project/names.js';
-import { parseValue, splitAssignment, splitValues, type Override } from '../project/overrides.js';
+import { parseOverride, parseValue, splitAssignment, splitValues, type Override } from '../project/overrides.js';
 import { checkOverrides } from '../graph/overrides.js';
 import { runsDirOf } from '../store/runs.js';
 import { candidatesOf, isFinished, readSweep, type SweepAxis, type SweepCandidate, type SweepRecord } from '../store/sweeps.js';
@@ -53,11 +53,13 @@ export function registerSweep(program: Command): void {
       } else {
         if (!flags.grid?.length) throw new DagError([{ code: 'no-grid', file: '(command line)', message: 'dag sweep needs at least one --grid FILE#/pointer=v1,v2,...', fix: 'e.g. --grid config/x.yaml#/kappa=2,10,50' }]);
         if (flags.seeds !== undefined && flags.seed !== undefined) throw new DagError([{ code: 'seeds-flags', file: '(command line)', message: '--seeds and --seed: give one' }]);
-        const request = toRequest(cp, targets, flags); // --set checked as plan and run check it
+        // --set is checked with each candidate's values (a --set law may need a grid's kappa)
+        const request = toRequest(cp, targets, { ...flags, set: undefined });
+        const set = (flags.set ?? []).map(parseOverride);
         const grid = flags.grid.map(parseAxis);
-        checkGrid(cp, grid, request.overrides ?? [], flags.profile);
+        checkGrid(cp, grid, set, flags.profile);
         const seeds = flags.seeds !== undefined ? parseSeeds(flags.seeds) : [flags.seed ?? null];
-        rec = newSweep(grid, { targets: request.targets, seeds, scenarios: request.scenarios ?? null, profile: request.profile ?? null, set: request.overrides ?? [], from: request.from ?? null, base: request.base ?? null, no_cache: request.noCache === true, jobs: flags.jobs });
+        rec = newSweep(grid, { targets: request.targets, seeds, scenarios: request.scenarios ?? null, profile: request.profile ?? null, set, from: request.from ?? null, base: request.base ?? null, no_cache: request.noCache === true, jobs: flags.jobs });
       }
       await validateInputsOrFail(cp);
       const [{ EventBus }, { Sweep }, { attachRunLog }, { attachView }] = await Promise.all([import('../exec/events.js'), import('../exec/sweep.js'), import('../log/runlog.js'), import('../log/view.js')]);
