@@ -2,16 +2,15 @@
 // fixture test/fixtures/certify (cz.S1 items -> cz.S2 validation with a cross_seed declaration -> dz.S1, a
 // downstream report that may resolve a cz gate), its reports made by the repository's own
 // states/_lib/validation.sql and checked against contracts/engine.yaml, both copied into the fixture.
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Certification } from '../../dag/store/certify.js';
 import { spreadOf } from '../../dag/store/report.js';
-import { cleanup, dag, dagJson, LIFECYCLE_TIMEOUT, ledger, readJson, REPO, tempDir } from '../lifecycle/helpers.js';
+import { certifyFixture, cleanup, dag, dagJson, LIFECYCLE_TIMEOUT, ledger, readJson, tempDir } from '../lifecycle/helpers.js';
 
 afterAll(cleanup);
 
-const FIXTURE = join(REPO, 'test', 'fixtures', 'certify');
 const SEEDS = [42, 7, 101, 202];
 
 interface Matrix {
@@ -24,16 +23,6 @@ interface ReportJson {
   metrics: { metric: string }[];
   above_max_cv: string[];
   certifications: Certification[];
-}
-
-/** A private copy of the fixture with the prelude and the shared contract under test. */
-function certifyFixture(): string {
-  const root = join(tempDir('project'), 'certify');
-  cpSync(FIXTURE, root, { recursive: true });
-  mkdirSync(join(root, 'states', '_lib'), { recursive: true });
-  cpSync(join(REPO, 'states', '_lib', 'validation.sql'), join(root, 'states', '_lib', 'validation.sql'));
-  cpSync(join(REPO, 'contracts', 'engine.yaml'), join(root, 'contracts', 'engine.yaml'));
-  return root;
 }
 
 /** The published validation report of a run, by dataset. */

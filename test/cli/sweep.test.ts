@@ -1,26 +1,17 @@
 // `--set` and `dag sweep` end to end (issue 19): real `dag` processes on the engine-free fixture
 // test/fixtures/certify, whose gate flag_share (B [0.05, 0.95], B+ [0.2, 0.8]) follows the parameter
 // config/cz.yaml#/base_share.
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SweepRecord } from '../../dag/store/sweeps.js';
-import { cleanup, dag, dagJson, dagRun, LIFECYCLE_TIMEOUT, ledger, readJson, REPO, spawnDag, tempDir } from '../lifecycle/helpers.js';
+import { certifyFixture, cleanup, dag, dagJson, dagRun, LIFECYCLE_TIMEOUT, ledger, readJson, spawnDag, tempDir } from '../lifecycle/helpers.js';
 import { STACK_LINE } from './runDag.js';
 
 afterAll(cleanup);
 
-const FIXTURE = join(REPO, 'test', 'fixtures', 'certify');
 const PARAMS = 'config/cz.yaml';
-
-function fixture(): string {
-  const root = join(tempDir('project'), 'certify');
-  cpSync(FIXTURE, root, { recursive: true });
-  mkdirSync(join(root, 'states', '_lib'), { recursive: true });
-  cpSync(join(REPO, 'states', '_lib', 'validation.sql'), join(root, 'states', '_lib', 'validation.sql'));
-  cpSync(join(REPO, 'contracts', 'engine.yaml'), join(root, 'contracts', 'engine.yaml'));
-  return root;
-}
+const fixture = certifyFixture;
 
 interface PlanJson {
   states: { task: string; action: string; reason: string; key?: string }[];

@@ -1,7 +1,7 @@
 import { removeTemps, tempDir } from '../support/temp.js';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { REPO, spawnCli, type CliResult, type RunJson } from '../support/cli.js';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export { REPO };
@@ -104,4 +104,17 @@ export function markRunning(runDir: string, pid: number | undefined, host: strin
   const receipt = readJson(receiptPath);
   writeFileSync(receiptPath, JSON.stringify({ ...receipt, status: 'running', finished_utc: null }, null, 2) + '\n');
   if (pid !== undefined) writeFileSync(join(runDir, '.lock'), JSON.stringify({ pid, host, since: new Date().toISOString() }));
+}
+
+/**
+ * A private copy of test/fixtures/certify (engine-free: a gate that follows a parameter, a
+ * cross-seed declaration) with the repository's validation prelude and shared contract under test.
+ */
+export function certifyFixture(): string {
+  const root = join(tempDir('project'), 'certify');
+  cpSync(join(REPO, 'test', 'fixtures', 'certify'), root, { recursive: true });
+  mkdirSync(join(root, 'states', '_lib'), { recursive: true });
+  cpSync(join(REPO, 'states', '_lib', 'validation.sql'), join(root, 'states', '_lib', 'validation.sql'));
+  cpSync(join(REPO, 'contracts', 'engine.yaml'), join(root, 'contracts', 'engine.yaml'));
+  return root;
 }
