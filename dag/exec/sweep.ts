@@ -48,7 +48,13 @@ export class Sweep {
         if (this.aborted) break;
         const prior = c.runs[i];
         if (prior && (prior.status === 'succeeded' || prior.status === 'failed')) continue;
-        const resume = prior && existsSync(join(runsDir, prior.run_id, 'run_receipt.json')) ? prior.run_id : undefined;
+        const priorStatus = prior ? readReceipt(join(runsDir, prior.run_id))?.status : undefined;
+        if (prior && (priorStatus === 'succeeded' || priorStatus === 'failed')) {
+          // it ended after the record was last written (the sweep was killed then)
+          c.runs[i] = { ...prior, status: priorStatus };
+          continue;
+        }
+        const resume = priorStatus !== undefined ? prior!.run_id : undefined;
         const runId = resume ?? newRunId();
         c.runs[i] = { seed: seed ?? cp.project.config.defaults.seed, run_id: runId, status: 'running', seconds: prior?.seconds ?? 0 };
         writeSweep(runsDir, rec);
