@@ -22,6 +22,7 @@ const COMMANDS: [name: string, load: () => Promise<Register>][] = [
   ['prune', async () => (await import('./prune.js')).registerPrune],
   ['report', async () => (await import('./report.js')).registerReport],
   ['ui', async () => (await import('./ui.js')).registerUi],
+  ['sweep', async () => (await import('./sweep.js')).registerSweep],
 ];
 
 /** The command an argv names (its first operand past the global options), if it is one of ours. */

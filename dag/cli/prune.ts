@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { executePrune, planPrune } from '../store/prune.js';
 import { resolveRun } from '../store/runs.js';
+import { readSweep } from '../store/sweeps.js';
 import { formatBytes } from '../store/size.js';
 import { count } from '../log/format.js';
 import { globalOptions, openRunStore, out, printJson, table } from './context.js';
@@ -10,6 +11,7 @@ interface PruneFlags {
   failed?: boolean;
   keep?: string[];
   dropLabel?: string[];
+  dropSweep?: string[];
   json?: boolean;
 }
 
@@ -21,12 +23,13 @@ export function registerPrune(program: Command): void {
     .option('--failed', 'delete only failed and interrupted runs')
     .option('--keep <run>', 'keep this run too (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--drop-label <label>', 'runs with this label are no longer kept for it (repeatable; every other label keeps its runs)', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--drop-sweep <sweep>', "the sweep's best candidate is no longer kept for being its best (repeatable; a sweep's other candidates always go)", (v: string, acc: string[] = []) => [...acc, v])
     .option('--json', 'print as JSON')
     .action((flags: PruneFlags, cmd: Command) => {
       const { runsDir, config } = openRunStore(globalOptions(cmd));
       const r = config.retention;
       const keep = (flags.keep ?? []).map((k) => resolveRun(runsDir, k).id);
-      const plan = planPrune(runsDir, { keepLabels: r.keep_labels, dropLabels: flags.dropLabel ?? [], keepLast: r.keep_last, failedOnly: flags.failed === true, keep });
+      const plan = planPrune(runsDir, { keepLabels: r.keep_labels, dropLabels: flags.dropLabel ?? [], keepLast: r.keep_last, failedOnly: flags.failed === true, keep, dropSweeps: (flags.dropSweep ?? []).map((s) => readSweep(runsDir, s).sweep_id) });
       const skipped: { run: string; why: string }[] = [];
       const done = flags.yes ? executePrune(runsDir, plan, (run, why) => skipped.push({ run, why })) : undefined;
       if (flags.json) return printJson({ dry_run: !flags.yes, ...plan, deleted: done ?? null, skipped });

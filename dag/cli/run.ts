@@ -1,16 +1,14 @@
 import { Option, type Command } from 'commander';
-import { validateDocumentInputs, validateTableInputs } from '../graph/inputs.js';
-import { MAX_JOBS, MAX_SEED } from '../project/names.js';
+import { MAX_JOBS } from '../project/names.js';
 import { LABEL_PATTERN } from '../store/labels.js';
-import { ValidatedInputs } from '../store/validated.js';
 import type { ViewMode } from '../log/view.js';
-import { DagError, Diagnostics } from '../project/diagnostics.js';
+import { DagError } from '../project/diagnostics.js';
 import { lastTimings } from '../store/history.js';
 import { RUN_ID, runsDirOf } from '../store/runs.js';
 import type { RunSummary } from '../exec/executor.js';
 import { failureText, warningJson } from '../log/words.js';
 import { globalOptions, openProject, out, printJson, table } from './context.js';
-import { parseInteger, requestOptions, toRequest, type RequestFlags } from './request.js';
+import { parseInteger, parseSeeds, requestOptions, toRequest, validateInputsOrFail, type RequestFlags } from './request.js';
 
 interface RunFlags extends RequestFlags {
   seeds?: string;
@@ -38,21 +36,14 @@ export function registerRun(program: Command): void {
     .action(async (targets: string[], flags: RunFlags, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
       if (flags.resume !== undefined) {
-        const clash = [flags.seed !== undefined && '--seed', flags.scenarios !== undefined && '--scenarios', flags.profile !== undefined && '--profile', flags.runId !== undefined && '--run-id', flags.from !== undefined && '--from', flags.until !== undefined && '--until', targets.length > 0 && 'target states'].filter(Boolean);
+        const clash = [flags.seed !== undefined && '--seed', flags.scenarios !== undefined && '--scenarios', flags.profile !== undefined && '--profile', (flags.set ?? []).length > 0 && '--set', flags.runId !== undefined && '--run-id', flags.from !== undefined && '--from', flags.until !== undefined && '--until', targets.length > 0 && 'target states'].filter(Boolean);
         if (clash.length) throw new DagError([{ code: 'resume-flags', file: '(command line)', message: `--resume continues a run as it started; it cannot take ${clash.join(', ')}`, fix: 'drop them, or start a new run' }]);
       }
       if (flags.runId !== undefined && !RUN_ID.test(flags.runId)) throw new DagError([{ code: 'bad-run-id', file: '(command line)', message: `--run-id must be 32 lowercase hex characters, got '${flags.runId}'` }]);
       const badLabel = (flags.label ?? []).find((l) => !LABEL_PATTERN.test(l));
       if (badLabel !== undefined) throw new DagError([{ code: 'bad-label', file: '(command line)', message: `--label '${badLabel}' must be lowercase letters, digits, - or _ (at most 40)` }]);
       const request = toRequest(cp, targets, flags); // the one builder `dag plan` uses too
-      const diags = new Diagnostics();
-      // bad input fails before a run folder exists; files found valid before are not checked again
-      const checked = new ValidatedInputs(runsDirOf(cp));
-      const memo = { skip: (k: string) => checked.has(cp, k), valid: (k: string) => checked.add(cp, k) };
-      validateDocumentInputs(cp, diags, memo);
-      await validateTableInputs(cp, diags, memo);
-      diags.throwIfAny();
-      checked.save();
+      await validateInputsOrFail(cp);
       const seeds = flags.seeds !== undefined ? parseSeeds(flags.seeds) : [flags.seed];
       if (flags.seeds !== undefined && (flags.seed !== undefined || flags.resume !== undefined || flags.runId !== undefined)) {
         throw new DagError([{ code: 'seeds-flags', file: '(command line)', message: '--seeds runs one new run per seed; it cannot take --seed, --resume or --run-id' }]);
@@ -105,15 +96,6 @@ export function registerRun(program: Command): void {
         await log.close();
       }
     });
-}
-
-function parseSeeds(text: string): number[] {
-  const seeds = text.split(',').map((x) => x.trim());
-  const bad = seeds.filter((x) => !/^\d+$/.test(x) || !Number.isSafeInteger(Number(x)));
-  if (bad.length || seeds.length === 0) throw new DagError([{ code: 'bad-seeds', file: '(command line)', message: `--seeds takes comma-separated integers from 0 to ${MAX_SEED}, got '${bad[0] ?? text}'` }]);
-  const nums = seeds.map(Number);
-  if (new Set(nums).size !== nums.length) throw new DagError([{ code: 'bad-seeds', file: '(command line)', message: `--seeds lists a seed twice: '${text}'` }]);
-  return nums;
 }
 
 /** A run's summary as --json prints it: warnings as facts with their words, failures with the structured failure and its text. */

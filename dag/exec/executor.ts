@@ -26,6 +26,8 @@ export interface RunOptions extends RunRequest {
   /** Continue this run instead of starting a new one. */
   resume?: string;
   groupId?: string;
+  /** The sweep and candidate this run is one of (dag sweep). */
+  sweep?: { id: string; candidate: string };
   /** Labels to give the run when it succeeds. */
   labels?: string[];
   /** Do not make a run whose gates all passed `last-good`. */
@@ -72,8 +74,8 @@ export class Execution {
     const runsDir = runsDirOf(cp);
     const prior = opts.resume !== undefined ? priorRun(runsDir, opts.resume) : undefined;
     const req: RunRequest = prior
-      ? // a resume continues the run as it started: its targets, seed, scenarios, profile, --from with its base, --no-cache
-        { targets: prior.receipt.targets, seed: prior.receipt.seed, scenarios: prior.receipt.scenarios, profile: prior.receipt.profile ?? undefined, from: fromStatesOf(prior.receipt), base: prior.receipt.staged_from_run_id ?? undefined, noCache: opts.noCache === true || prior.receipt.no_cache === true }
+      ? // a resume continues the run as it started: its targets, seed, scenarios, profile, overrides, --from with its base, --no-cache
+        { targets: prior.receipt.targets, seed: prior.receipt.seed, scenarios: prior.receipt.scenarios, profile: prior.receipt.profile ?? undefined, overrides: prior.receipt.overrides ?? [], from: fromStatesOf(prior.receipt), base: prior.receipt.staged_from_run_id ?? undefined, noCache: opts.noCache === true || prior.receipt.no_cache === true }
       : opts;
     const prep = prepareRun(cp, req);
     const { lineage } = prep;

@@ -6,6 +6,7 @@ import type { CompiledProject } from '../graph/compile.js';
 import { selectWithAncestors } from '../graph/select.js';
 import { fromSplit, knownFromFiles, type CacheView, type FromSplit, type Known, type PlanContext } from '../plan/plan.js';
 import { DagError } from '../project/diagnostics.js';
+import type { Override } from '../project/overrides.js';
 import { CacheStore } from '../store/cache.js';
 import { LabelStore } from '../store/labels.js';
 import { latestOutcomes, listRuns, readLedger, resolveRun, runsDirOf, type LedgerEntry, type RunInfo } from '../store/runs.js';
@@ -18,6 +19,8 @@ export interface RunRequest {
   seed?: number;
   scenarios?: string[];
   profile?: string;
+  /** `--set` values put into parsed input documents (checked by checkOverrides). */
+  overrides?: Override[];
   /** The --from states: each with its downstream reruns, every other state is staged from the base. */
   from?: string[];
   base?: string;
@@ -42,7 +45,7 @@ export interface Prepared {
 
 export function prepareRun(cp: CompiledProject, req: RunRequest): Prepared {
   const runsDir = runsDirOf(cp);
-  const lineage = computeLineage(cp, req.profile);
+  const lineage = computeLineage(cp, req.profile, req.overrides);
   const v = versions(cp.project.root, cp.project.config.version);
   const parts = new KeyParts(cp, lineage, { dag: v.dag, duckdb: v.duckdb });
   const cache = new CacheStore(runsDir);

@@ -11,7 +11,7 @@ import type { Prepared, RunRequest } from './prepare.js';
 import { versions } from '../fingerprint/versions.js';
 
 /** The receipt of a new run: what it runs (targets, seed, scenarios, profile, base), on which versions. */
-export function newReceipt(cp: CompiledProject, prep: Prepared, opts: RunRequest & { groupId?: string }, runId: string): RunReceipt {
+export function newReceipt(cp: CompiledProject, prep: Prepared, opts: RunRequest & { groupId?: string; sweep?: { id: string; candidate: string } }, runId: string): RunReceipt {
   const v = versions(cp.project.root, cp.project.config.version);
   return {
     run_id: runId,
@@ -21,6 +21,7 @@ export function newReceipt(cp: CompiledProject, prep: Prepared, opts: RunRequest
     seed: prep.seed,
     scenarios: prep.scenarios,
     profile: opts.profile ?? null,
+    overrides: opts.overrides ?? [],
     targets: opts.targets,
     parameter_hash: prep.lineage.parameterHash,
     manifest_fingerprint: prep.lineage.manifestFingerprint,
@@ -30,6 +31,7 @@ export function newReceipt(cp: CompiledProject, prep: Prepared, opts: RunRequest
     from_states: opts.from ?? [],
     no_cache: opts.noCache === true,
     group_id: opts.groupId ?? null,
+    sweep: opts.sweep ?? null,
     engine_version: v.engine,
     dag_version: v.dag,
     git_commit: v.git,

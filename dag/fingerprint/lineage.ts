@@ -2,6 +2,7 @@ import { DagError } from '../project/diagnostics.js';
 import { posix } from 'node:path';
 import type { CompiledProject } from '../graph/compile.js';
 import { canonicalJson, sha256Hex, type Sha256Hex } from './canonical.js';
+import { applyOverrides, type Override } from '../project/overrides.js';
 import { readContent } from './digest.js';
 
 /** The lineage of a run: hashes that name its outputs' folders and go into its receipt. */
@@ -34,9 +35,11 @@ export function profileResolver(cp: CompiledProject, profile: string | undefined
 
 /**
  * Computes the lineage over the whole project (not only the selected states), so that a partial
- * run and a full run of the same inputs publish into the same folders.
+ * run and a full run of the same inputs publish into the same folders. `overrides` (`--set`) are
+ * applied to the parsed documents before they are hashed, so a run with them has the digests, keys
+ * and folders that editing the files would give (checkOverrides has found them sound).
  */
-export function computeLineage(cp: CompiledProject, profile?: string): Lineage {
+export function computeLineage(cp: CompiledProject, profile?: string, overrides: readonly Override[] = []): Lineage {
   const resolve = profileResolver(cp, profile);
   const root = cp.project.root;
   const digests = new Map<string, Sha256Hex>();
@@ -46,7 +49,12 @@ export function computeLineage(cp: CompiledProject, profile?: string): Lineage {
     let d = digests.get(file);
     if (!d) {
       const actual = resolve(file);
-      const content = readContent(posix.join(root, actual), actual);
+      let content = readContent(posix.join(root, actual), actual);
+      const mine = overrides.filter((o) => o.file === file);
+      if (mine.length && content.canonical !== undefined) {
+        const canonical = canonicalJson(applyOverrides(JSON.parse(content.canonical), mine).doc);
+        content = { digest: sha256Hex(canonical), canonical };
+      }
       d = content.digest;
       digests.set(file, d);
       resolved.set(file, actual);

@@ -52,6 +52,11 @@ export function validateDocumentInputs(cp: CompiledProject, diags: Diagnostics, 
 export function validateDocument(cp: CompiledProject, file: string, schemaRef: string): Diagnostic[] {
   const { source, errors } = YamlSource.read(posix.join(cp.project.root, file), file);
   if (!source) return errors;
+  return validateData(cp, file, source.data, schemaRef, (path) => source.lineOf(path));
+}
+
+/** The schema's violations by a document's data (`lineOf` places a pointer in the file, when it is there). */
+export function validateData(cp: CompiledProject, file: string, data: unknown, schemaRef: string, lineOf: (path: string[]) => number | undefined): Diagnostic[] {
   let validate;
   try {
     validate = cp.project.contracts.validator(schemaRef);
@@ -60,7 +65,7 @@ export function validateDocument(cp: CompiledProject, file: string, schemaRef: s
   }
   let valid: boolean;
   try {
-    valid = validate(source.data) as boolean;
+    valid = validate(data) as boolean;
   } catch (e) {
     // a schema that applies itself (through allOf, anyOf, ...) without descending into the data
     // recurses for ever: one diagnostic naming it, not a stack overflow
@@ -78,11 +83,11 @@ export function validateDocument(cp: CompiledProject, file: string, schemaRef: s
           : e.instancePath;
     const where = e.keyword === 'required' ? e.instancePath : pointer;
     const detail = e.keyword === 'additionalProperties' ? `${e.message}: '${(e.params as { additionalProperty: string }).additionalProperty}'` : e.message;
-    const value = e.keyword === 'required' || e.keyword === 'additionalProperties' ? '' : quoteValue(valueAt(source.data, fromPointer(where)));
+    const value = e.keyword === 'required' || e.keyword === 'additionalProperties' ? '' : quoteValue(valueAt(data, fromPointer(where)));
     return {
       code: 'input-schema',
       file,
-      line: source.lineOf(fromPointer(where)),
+      line: lineOf(fromPointer(where)),
       pointer: pointer || '/',
       message: `${detail}${value} (rule ${e.schemaPath.replace(/^https:\/\/contracts\.dag\.invalid\//, '')}, schema ${schemaRef})`,
     };

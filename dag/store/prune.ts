@@ -5,6 +5,7 @@ import { LabelStore } from './labels.js';
 import { diskUsage } from './size.js';
 import { lockHolder } from './lock.js';
 import { listOrphans, listRuns, readLedger } from './runs.js';
+import { bestRuns, listSweeps } from './sweeps.js';
 
 export const TRASH = '.trash';
 
@@ -18,6 +19,14 @@ export interface PrunePolicy {
   failedOnly: boolean;
   /** Run ids kept whatever else holds. */
   keep: string[];
+  /** --drop-sweep: sweeps whose best candidate is no longer kept for being the best. */
+  dropSweeps?: string[];
+}
+
+/** What a prune knows of a sweep: its id and the runs of its best-ranked candidate so far. */
+export interface SweepFacts {
+  id: string;
+  best?: { candidate: string; runs: string[] };
 }
 
 export interface PruneRow {
@@ -43,14 +52,19 @@ export interface PrunePlan {
  * Decides which runs a prune keeps, and why; each reason names its rule. In order: a running
  * run; --keep; a label (any label keeps its run, unless --drop-label names it and
  * retention.keep_labels does not); failed and interrupted runs go; the newest complete --seeds
- * group (every run of it succeeded) stays, so `dag report --group` still works; then the
- * retention.keep_last newest succeeded runs. Pure: every fact is an argument.
+ * group (every run of it succeeded) stays, so `dag report --group` still works; a sweep is one
+ * group: while one of its runs is locked all stay, else its best candidate's runs stay (unless
+ * --drop-sweep names it) and its other candidates go; then the retention.keep_last newest
+ * succeeded runs (a sweep's runs are not counted there). Pure: every fact is an argument.
  */
-export function decideRuns(runs: { id: string; status: string; created: string; labels: string[]; pid?: number; group?: string | null }[], policy: PrunePolicy): { id: string; action: 'KEEP' | 'DELETE'; reason: string }[] {
+export function decideRuns(runs: { id: string; status: string; created: string; labels: string[]; pid?: number; group?: string | null }[], policy: PrunePolicy, sweeps: SweepFacts[] = []): { id: string; action: 'KEEP' | 'DELETE'; reason: string }[] {
+  const sweepOf = new Map(sweeps.map((s) => [s.id, s]));
+  const inSweep = (r: { group?: string | null }) => r.group != null && sweepOf.has(r.group);
+  const busy = new Set(runs.filter((r) => r.pid !== undefined && inSweep(r)).map((r) => r.group!));
   // keep_last counts the newest succeeded runs, whatever else keeps them (runs come newest first)
-  const newestIds = runs.filter((r) => r.status === 'succeeded').slice(0, policy.keepLast).map((r) => r.id);
+  const newestIds = runs.filter((r) => r.status === 'succeeded' && !inSweep(r)).slice(0, policy.keepLast).map((r) => r.id);
   const drop = new Set(policy.dropLabels ?? []);
-  const group = newestCompleteGroup(runs);
+  const group = newestCompleteGroup(runs.filter((r) => !inSweep(r)));
   return runs.map((r) => {
     if (r.pid !== undefined) return { id: r.id, action: 'KEEP', reason: `running (locked by pid ${r.pid})` };
     if (policy.keep.includes(r.id)) return { id: r.id, action: 'KEEP', reason: '--keep' };
@@ -58,9 +72,13 @@ export function decideRuns(runs: { id: string; status: string; created: string; 
     if (pinned) return { id: r.id, action: 'KEEP', reason: `label: ${pinned} (retention.keep_labels)` };
     const label = r.labels.find((l) => !drop.has(l));
     if (label) return { id: r.id, action: 'KEEP', reason: `label: ${label} (a labelled run is kept; --drop-label ${label} lets it go)` };
+    const sweep = inSweep(r) ? sweepOf.get(r.group!)! : undefined;
+    if (sweep && busy.has(sweep.id)) return { id: r.id, action: 'KEEP', reason: `sweep ${sweep.id} is running` };
+    if (sweep?.best?.runs.includes(r.id) && !(policy.dropSweeps ?? []).includes(sweep.id)) return { id: r.id, action: 'KEEP', reason: `sweep ${sweep.id}: best candidate ${sweep.best.candidate} (--drop-sweep ${sweep.id} lets it go)` };
     const failed = r.status === 'failed' || r.status === 'interrupted';
     if (failed) return { id: r.id, action: 'DELETE', reason: `${r.status} (failed and interrupted runs go)` };
     if (policy.failedOnly) return { id: r.id, action: 'KEEP', reason: 'not failed (--failed)' };
+    if (sweep && !busy.has(sweep.id)) return { id: r.id, action: 'DELETE', reason: sweep.best?.runs.includes(r.id) ? `sweep ${sweep.id}: best candidate, but --drop-sweep` : `sweep ${sweep.id}: not its best candidate${sweep.best ? ` (${sweep.best.candidate} is kept; dag label RUN NAME keeps another)` : ''}` };
     if (group && r.group === group) return { id: r.id, action: 'KEEP', reason: `seed group ${group} (the newest complete --seeds group is kept)` };
     const rank = newestIds.indexOf(r.id);
     if (rank >= 0) return { id: r.id, action: 'KEEP', reason: `newest (${rank + 1} of retention.keep_last ${policy.keepLast})` };
@@ -88,7 +106,8 @@ export function planPrune(runsDir: string, policy: PrunePolicy): PrunePlan {
     const status = r.receipt.status === 'running' && pid === undefined ? 'interrupted' : r.receipt.status;
     return { id: r.id, status, created: r.receipt.created_utc, labels: labels.of(r.id), pid, group: r.receipt.group_id ?? null };
   });
-  const decisions = decideRuns(facts, policy);
+  const sweeps = listSweeps(runsDir).map((s) => ({ id: s.sweep_id, best: bestRuns(s) }));
+  const decisions = decideRuns(facts, policy, sweeps);
   const kept = runs.filter((_, i) => decisions[i]!.action === 'KEEP');
   const deleted = runs.filter((_, i) => decisions[i]!.action === 'DELETE');
 

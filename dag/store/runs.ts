@@ -3,6 +3,7 @@ import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, r
 import { join } from 'node:path';
 import type { CompiledProject } from '../graph/compile.js';
 import { DagError } from '../project/diagnostics.js';
+import type { Override } from '../project/overrides.js';
 import { writeFileAtomic } from './atomic.js';
 import { LabelStore } from './labels.js';
 import { taskKey } from '../graph/tasks.js';
@@ -20,6 +21,8 @@ export interface RunReceipt {
   seed: number;
   scenarios: string[];
   profile: string | null;
+  /** `--set` overrides the run read its documents with (absent in receipts written before they existed). */
+  overrides?: Override[];
   targets: string[];
   parameter_hash: string;
   manifest_fingerprint: string;
@@ -31,6 +34,8 @@ export interface RunReceipt {
   /** Started with --no-cache (a resume keeps to it). Absent in receipts written before it was recorded. */
   no_cache?: boolean;
   group_id: string | null;
+  /** The sweep and candidate the run is one of (dag sweep); absent or null for other runs. */
+  sweep?: { id: string; candidate: string } | null;
   engine_version: string | null;
   dag_version: string;
   git_commit: string | null;

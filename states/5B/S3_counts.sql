@@ -24,16 +24,32 @@ from scaled where qi > 0;  -- only buckets with intensity: cum_lo is then strict
 create table group_total as select gid, any_value(total) as total from group_cum group by all;
 
 -- step: totals
--- One Poisson total per key over the horizon (its realised intensity summed), drawn from the key's
--- own PRF key; a total at or below lambda_zero_eps is 0 with no draw.
+-- One total per key over the horizon (its realised intensity summed), drawn from the key's own PRF
+-- key: Poisson, or (law negative_binomial) Poisson with the intensity times the key's gamma factor G
+-- ~ Gamma(kappa, mean 1), a gamma-Poisson mixture: the total is NB2 (Var = mu + mu^2 / kappa), and so
+-- is each bucket count, the cells of a key sharing its G. G is Gamma(kappa + 1) by Wilson-Hilferty
+-- (a normal cubed: close for shapes >= 1) times U^(1/kappa) (Gamma(k) = Gamma(k + 1) U^(1/k), exact),
+-- over kappa: lanes `frailty_z` and `frailty_u` of the key. Under Poisson G is 1 and nothing is drawn.
+-- A total at or below lambda_zero_eps is 0 with no draw.
 create table key_totals as
 select k.key_id, k.merchant_id, k.tzid, k.channel_group, k.group_id, p.weekly_arrivals * (t.total / 1099511627776e0) as lambda_total, t.total,
        prf3(getvariable('stream_key'), k.merchant_id, key_of(k.tzid), key_of(k.channel_group)) as kk
 from s1_grouping_5B k join merchant_zone_profile_5A p using (merchant_id, tzid, channel_group) join group_total t on t.gid = k.group_id;
+create table key_law as
+select *, CASE WHEN getvariable('count_policy')->>'law' = 'negative_binomial' THEN cp('$.kappa') END as kappa from key_totals;
+create table key_frailty as
+with wh as (
+  select *, kappa + 1e0 as a, draw_normal(mix64(kk, key_of('frailty_z'))) as z, u01(mix64(kk, key_of('frailty_u'))) as u
+  from key_law where kappa IS NOT NULL
+), cubed as (
+  select key_id, a, u, kappa, greatest(0e0, 1e0 - 1e0 / (9e0 * a) + z / (3e0 * sqrt(a))) as c from wh
+)
+select key_id, a * c * c * c * pexp(pln(u) / kappa) / kappa as g from cubed;
 create table key_counts as
-select *, CASE WHEN lambda_total <= cp('$.lambda_zero_eps') THEN 0
-               ELSE draw_poisson(mix64(kk, 0), lambda_total, lam_normal := cp('$.poisson_exact_lambda_max')) END as n_total
-from key_totals;
+with mixed as (select t.*, t.lambda_total * coalesce(f.g, 1e0) as lambda_drawn from key_law t left join key_frailty f using (key_id))
+select *, CASE WHEN lambda_total <= cp('$.lambda_zero_eps') OR lambda_drawn <= cp('$.lambda_zero_eps') THEN 0
+               ELSE draw_poisson(mix64(kk, 0), lambda_drawn, lam_normal := cp('$.poisson_exact_lambda_max')) END as n_total
+from mixed;
 
 -- step: deal
 -- Each of a key's arrivals j = 0..n-1 picks its bucket with probability q_t / total (Poisson
@@ -56,7 +72,7 @@ create table s3_bucket_counts_5B as
 select c.key_id, k.merchant_id, k.tzid, k.channel_group, c.bucket_index, c.count_n
 from bucket_counts c join count_keys k using (key_id);
 create table s3_key_totals_5B as
-select key_id, merchant_id, tzid, channel_group, group_id, lambda_total, n_total::BIGINT as n_total from key_counts;
+select key_id, merchant_id, tzid, channel_group, group_id, lambda_total, kappa, n_total::BIGINT as n_total from key_counts;
 -- only the outputs stay: publishing sorts them within the memory limit
-drop table bucket_counts; drop table deal_keys; drop table key_counts; drop table key_totals; drop table count_keys;
+drop table bucket_counts; drop table deal_keys; drop table key_counts; drop table key_frailty; drop table key_law; drop table key_totals; drop table count_keys;
 drop table group_cum; drop table group_total; drop table group_intensity; drop table group_share;

@@ -128,10 +128,12 @@ from window_hours;
 -- step: dispersion
 -- T9: dispersion of the bucket counts around 5A's target intensity mu, pooled over every cell and
 -- weighted by mu (zeros included: the sum over all cells of (N - mu)^2 is the sum over non-zero
--- cells of ((N - mu)^2 - mu^2) plus the sum of mu^2), against the one the Poisson law and the
--- published latent field imply: given the factor f, E (N - mu)^2 = mu f + mu^2 (f - 1)^2.
--- Realised = sum (N - mu)^2 / sum mu, implied = sum (mu f + mu^2 (f - 1)^2) / sum mu; the gate is their
--- relative difference: counts that ignore the field, or follow another law, move it.
+-- cells of ((N - mu)^2 - mu^2) plus the sum of mu^2), against the one the configured count law and the
+-- published latent field imply: given the factor f, Poisson gives E (N - mu)^2 = mu f + mu^2 (f - 1)^2,
+-- and NB2 with a key's kappa (its gamma factor G of mean 1, variance 1 / kappa) adds mu^2 f^2 / kappa.
+-- The law is read from what S3 published (s3_key_totals_5B.kappa, null for Poisson), not from the policy.
+-- Realised = sum (N - mu)^2 / sum mu, implied = sum (mu f + mu^2 ((f - 1)^2 + f^2 / kappa)) / sum mu; the
+-- gate is their relative difference: counts that ignore the field, or follow another law, move it.
 create table shapes as
 select *, (row_number() over (order by demand_class, channel_group, tzid))::INTEGER as shape_id
 from (select demand_class, channel_group, tzid, sum(share::DECIMAL(38, 18)) as s1, sum((share * share)::DECIMAL(38, 18)) as s2
@@ -149,9 +151,10 @@ select c.key_id, c.bucket_index, c.count_n, k.weekly * s.share as mu
 from s3_bucket_counts_5B c
 join key_mu k using (key_id)
 left join shape_share s on s.shape_id = k.shape_id and s.bucket_index = c.bucket_index;
--- per group (one class, channel and zone): sum over buckets of share x f and of share^2 (f - 1)^2
+-- per group (one class, channel and zone): sum over buckets of share x f, of share^2 (f - 1)^2 and of share^2 f^2
 create table group_field as
-select g.group_id, sum((s.share * f.factor)::DECIMAL(38, 18)) as a, sum((s.share * s.share * (f.factor - 1e0) * (f.factor - 1e0))::DECIMAL(38, 18)) as b
+select g.group_id, sum((s.share * f.factor)::DECIMAL(38, 18)) as a, sum((s.share * s.share * (f.factor - 1e0) * (f.factor - 1e0))::DECIMAL(38, 18)) as b,
+       sum((s.share * s.share * f.factor * f.factor)::DECIMAL(38, 18)) as c
 from (select distinct group_id, demand_class, channel_group, tzid from s1_grouping_5B) g
 join class_zone_scenario_utc_5A s on s.demand_class = g.demand_class and s.channel_group = g.channel_group and s.tzid = g.tzid
 join s2_latent_field_5B f on f.group_id = g.group_id and f.bucket_index = s.bucket_index
@@ -164,8 +167,8 @@ with nonzero as (
   select count(*) as n from cell_mu where mu IS NULL or mu <= 0
 ), totals as (
   select sum((k.weekly * k.s1)::DECIMAL(38, 9)) as mu_sum, sum((k.weekly * k.weekly * k.s2)::DECIMAL(38, 9)) as mu2_sum,
-         sum((k.weekly * g.a::DOUBLE + k.weekly * k.weekly * g.b::DOUBLE)::DECIMAL(38, 9)) as implied_sum
-  from key_mu k join group_field g using (group_id)
+         sum((k.weekly * g.a::DOUBLE + k.weekly * k.weekly * (g.b::DOUBLE + coalesce(g.c::DOUBLE / t.kappa, 0e0)))::DECIMAL(38, 9)) as implied_sum
+  from key_mu k join group_field g using (group_id) left join s3_key_totals_5B t using (key_id)
 )
 select (select n from unexpected) as unexpected_cells,
        ((select x from nonzero) + mu2_sum)::DOUBLE / mu_sum::DOUBLE as realised,

@@ -1,6 +1,6 @@
 // Segment 5B end to end on the dev world (28 days, both DST changes): its HashGate, every gate at B,
-// exact checks with our own SQL on the published arrivals, determinism, and the rerun scope of a
-// count-law change.
+// exact checks with our own SQL on the published arrivals, determinism, the rerun scope of a
+// count-law change, and the negative-binomial count law.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -73,14 +73,32 @@ describe('segment 5B on the dev world', () => {
     expect(only5B(digests(r1!.ledger))).toEqual(only5B(digests(a.ledger)));
   }, ENGINE_TIMEOUT * 4);
 
-  it('a count-law change reruns 5B.S0, S3, S4 and S5 and nothing upstream: dag plan says so, the ledger does so', async () => {
+  it('a count-law change reruns 5B.S3, S4 and S5 and nothing upstream (S0 does not seal the policy S3 alone reads): dag plan says so, the ledger does so', async () => {
     await runOk(p, ['5B.S5']);
     p.edit('config/5B/count_policy.yaml', 'poisson_exact_lambda_max: 400', 'poisson_exact_lambda_max: 300');
     const plan = JSON.parse((await dag(p, ['plan', '5B.S5', '--json'])).stdout) as { states: { state: string; action: string }[] };
-    expect(plan.states.filter((s) => s.action === 'run').map((s) => s.state.replace(/@.*/, ''))).toEqual(['5B.S0', '5B.S3', '5B.S4', '5B.S5']);
+    expect(plan.states.filter((s) => s.action === 'run').map((s) => s.state.replace(/@.*/, ''))).toEqual(['5B.S3', '5B.S4', '5B.S5']);
     const { ledger } = await runOk(p, ['5B.S5']);
-    expect(ledger.filter((e) => e.action === 'ran').map((e) => e.state.replace(/@.*/, '')).sort()).toEqual(['5B.S0', '5B.S3', '5B.S4', '5B.S5']);
+    expect(ledger.filter((e) => e.action === 'ran').map((e) => e.state.replace(/@.*/, '')).sort()).toEqual(['5B.S3', '5B.S4', '5B.S5']);
     p.edit('config/5B/count_policy.yaml', 'poisson_exact_lambda_max: 300', 'poisson_exact_lambda_max: 400');
+  }, ENGINE_TIMEOUT * 2);
+
+  it('negative_binomial (--set law and kappa): reruns only S3-S5, overdisperses the key totals by about mu^2 / kappa, T9 holds against the configured law, same seed same bytes', async () => {
+    const nb = ['--set', 'config/5B/count_policy.yaml#/law=negative_binomial', '--set', 'config/5B/count_policy.yaml#/kappa=4'];
+    const a = await runOk(p, ['5B.S5', ...nb]);
+    expect(a.ledger.filter((e) => e.action === 'ran').map((e) => e.state.replace(/@.*/, '')).sort()).toEqual(['5B.S3', '5B.S4', '5B.S5']);
+    const t9 = report5B(a.json.runDir).checks.find((c) => c.id === 'T9_dispersion_relative_error')!;
+    expect(t9.pass_B, `T9 = ${t9.value}`).toBe(true);
+    // Pearson dispersion of the key totals around their realised intensity: 1 for Poisson, 1 + lambda / kappa for NB2
+    const [d] = await q(a.json.runId, `select sum((n_total - lambda_total) ^ 2) / sum(lambda_total) as realised, 1 + sum(lambda_total ^ 2 / kappa) / sum(lambda_total) as implied, max(kappa) as kappa from s3_key_totals_5B`);
+    expect(Number(d!.kappa)).toBe(4);
+    // (a few large chains carry sum lambda^2, so the ratio is a loose check; Poisson's is about 1, this about 1 + 470)
+    expect(Number(d!.realised)).toBeGreaterThan(50);
+    expect(Number(d!.realised) / Number(d!.implied)).toBeGreaterThan(0.5);
+    expect(Number(d!.realised) / Number(d!.implied)).toBeLessThan(2);
+    const b = await runOk(p, ['5B.S5', ...nb, '--no-cache']);
+    const only5B = (x: Record<string, string>) => Object.fromEntries(Object.entries(x).filter(([k]) => k.endsWith('_5B')));
+    expect(only5B(digests(b.ledger))).toEqual(only5B(digests(a.ledger)));
   }, ENGINE_TIMEOUT * 2);
 
   it('a bad 5B policy value exits 2 before any run folder exists, naming file, pointer and value', async () => {
