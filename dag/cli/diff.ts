@@ -3,7 +3,7 @@ import { EXIT } from '../project/diagnostics.js';
 import { latestOutcomes, readLedger, resolveRun } from '../store/runs.js';
 import { isPublished } from '../store/verify.js';
 import { knownFromFiles } from '../plan/plan.js';
-import { globalOptions, openRunStore, out, printJson, table } from './context.js';
+import { globalOptions, openRunStore, out, printJson, table, tableWidth, wideOption } from './context.js';
 
 export function registerDiff(program: Command): void {
   program
@@ -12,7 +12,8 @@ export function registerDiff(program: Command): void {
     .argument('<run1>', 'run id, unique prefix (4+ characters) or label (last-good)')
     .argument('<run2>', 'run id, unique prefix (4+ characters) or label (last-good)')
     .option('--json', 'print as JSON')
-    .action((a: string, b: string, opts: { json?: boolean }, cmd: Command) => {
+    .addOption(wideOption())
+    .action((a: string, b: string, opts: { json?: boolean; wide?: boolean }, cmd: Command) => {
       const { runsDir } = openRunStore(globalOptions(cmd));
       const digests = (text: string) => {
         const run = resolveRun(runsDir, text);
@@ -38,7 +39,7 @@ export function registerDiff(program: Command): void {
       if (opts.json) printJson({ run1: x.id, run2: y.id, same: rows.length - differing.length, differences: differing });
       else if (differing.length === 0) out(`no differences: ${rows.length} datasets identical in ${x.id} and ${y.id}`);
       else {
-        out(table(['DATASET', 'STATE', 'CHANGE', 'ROWS1', 'ROWS2'], differing.map((r) => [r.dataset, r.state, r.change, String(r.rows1 ?? '-'), String(r.rows2 ?? '-')])));
+        out(table(['DATASET', 'STATE', 'CHANGE', 'ROWS1', 'ROWS2'], differing.map((r) => [r.dataset, r.state, r.change, String(r.rows1 ?? '-'), String(r.rows2 ?? '-')]), { width: tableWidth(opts) }));
         out(`\n${differing.length} of ${rows.length} datasets differ`);
       }
       process.exitCode = differing.length === 0 ? EXIT.ok : EXIT.failed;

@@ -5,13 +5,14 @@ import { projectRelative, rerunScope, rerunScopeOfFile } from '../graph/select.j
 import { planRun } from '../plan/plan.js';
 import { DagError } from '../project/diagnostics.js';
 import { lastTimings } from '../store/history.js';
-import { formatSeconds, globalOptions, openProject, out, printJson, stateIdOrFail, table } from './context.js';
+import { formatSeconds, globalOptions, openProject, out, printJson, stateIdOrFail, table, tableWidth, wideOption } from './context.js';
 import { count } from '../log/format.js';
 import { requestOptions, toRequest, type RequestFlags } from './request.js';
 
 interface PlanFlags extends RequestFlags {
   changed?: string;
   json?: boolean;
+  wide?: boolean;
 }
 
 export function registerPlan(program: Command): void {
@@ -20,6 +21,7 @@ export function registerPlan(program: Command): void {
   )
     .option('--changed <state|file>', 'print only the rerun scope that a change in this state or project file would cause')
     .option('--json', 'print the plan as one JSON document')
+    .addOption(wideOption())
     .action((targets: string[], flags: PlanFlags, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
       if (flags.changed !== undefined) {
@@ -36,7 +38,7 @@ export function registerPlan(program: Command): void {
       // estimates from runs under the same profile (a full-world run does not estimate the dev one)
       const plan = planRun(prep.ctx, prep.tasks, lastTimings(prep.runsDir, request.profile));
       if (flags.json) return printJson({ ...plan, warnings: plan.warnings.map(warningJson) });
-      out(table(['STATE', 'ACTION', 'REASON', 'ESTIMATE'], plan.states.map((s) => [s.task, s.action + (s.provisional ? '?' : ''), s.reason, s.action !== 'run' ? '-' : s.estimateSeconds === undefined ? '?' : formatSeconds(s.estimateSeconds)])));
+      out(table(['STATE', 'ACTION', 'REASON', 'ESTIMATE'], plan.states.map((s) => [s.task, s.action + (s.provisional ? '?' : ''), s.reason, s.action !== 'run' ? '-' : s.estimateSeconds === undefined ? '?' : formatSeconds(s.estimateSeconds)]), { width: tableWidth(flags), free: ['REASON'] }));
       out();
       const unknown = plan.unestimated ? ` (+${plan.unestimated} never timed)` : '';
       const maybe = plan.provisional ? `; run? = ${plan.provisional} may be served from the cache if their upstream outputs come out unchanged` : '';

@@ -9,7 +9,7 @@ import { lastTimings } from '../store/history.js';
 import { RUN_ID, runsDirOf } from '../store/runs.js';
 import type { RunSummary } from '../exec/executor.js';
 import { failureText, warningJson } from '../log/words.js';
-import { globalOptions, openProject, out, printJson, table } from './context.js';
+import { globalOptions, openProject, out, printJson, table, tableWidth, wideOption } from './context.js';
 import { parseInteger, requestOptions, toRequest, type RequestFlags } from './request.js';
 
 interface RunFlags extends RequestFlags {
@@ -21,6 +21,7 @@ interface RunFlags extends RequestFlags {
   resume?: string;
   quiet?: boolean;
   json?: boolean;
+  wide?: boolean;
 }
 
 export function registerRun(program: Command): void {
@@ -35,6 +36,7 @@ export function registerRun(program: Command): void {
     .option('--resume <run>', 'continue an interrupted or failed run: published states are kept after their digests verify')
     .addOption(new Option('--quiet', 'print only failures and the summary').conflicts('json'))
     .option('--json', 'print one JSON summary and nothing else')
+    .addOption(wideOption())
     .action(async (targets: string[], flags: RunFlags, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
       if (flags.resume !== undefined) {
@@ -94,7 +96,7 @@ export function registerRun(program: Command): void {
         if (flags.json) printJson(groupId ? { group_id: groupId, runs: summaries, exitCode } : summaries[0]);
         else if (groupId) {
           out(`\ngroup ${groupId}: ${summaries.length} runs`);
-          out(table(['SEED', 'RUN', 'STATUS', 'RAN', 'CACHED', 'SECONDS'], summaries.map((x) => [String(x.seed), x.runId, x.status, String(x.counts.ran), String(x.counts.cached), x.seconds.toFixed(1)])));
+          out(table(['SEED', 'RUN', 'STATUS', 'RAN', 'CACHED', 'SECONDS'], summaries.map((x) => [String(x.seed), x.runId, x.status, String(x.counts.ran), String(x.counts.cached), x.seconds.toFixed(1)]), { width: tableWidth(flags) }));
           out(`report: dag report --group ${groupId}`);
         }
         process.exitCode = exitCode;
