@@ -21,7 +21,11 @@ const COMMANDS: [name: string, load: () => Promise<Register>][] = [
   ['label', async () => (await import('./label.js')).registerLabel],
   ['prune', async () => (await import('./prune.js')).registerPrune],
   ['report', async () => (await import('./report.js')).registerReport],
+  ['completion', async () => (await import('./completion.js')).registerCompletion],
 ];
+
+/** Commands another registers beside its own (`unlabel` with `label`): loaded by that one's name. */
+const REGISTERED_BY: Record<string, string> = { unlabel: 'label', __complete: 'completion' };
 
 /** The command an argv names (its first operand past the global options), if it is one of ours. */
 export function commandOf(argv: string[]): string | undefined {
@@ -32,7 +36,7 @@ export function commandOf(argv: string[]): string | undefined {
       continue;
     }
     if (a.startsWith('-')) continue;
-    return COMMANDS.some(([n]) => n === a) ? a : undefined;
+    return COMMANDS.some(([n]) => n === (REGISTERED_BY[a] ?? a)) ? (REGISTERED_BY[a] ?? a) : undefined;
   }
   return undefined;
 }
