@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { prepareRun } from '../exec/prepare.js';
 import { warningJson, warningText } from '../log/words.js';
 import { projectRelative, rerunScope, rerunScopeOfFile } from '../graph/select.js';
-import { planRun } from '../plan/plan.js';
+import { planRun, type Plan } from '../plan/plan.js';
 import { DagError } from '../project/diagnostics.js';
 import { lastTimings } from '../store/history.js';
 import { formatSeconds, globalOptions, openProject, out, printJson, stateIdOrFail, table, tableWidth, wideOption } from './context.js';
@@ -37,7 +37,7 @@ export function registerPlan(program: Command): void {
       const prep = prepareRun(cp, request);
       // estimates from runs under the same profile (a full-world run does not estimate the dev one)
       const plan = planRun(prep.ctx, prep.tasks, lastTimings(prep.runsDir, request.profile));
-      if (flags.json) return printJson({ ...plan, warnings: plan.warnings.map(warningJson) });
+      if (flags.json) return printJson(planJson(plan));
       out(table(['STATE', 'ACTION', 'REASON', 'ESTIMATE'], plan.states.map((s) => [s.task, s.action + (s.provisional ? '?' : ''), s.reason, s.action !== 'run' ? '-' : s.estimateSeconds === undefined ? '?' : formatSeconds(s.estimateSeconds)]), { width: tableWidth(flags), free: ['REASON'] }));
       out();
       const unknown = plan.unestimated ? ` (+${plan.unestimated} never timed)` : '';
@@ -48,3 +48,17 @@ export function registerPlan(program: Command): void {
       for (const w of plan.warnings) process.stderr.write(`warning: ${warningText(w)}\n`);
     });
 }
+
+/** The plan as --json prints it: snake_case, as receipts; warnings with their words. */
+function planJson(plan: Plan) {
+  const { states, estimateSeconds, baseRunId, warnings, ...totals } = plan;
+  return {
+    states: states.map(({ estimateSeconds: estimate, ...s }) => ({ ...s, estimate_seconds: estimate })),
+    ...totals,
+    estimate_seconds: estimateSeconds,
+    base_run_id: baseRunId,
+    warnings: warnings.map(warningJson),
+  };
+}
+
+export type PlanJson = ReturnType<typeof planJson>;

@@ -31,7 +31,7 @@ export function registerPrune(program: Command): void {
       const plan = planPrune(runsDir, { keepLabels: r.keep_labels, dropLabels: flags.dropLabel ?? [], keepLast: r.keep_last, failedOnly: flags.failed === true, keep });
       const skipped: { run: string; why: string }[] = [];
       const done = flags.yes ? executePrune(runsDir, plan, (run, why) => skipped.push({ run, why })) : undefined;
-      if (flags.json) return printJson({ dry_run: !flags.yes, ...plan, deleted: done ?? null, skipped });
+      if (flags.json) return printJson({ dry_run: !flags.yes, rows: plan.rows, cache: plan.cache, free_bytes: plan.freeBytes, deleted: done ?? null, skipped });
       if (plan.rows.length === 0) out('no runs');
       else out(table(['RUN', 'CREATED', 'STATUS', 'LABELS', 'ACTION', 'REASON', 'SIZE'], plan.rows.map((x) => [x.run, x.created.replace('T', ' ').slice(0, 19), x.status, x.labels.join(',') || '-', x.action, x.reason, formatBytes(x.bytes)]), { width: tableWidth(flags), free: ['REASON', 'LABELS'] }));
       const del = plan.rows.filter((x) => x.action === 'DELETE').length;

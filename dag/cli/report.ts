@@ -18,7 +18,7 @@ function printCertification(c: Certification, layout: TableLayout): void {
   out(
     table(
       ['GATE', 'B', 'B+', ...seedCols, 'CERTIFIED', 'STATUS'],
-      c.gates.map((g) => [g.id, band(g.band_B), band(g.band_Bplus), ...g.seeds.map(cell), g.cross_seed ? f(g.value) : '-', g.status]),
+      c.gates.map((g) => [g.id, band(g.band_b), band(g.band_bplus), ...g.seeds.map(cell), g.cross_seed ? f(g.value) : '-', g.status]),
       layout,
     ),
   );

@@ -92,11 +92,11 @@ export function registerRun(program: Command): void {
           summaries.push(summaryJson(seed ?? cp.project.config.defaults.seed, await current.run()));
         }
         // 128 + the signal's number, as a shell reports it: 130 for SIGINT, 143 for SIGTERM
-        const exitCode = interrupted ? (interrupted === 'SIGTERM' ? 143 : 130) : Math.max(0, ...summaries.map((x) => x.exitCode));
-        if (flags.json) printJson(groupId ? { group_id: groupId, runs: summaries, exitCode } : summaries[0]);
+        const exitCode = interrupted ? (interrupted === 'SIGTERM' ? 143 : 130) : Math.max(0, ...summaries.map((x) => x.exit_code));
+        if (flags.json) printJson(groupId ? { group_id: groupId, runs: summaries, exit_code: exitCode } : summaries[0]);
         else if (groupId) {
           out(`\ngroup ${groupId}: ${summaries.length} runs`);
-          out(table(['SEED', 'RUN', 'STATUS', 'RAN', 'CACHED', 'SECONDS'], summaries.map((x) => [String(x.seed), x.runId, x.status, String(x.counts.ran), String(x.counts.cached), x.seconds.toFixed(1)]), { width: tableWidth(flags) }));
+          out(table(['SEED', 'RUN', 'STATUS', 'RAN', 'CACHED', 'SECONDS'], summaries.map((x) => [String(x.seed), x.run_id, x.status, String(x.counts.ran), String(x.counts.cached), x.seconds.toFixed(1)]), { width: tableWidth(flags) }));
           out(`report: dag report --group ${groupId}`);
         }
         process.exitCode = exitCode;
@@ -118,7 +118,18 @@ function parseSeeds(text: string): number[] {
   return nums;
 }
 
-/** A run's summary as --json prints it: warnings as facts with their words, failures with the structured failure and its text. */
+/** A run's summary as --json prints it (snake_case, as receipts): warnings as facts with their words, failures with the structured failure and its text. */
 function summaryJson(seed: number, s: RunSummary) {
-  return { seed, ...s, warnings: s.warnings.map(warningJson), failures: s.failures.map((f) => ({ task: f.task, error: failureText(f.failure), failure: f.failure })) };
+  return {
+    seed,
+    run_id: s.runId,
+    run_dir: s.runDir,
+    status: s.status,
+    counts: s.counts,
+    seconds: s.seconds,
+    exit_code: s.exitCode,
+    labels: s.labels,
+    warnings: s.warnings.map(warningJson),
+    failures: s.failures.map((f) => ({ task: f.task, error: failureText(f.failure), failure: f.failure })),
+  };
 }

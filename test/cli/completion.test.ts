@@ -51,9 +51,9 @@ describe('dag completion', { timeout: TIMEOUT }, () => {
     expect(complete(['dag', 'plan', '--from', 'fx.S1', 'fx.S'])).toEqual(states); // after a flag's value: target states
     expect(complete(['dag', 'show', 'fx.S3'])).toEqual(['fx.S3']);
     // runs and labels, for RUN arguments and run flags
-    expect(complete(['dag', 'diff', run.runId, ''])).toEqual(['last-good', run.runId]);
+    expect(complete(['dag', 'diff', run.run_id, ''])).toEqual(['last-good', run.run_id]);
     expect(complete(['dag', 'run', '--from', 'fx.S2', '--base', 'last'])).toEqual(['last-good']);
-    expect(complete(['dag', 'label', run.runId, ''])).toEqual(['last-good']);
+    expect(complete(['dag', 'label', run.run_id, ''])).toEqual(['last-good']);
     // a free value offers nothing (not file names)
     expect(complete(['dag', 'run', '--seed', ''])).toEqual([]);
   });

@@ -36,14 +36,14 @@ describe('tables of the real CLI', { timeout: TIMEOUT }, () => {
     const p = diamond();
     const run = await goodRun(p);
     const sql = "select 1 as n, repeat('x', 4000) as q, 'short' as tail";
-    const fitted = await dagAt(p, ['query', run.runId, sql], '80');
+    const fitted = await dagAt(p, ['query', run.run_id, sql], '80');
     expect(fitted.code, fitted.stderr).toBe(0);
     expect(widest(fitted.stdout)).toBeLessThanOrEqual(80);
     expect(fitted.stdout).toMatch(/^1 {2}x+… {2}short$/m);
-    const wide = await dagAt(p, ['query', run.runId, sql, '--wide'], '80');
+    const wide = await dagAt(p, ['query', run.run_id, sql, '--wide'], '80');
     expect(wide.stdout).toContain('x'.repeat(4000));
     expect(wide.stdout).not.toContain('…');
-    const piped = await dagAt(p, ['query', run.runId, sql], undefined);
+    const piped = await dagAt(p, ['query', run.run_id, sql], undefined);
     expect(piped.stdout).toContain('x'.repeat(4000));
   });
 
@@ -51,11 +51,11 @@ describe('tables of the real CLI', { timeout: TIMEOUT }, () => {
     const p = diamond();
     const run = await goodRun(p);
     const labels = Array.from({ length: 10 }, (_, i) => `l${i}-${'x'.repeat(37)}`);
-    for (const l of labels) expect((await dagAt(p, ['label', run.runId, l], undefined)).code).toBe(0);
+    for (const l of labels) expect((await dagAt(p, ['label', run.run_id, l], undefined)).code).toBe(0);
     const fitted = await dagAt(p, ['runs'], '140');
     expect(fitted.code, fitted.stderr).toBe(0);
     expect(widest(fitted.stdout)).toBeLessThanOrEqual(140);
-    expect(fitted.stdout).toContain(run.runId);
+    expect(fitted.stdout).toContain(run.run_id);
     expect(fitted.stdout).toMatch(/ [0-9a-z,-]{18}… /);
     const wide = await dagAt(p, ['runs', '--wide'], '140');
     for (const l of labels) expect(wide.stdout).toContain(l);

@@ -52,12 +52,12 @@ export function runCli(args: string[], opts: { cwd: string; env?: Record<string,
 
 /** `dag run --json`'s summary, as the tests read it. */
 export interface RunJson {
-  runId: string;
-  runDir: string;
+  run_id: string;
+  run_dir: string;
   status: string;
   counts: Record<string, number>;
   labels: string[];
   warnings: { code: string; text: string }[];
   failures: { task: string; error: string; failure: { message: string; step?: string; rule?: string } }[];
-  exitCode: number;
+  exit_code: number;
 }
