@@ -99,10 +99,10 @@ const wall = Number(process.hrtime.bigint() - t0) / 1e9;
 if (r.status !== 0) throw new Error(`dag run exited ${r.status}: ${r.stderr}\n${r.stdout.slice(-2000)}`);
 const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN);
 const summary = JSON.parse(r.stdout);
-const ledger = readFileSync(join(summary.runDir, 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const ledger = readFileSync(join(summary.run_dir, 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const entry = ledger.find((e) => e.state === 'p.S1' && e.action === 'ran');
 const step = (name) => entry.steps.find((s) => s.name === name)?.seconds ?? NaN;
-const files = entry.outputs.filter((o) => o.dataset === 'arrivals').map((o) => join(summary.runDir, o.path)).sort();
+const files = entry.outputs.filter((o) => o.dataset === 'arrivals').map((o) => join(summary.run_dir, o.path)).sort();
 const publishedBytes = files.reduce((a, f) => a + statSync(f).size, 0);
 
 // --- the floor: DuckDB writing the same rows itself ------------------------------------------

@@ -62,7 +62,7 @@ if (bigMb > 0) {
   } else {
     gen(4, root, ['--big-mb', String(bigMb)]);
     base = timed(root, runs, ['run', '--json', '--label', 'bench-base'], 1);
-    baseId = JSON.parse(base.stdout).runId;
+    baseId = JSON.parse(base.stdout).run_id;
   }
   const du = execFileSync('du', ['-sb', join(runs, baseId)]).toString().split('\t')[0];
   // the first --from after the base was made, then later ones: each with its ledger's staging
@@ -70,7 +70,7 @@ if (bigMb > 0) {
   const staging = () => {
     const r = dag(root, runs, ['run', '--from', 'b.s0001', '--base', baseId, '--json']);
     const summary = JSON.parse(r.stdout);
-    const entries = readFileSync(join(summary.runDir, 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.action === 'staged');
+    const entries = readFileSync(join(summary.run_dir, 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.action === 'staged');
     return { seconds: r.seconds, staged: summary.counts.staged, ran: summary.counts.ran, stageSeconds: entries.reduce((a, e) => a + e.seconds, 0), hashed: entries.reduce((a, e) => a + (e.hashed_bytes ?? NaN), 0) };
   };
   const first = staging();

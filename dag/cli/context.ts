@@ -4,6 +4,7 @@ import { resolveStateId } from '../graph/select.js';
 import { DagError, Diagnostics } from '../project/diagnostics.js';
 import { loadProject } from '../contracts/project.js';
 export { formatSeconds } from '../log/format.js';
+export { table, tableWidth, wideOption, type TableLayout } from './table.js';
 import { readProjectConfig } from '../project/load.js';
 import { findRoot } from '../project/root.js';
 import type { ProjectConfig } from '../project/schema.js';
@@ -71,12 +72,5 @@ export function printJson(value: unknown): void {
 /** A number for a table: 4 decimals at most, exponent form when very large or small, '-' for none. */
 export function formatNumber(v: number | null): string {
   return v === null ? '-' : Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0) ? v.toExponential(3) : Number(v.toFixed(4)).toString();
-}
-
-/** A plain text table with left-aligned columns. */
-export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
 }
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../project/diagnostics.js';
 import { diffRuns, runSideOf, type InputChange, type MetricChange, type RunDiff } from '../store/rundiff.js';
 import { resolveRun } from '../store/runs.js';
-import { formatNumber, globalOptions, openRunStore, out, printJson, table } from './context.js';
+import { formatNumber, globalOptions, openRunStore, out, printJson, table, tableWidth, wideOption } from './context.js';
 
 export function registerDiff(program: Command): void {
   program
@@ -14,12 +14,13 @@ export function registerDiff(program: Command): void {
     .argument('<run1>', 'run id, unique prefix (4+ characters) or label (last-good)')
     .argument('<run2>', 'run id, unique prefix (4+ characters) or label (last-good)')
     .option('--json', 'print as JSON')
-    .action((a: string, b: string, opts: { json?: boolean }, cmd: Command) => {
+    .addOption(wideOption())
+    .action((a: string, b: string, opts: { json?: boolean; wide?: boolean }, cmd: Command) => {
       const { runsDir } = openRunStore(globalOptions(cmd));
       const d = diffRuns(runSideOf(resolveRun(runsDir, a)), runSideOf(resolveRun(runsDir, b)));
       process.exitCode = d.count === 0 ? EXIT.ok : EXIT.failed;
       if (opts.json) printJson(d);
-      else printDiff(d);
+      else printDiff(d, tableWidth(opts));
     });
 }
 
@@ -47,22 +48,22 @@ function inputDetail(c: InputChange): string[] {
 const status = (m: MetricChange) => (m.status1 === m.status2 ? (m.status1 ?? '') : `${m.status1 ?? '-'} -> ${m.status2 ?? '-'}`);
 const verdict = (p: boolean | null) => (p === null ? '-' : p ? 'passed' : 'failed');
 
-function printDiff(d: RunDiff): void {
+function printDiff(d: RunDiff, width: number | undefined): void {
   const sections: string[] = [];
-  if (d.settings.length) sections.push(table(['SETTING', 'RUN1', 'RUN2'], d.settings.map((s) => [s.field, setting(s.run1), setting(s.run2)])));
+  if (d.settings.length) sections.push(table(['SETTING', 'RUN1', 'RUN2'], d.settings.map((s) => [s.field, setting(s.run1), setting(s.run2)]), { width, free: ['DETAIL'] }));
   if (d.inputs.unrecorded.length) {
     const hashes = d.settings.some((s) => s.field === 'parameter_hash' || s.field === 'manifest_fingerprint');
     const runs = [...new Set(d.inputs.unrecorded)];
     sections.push(`inputs not compared: run ${runs.join(' and run ')} recorded no inputs.json (made before dag kept one); ${hashes ? 'the lineage hashes differ, so some input does, which one is not recorded' : 'the lineage hashes are the same, so are the inputs'}`);
   }
   if (d.inputs.differences.length)
-    sections.push(table(['INPUT', 'KIND', 'CHANGE', 'DETAIL'], d.inputs.differences.flatMap((c) => inputDetail(c).map((line, i) => (i === 0 ? [c.path, c.kind, c.change, line] : ['', '', '', line])))));
+    sections.push(table(['INPUT', 'KIND', 'CHANGE', 'DETAIL'], d.inputs.differences.flatMap((c) => inputDetail(c).map((line, i) => (i === 0 ? [c.path, c.kind, c.change, line] : ['', '', '', line]))), { width, free: ['DETAIL'] }));
   if (d.metrics.differences.length)
-    sections.push(table(['METRIC', 'RUN1', 'RUN2', 'DELTA', 'STATUS'], d.metrics.differences.map((m) => [m.metric, formatNumber(m.run1), formatNumber(m.run2), m.delta === null ? '-' : (m.delta > 0 ? '+' : '') + formatNumber(m.delta), status(m)])));
-  if (d.gates.differences.length) sections.push(table(['GATE', 'SEGMENT', 'RUN1', 'RUN2'], d.gates.differences.map((g) => [g.gate, g.segment, verdict(g.passed1), verdict(g.passed2)])));
+    sections.push(table(['METRIC', 'RUN1', 'RUN2', 'DELTA', 'STATUS'], d.metrics.differences.map((m) => [m.metric, formatNumber(m.run1), formatNumber(m.run2), m.delta === null ? '-' : (m.delta > 0 ? '+' : '') + formatNumber(m.delta), status(m)]), { width, free: ['DETAIL'] }));
+  if (d.gates.differences.length) sections.push(table(['GATE', 'SEGMENT', 'RUN1', 'RUN2'], d.gates.differences.map((g) => [g.gate, g.segment, verdict(g.passed1), verdict(g.passed2)]), { width, free: ['DETAIL'] }));
   if (d.datasets.differences.length)
-    sections.push(table(['DATASET', 'STATE', 'CHANGE', 'ROWS1', 'ROWS2'], d.datasets.differences.map((r) => [r.dataset, r.state, r.change, String(r.rows1 ?? '-'), String(r.rows2 ?? '-')])));
-  if (d.versions.length) sections.push(table(['VERSION', 'RUN1', 'RUN2'], d.versions.map((s) => [s.field, setting(s.run1), setting(s.run2)])));
+    sections.push(table(['DATASET', 'STATE', 'CHANGE', 'ROWS1', 'ROWS2'], d.datasets.differences.map((r) => [r.dataset, r.state, r.change, String(r.rows1 ?? '-'), String(r.rows2 ?? '-')]), { width, free: ['DETAIL'] }));
+  if (d.versions.length) sections.push(table(['VERSION', 'RUN1', 'RUN2'], d.versions.map((s) => [s.field, setting(s.run1), setting(s.run2)]), { width, free: ['DETAIL'] }));
   if (sections.length) out(sections.join('\n\n') + '\n');
   const n = (s: { same: number; differences: unknown[] }) => s.same + s.differences.length;
   if (d.count === 0) {

@@ -23,7 +23,11 @@ const COMMANDS: [name: string, load: () => Promise<Register>][] = [
   ['report', async () => (await import('./report.js')).registerReport],
   ['ui', async () => (await import('./ui.js')).registerUi],
   ['sweep', async () => (await import('./sweep.js')).registerSweep],
+  ['completion', async () => (await import('./completion.js')).registerCompletion],
 ];
+
+/** Commands another registers beside its own (`unlabel` with `label`): loaded by that one's name. */
+const REGISTERED_BY: Record<string, string> = { unlabel: 'label', __complete: 'completion' };
 
 /** The command an argv names (its first operand past the global options), if it is one of ours. */
 export function commandOf(argv: string[]): string | undefined {
@@ -34,7 +38,7 @@ export function commandOf(argv: string[]): string | undefined {
       continue;
     }
     if (a.startsWith('-')) continue;
-    return COMMANDS.some(([n]) => n === a) ? a : undefined;
+    return COMMANDS.some(([n]) => n === (REGISTERED_BY[a] ?? a)) ? (REGISTERED_BY[a] ?? a) : undefined;
   }
   return undefined;
 }

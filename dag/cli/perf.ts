@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { latestOutcomes, readLedger, resolveRun, type LedgerEntry } from '../store/runs.js';
-import { formatSeconds, globalOptions, openRunStore, tryOpenProject, out, printJson, table } from './context.js';
+import { formatSeconds, globalOptions, openRunStore, tryOpenProject, out, printJson, table, tableWidth, wideOption } from './context.js';
 
 export function registerPerf(program: Command): void {
   program
@@ -9,7 +9,8 @@ export function registerPerf(program: Command): void {
     .argument('<run>', 'run id, unique prefix (4+ characters) or label (last-good)')
     .option('--vs <run2>', 'compare with this run (ratio = run / run2)')
     .option('--json', 'print as JSON')
-    .action((text: string, opts: { vs?: string; json?: boolean }, cmd: Command) => {
+    .addOption(wideOption())
+    .action((text: string, opts: { vs?: string; json?: boolean; wide?: boolean }, cmd: Command) => {
       const global = globalOptions(cmd);
       const { runsDir } = openRunStore(global);
       const cp = tryOpenProject(global); // budgets, when the manifests compile
@@ -35,6 +36,6 @@ export function registerPerf(program: Command): void {
         for (const e of latestOutcomes(readLedger(run.dir)).values()) by.set(e.action, (by.get(e.action) ?? 0) + 1);
         return out(`no state ran in run ${run.id} (${[...by].map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing recorded'}): its outputs came from the cache or a base run, whose runs hold the timings (dag runs)`);
       }
-      out(table(['STATE', 'STEP', 'SECONDS', ...(b ? ['VS', 'RATIO'] : []), 'BUDGET'], rows.map((r) => [r.step ? '' : r.state, r.step ?? '(total)', formatSeconds(r.seconds), ...(b ? [r.vs === null ? '-' : formatSeconds(r.vs), r.ratio === null ? '-' : r.ratio.toFixed(2) + 'x'] : []), r.budget === null ? '' : `${formatSeconds(r.budget)}${r.over ? ' OVER' : ''}`])));
+      out(table(['STATE', 'STEP', 'SECONDS', ...(b ? ['VS', 'RATIO'] : []), 'BUDGET'], rows.map((r) => [r.step ? '' : r.state, r.step ?? '(total)', formatSeconds(r.seconds), ...(b ? [r.vs === null ? '-' : formatSeconds(r.vs), r.ratio === null ? '-' : r.ratio.toFixed(2) + 'x'] : []), r.budget === null ? '' : `${formatSeconds(r.budget)}${r.over ? ' OVER' : ''}`]), { width: tableWidth(opts) }));
     });
 }

@@ -2,16 +2,17 @@ import type { Command } from 'commander';
 import { prepareRun } from '../exec/prepare.js';
 import { warningJson, warningText } from '../log/words.js';
 import { projectRelative, rerunScope, rerunScopeOfFile } from '../graph/select.js';
-import { planRun } from '../plan/plan.js';
+import { planRun, type Plan } from '../plan/plan.js';
 import { DagError } from '../project/diagnostics.js';
 import { lastTimings } from '../store/history.js';
-import { formatSeconds, globalOptions, openProject, out, printJson, stateIdOrFail, table } from './context.js';
+import { formatSeconds, globalOptions, openProject, out, printJson, stateIdOrFail, table, tableWidth, wideOption } from './context.js';
 import { count } from '../log/format.js';
 import { requestOptions, toRequest, type RequestFlags } from './request.js';
 
 interface PlanFlags extends RequestFlags {
   changed?: string;
   json?: boolean;
+  wide?: boolean;
 }
 
 export function registerPlan(program: Command): void {
@@ -20,6 +21,7 @@ export function registerPlan(program: Command): void {
   )
     .option('--changed <state|file>', 'print only the rerun scope that a change in this state or project file would cause')
     .option('--json', 'print the plan as one JSON document')
+    .addOption(wideOption())
     .action((targets: string[], flags: PlanFlags, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
       if (flags.changed !== undefined) {
@@ -39,8 +41,8 @@ export function registerPlan(program: Command): void {
       const plan = planRun(prep.ctx, prep.tasks, lastTimings(prep.runsDir, request.profile));
       // what the run covers: its targets (arguments or --until; none is every state) and its --from states
       const scope = { targets: request.targets, from: request.from ?? [] };
-      if (flags.json) return printJson({ scope, ...plan, warnings: plan.warnings.map(warningJson) });
-      out(table(['STATE', 'ACTION', 'REASON', 'ESTIMATE'], plan.states.map((s) => [s.task, s.action + (s.provisional ? '?' : ''), s.reason, s.action !== 'run' ? '-' : s.estimateSeconds === undefined ? '?' : formatSeconds(s.estimateSeconds)])));
+      if (flags.json) return printJson({ scope, ...planJson(plan) });
+      out(table(['STATE', 'ACTION', 'REASON', 'ESTIMATE'], plan.states.map((s) => [s.task, s.action + (s.provisional ? '?' : ''), s.reason, s.action !== 'run' ? '-' : s.estimateSeconds === undefined ? '?' : formatSeconds(s.estimateSeconds)]), { width: tableWidth(flags), free: ['REASON'] }));
       out();
       const unknown = plan.unestimated ? ` (+${plan.unestimated} never timed)` : '';
       const maybe = plan.provisional ? `; run? = ${plan.provisional} may be served from the cache if their upstream outputs come out unchanged` : '';
@@ -54,3 +56,17 @@ export function registerPlan(program: Command): void {
       for (const w of plan.warnings) process.stderr.write(`warning: ${warningText(w)}\n`);
     });
 }
+
+/** The plan as --json prints it: snake_case, as receipts; warnings with their words. */
+function planJson(plan: Plan) {
+  const { states, estimateSeconds, baseRunId, warnings, ...totals } = plan;
+  return {
+    states: states.map(({ estimateSeconds: estimate, ...s }) => ({ ...s, estimate_seconds: estimate })),
+    ...totals,
+    estimate_seconds: estimateSeconds,
+    base_run_id: baseRunId,
+    warnings: warnings.map(warningJson),
+  };
+}
+
+export type PlanJson = ReturnType<typeof planJson>;

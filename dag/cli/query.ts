@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DagError } from '../project/diagnostics.js';
 import { createDatasetViews, createDeclaredViews, publishedDatasets, readOnlyFiles } from '../store/datasets.js';
 import { resolveRun, runsDirOf } from '../store/runs.js';
-import { globalOptions, openProject, out, printJson, table } from './context.js';
+import { globalOptions, openProject, out, printJson, table, tableWidth, wideOption } from './context.js';
 import { parseInteger } from './request.js';
 
 export function registerQuery(program: Command): void {
@@ -12,8 +12,9 @@ export function registerQuery(program: Command): void {
     .argument('<run>', 'run id, unique prefix (4+ characters) or label (last-good)')
     .argument('<sql>', 'the query')
     .option('--json', 'print rows as JSON')
+    .addOption(wideOption())
     .option('--limit <n>', 'print at most n rows', parseInteger('--limit', 0, 1_000_000_000), 50)
-    .action(async (text: string, sql: string, opts: { json?: boolean; limit: number }, cmd: Command) => {
+    .action(async (text: string, sql: string, opts: { json?: boolean; wide?: boolean; limit: number }, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
       const run = resolveRun(runsDirOf(cp), text);
       const { DuckDBInstance } = await import('@duckdb/node-api');
@@ -34,7 +35,7 @@ export function registerQuery(program: Command): void {
         if (opts.json) return printJson(rows);
         const cols = result.columnNames();
         const shown = rows.slice(0, opts.limit);
-        out(table(cols, shown.map((r) => cols.map((c) => (r[c] === null ? 'NULL' : typeof r[c] === 'object' ? JSON.stringify(r[c]) : String(r[c]))))));
+        out(table(cols, shown.map((r) => cols.map((c) => (r[c] === null ? 'NULL' : typeof r[c] === 'object' ? JSON.stringify(r[c]) : String(r[c])))), { width: tableWidth(opts) }));
         if (rows.length > shown.length) out(`(${rows.length - shown.length} more rows; --limit to see more)`);
       } finally {
         con.closeSync();

@@ -5,25 +5,26 @@ import { certifyRuns } from '../store/groupquery.js';
 import { crossRunReport, reportsOfRun } from '../store/report.js';
 import { listRuns, resolveRun, runsDirOf } from '../store/runs.js';
 import { formatBytes } from '../store/size.js';
-import { formatNumber, globalOptions, openProject, out, printJson, table } from './context.js';
+import { formatNumber, globalOptions, openProject, out, printJson, table, tableWidth, wideOption, type TableLayout } from './context.js';
 
 const f = formatNumber;
 const band = ([lo, hi]: Band) => `[${lo === null ? '-' : f(lo)}, ${hi === null ? '-' : f(hi)}]`;
 /** A gate in one seed: its value, with its status when it is not PASS. */
 const cell = (c: SeedCell) => (c.status === 'PENDING' || c.status === 'MISSING' ? c.status : c.status === 'PASS' ? f(c.value) : `${f(c.value)} ${c.status}`);
 
-function printCertification(c: Certification): void {
+function printCertification(c: Certification, layout: TableLayout): void {
   out(`\ncertification of ${c.report} (segment ${c.segment}): ${c.verdict}`);
   out(`${c.gate} = the largest CV (sample std / |mean|) of ${c.key_rates.length} key rate(s) over seeds ${c.seeds.join(', ')}`);
   const seedCols = c.seeds.map((s) => `SEED ${s}`);
   out(
     table(
       ['GATE', 'B', 'B+', ...seedCols, 'CERTIFIED', 'STATUS'],
-      c.gates.map((g) => [g.id, band(g.band_B), band(g.band_Bplus), ...g.seeds.map(cell), g.cross_seed ? f(g.value) : '-', g.status]),
+      c.gates.map((g) => [g.id, band(g.band_b), band(g.band_bplus), ...g.seeds.map(cell), g.cross_seed ? f(g.value) : '-', g.status]),
+      layout,
     ),
   );
   out('');
-  out(table(['KEY RATE', ...seedCols, 'MEAN', 'STD', 'CV'], c.key_rates.map((k) => [k.id, ...k.values.map(f), f(k.mean), f(k.std), f(k.cv)])));
+  out(table(['KEY RATE', ...seedCols, 'MEAN', 'STD', 'CV'], c.key_rates.map((k) => [k.id, ...k.values.map(f), f(k.mean), f(k.std), f(k.cv)]), layout));
   for (const n of c.notes) out(`note: ${n}`);
   out(c.reasons.length ? `verdict ${c.verdict}:\n${c.reasons.map((r) => `  - ${r}`).join('\n')}` : `verdict ${c.verdict}`);
 }
@@ -44,7 +45,8 @@ export function registerReport(program: Command): void {
     .option('--metrics <regex>', 'only the metrics whose name matches this regular expression (the certification is not filtered)')
     .option('--max-cv <x>', 'exit 1 when a metric (of those shown) has a coefficient of variation above x', (v) => Number(v))
     .option('--json', 'print as JSON')
-    .action(async (runText: string | undefined, opts: { group?: string; html?: string; json?: boolean; metrics?: string; maxCv?: number }, cmd: Command) => {
+    .addOption(wideOption())
+    .action(async (runText: string | undefined, opts: { group?: string; html?: string; json?: boolean; wide?: boolean; metrics?: string; maxCv?: number }, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
       if (opts.html !== undefined) {
         if (opts.group !== undefined) throw new DagError([{ code: 'html-and-group', file: '(command line)', message: '--html writes the dashboard of one run (RUN), --group the cross-seed report of a group: give one', fix: 'dag report --html FILE RUN, where RUN is a run of the group, shows its certification' }]);
@@ -85,9 +87,9 @@ export function registerReport(program: Command): void {
           certifications,
         });
       out(`group ${group}: ${runs.map((r) => `seed ${r.receipt.seed} (${r.receipt.status})`).join(', ')}`);
-      out(table(['METRIC', ...runs.map((r) => `SEED ${r.receipt.seed}`), 'MEAN', 'STD', 'CV'], rows.map((x) => [x.metric, ...x.values.map(f), f(x.mean), f(x.std), f(x.cv)])));
+      out(table(['METRIC', ...runs.map((r) => `SEED ${r.receipt.seed}`), 'MEAN', 'STD', 'CV'], rows.map((x) => [x.metric, ...x.values.map(f), f(x.mean), f(x.std), f(x.cv)]), { width: tableWidth(opts) }));
       if (opts.maxCv !== undefined) out(above.length ? `\n${above.length} metric(s) above CV ${opts.maxCv}: ${above.map((r) => r.metric).join(', ')}` : `\nevery CV is at most ${opts.maxCv} (max ${f(Math.max(0, ...rows.map((r) => r.cv ?? 0)))})`);
-      certifications.forEach(printCertification);
+      certifications.forEach((c) => printCertification(c, { width: tableWidth(opts) }));
     });
 }
 

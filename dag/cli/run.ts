@@ -7,7 +7,7 @@ import { lastTimings } from '../store/history.js';
 import { RUN_ID, runsDirOf } from '../store/runs.js';
 import type { RunSummary } from '../exec/executor.js';
 import { failureText, warningJson } from '../log/words.js';
-import { globalOptions, openProject, out, printJson, table } from './context.js';
+import { globalOptions, openProject, out, printJson, table, tableWidth, wideOption } from './context.js';
 import { parseInteger, parseSeeds, requestOptions, toRequest, validateInputsOrFail, type RequestFlags } from './request.js';
 
 interface RunFlags extends RequestFlags {
@@ -19,6 +19,7 @@ interface RunFlags extends RequestFlags {
   resume?: string;
   quiet?: boolean;
   json?: boolean;
+  wide?: boolean;
 }
 
 export function registerRun(program: Command): void {
@@ -33,6 +34,7 @@ export function registerRun(program: Command): void {
     .option('--resume <run>', 'continue an interrupted or failed run: published states are kept after their digests verify')
     .addOption(new Option('--quiet', 'print only failures and the summary').conflicts('json'))
     .option('--json', 'print one JSON summary and nothing else')
+    .addOption(wideOption())
     .action(async (targets: string[], flags: RunFlags, cmd: Command) => {
       const cp = openProject(globalOptions(cmd));
       if (flags.resume !== undefined) {
@@ -81,11 +83,11 @@ export function registerRun(program: Command): void {
           summaries.push(summaryJson(seed ?? cp.project.config.defaults.seed, await current.run()));
         }
         // 128 + the signal's number, as a shell reports it: 130 for SIGINT, 143 for SIGTERM
-        const exitCode = interrupted ? (interrupted === 'SIGTERM' ? 143 : 130) : Math.max(0, ...summaries.map((x) => x.exitCode));
-        if (flags.json) printJson(groupId ? { group_id: groupId, runs: summaries, exitCode } : summaries[0]);
+        const exitCode = interrupted ? (interrupted === 'SIGTERM' ? 143 : 130) : Math.max(0, ...summaries.map((x) => x.exit_code));
+        if (flags.json) printJson(groupId ? { group_id: groupId, runs: summaries, exit_code: exitCode } : summaries[0]);
         else if (groupId) {
           out(`\ngroup ${groupId}: ${summaries.length} runs`);
-          out(table(['SEED', 'RUN', 'STATUS', 'RAN', 'CACHED', 'SECONDS'], summaries.map((x) => [String(x.seed), x.runId, x.status, String(x.counts.ran), String(x.counts.cached), x.seconds.toFixed(1)])));
+          out(table(['SEED', 'RUN', 'STATUS', 'RAN', 'CACHED', 'SECONDS'], summaries.map((x) => [String(x.seed), x.run_id, x.status, String(x.counts.ran), String(x.counts.cached), x.seconds.toFixed(1)]), { width: tableWidth(flags) }));
           out(`report: dag report --group ${groupId}`);
         }
         process.exitCode = exitCode;
@@ -98,7 +100,18 @@ export function registerRun(program: Command): void {
     });
 }
 
-/** A run's summary as --json prints it: warnings as facts with their words, failures with the structured failure and its text. */
+/** A run's summary as --json prints it (snake_case, as receipts): warnings as facts with their words, failures with the structured failure and its text. */
 function summaryJson(seed: number, s: RunSummary) {
-  return { seed, ...s, warnings: s.warnings.map(warningJson), failures: s.failures.map((f) => ({ task: f.task, error: failureText(f.failure), failure: f.failure })) };
+  return {
+    seed,
+    run_id: s.runId,
+    run_dir: s.runDir,
+    status: s.status,
+    counts: s.counts,
+    seconds: s.seconds,
+    exit_code: s.exitCode,
+    labels: s.labels,
+    warnings: s.warnings.map(warningJson),
+    failures: s.failures.map((f) => ({ task: f.task, error: failureText(f.failure), failure: f.failure })),
+  };
 }

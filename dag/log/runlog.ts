@@ -5,7 +5,7 @@ import { warningText } from './words.js';
 
 /**
  * logs/run.log: every executor event as one JSON line (`level`, `message` = the event type, the
- * event's fields, `timestamp`), errors with the kernel's text. One buffered append stream per run:
+ * event's fields in snake_case as receipts, `timestamp`), errors with the kernel's text. One buffered append stream per run:
  * nothing on the hot path waits for the disk.
  */
 export function attachRunLog(bus: EventBus): { close: () => Promise<void> } {
@@ -37,5 +37,7 @@ export function attachRunLog(bus: EventBus): { close: () => Promise<void> } {
 export function logLine(e: ExecEvent): string {
   const level = e.type === 'warning' || (e.type === 'task-log' && e.level === 'warn') ? 'warn' : (e.type === 'task-end' && e.action === 'failed') || (e.type === 'task-log' && e.level === 'error') ? 'error' : e.type === 'task-step' || e.type === 'task-progress' ? 'debug' : 'info';
   const { type, ...fields } = e;
-  return JSON.stringify({ level, message: type, ...(e.type === 'warning' ? { ...fields, text: warningText(e.warning) } : fields), timestamp: new Date().toISOString() });
+  // the event's own field names only: values such as `estimates` are maps keyed by task ids
+  const named = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+  return JSON.stringify({ level, message: type, ...(e.type === 'warning' ? { ...named, text: warningText(e.warning) } : named), timestamp: new Date().toISOString() });
 }

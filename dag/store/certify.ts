@@ -32,8 +32,8 @@ export interface CertifiedGate {
   kind: string;
   /** The declared cross-seed gate: its value is the max CV of the key rates, graded against its bands. */
   cross_seed: boolean;
-  band_B: Band;
-  band_Bplus: Band;
+  band_b: Band;
+  band_bplus: Band;
   seeds: SeedCell[];
   /** The certified value (the cross-seed gate only); null when it cannot be computed. */
   value: number | null;
@@ -196,7 +196,7 @@ function certifyReport(name: string, runs: GroupRun[], results: Map<number, Grou
   }
   const gates = ids.map((id): CertifiedGate => {
     const first = picked.map((p) => p.doc?.checks.find((c) => c.id === id)).find((c) => c);
-    const bands = { band_B: first?.threshold_B ?? ([null, null] as Band), band_Bplus: first?.threshold_Bplus ?? ([null, null] as Band) };
+    const bands = { band_b: first?.threshold_B ?? ([null, null] as Band), band_bplus: first?.threshold_Bplus ?? ([null, null] as Band) };
     const isCross = id === decl.gate;
     const qi = decl.queries.findIndex((q) => q.gates.includes(id));
     const seeds = picked.map(({ seed, run, doc }): SeedCell => {
@@ -208,8 +208,8 @@ function certifyReport(name: string, runs: GroupRun[], results: Map<number, Grou
     });
     if (isCross) {
       const value = maxCv?.cv ?? null;
-      const status: CellStatus = !first ? 'MISSING' : value === null ? 'PENDING' : grade(value, bands.band_B, bands.band_Bplus); // no check, no bands: never graded
-      if (status === 'FAIL') reasons.push(`${id}: max CV ${short(value)} (key rate ${maxCv!.id}) outside B ${showBand(bands.band_B)}`);
+      const status: CellStatus = !first ? 'MISSING' : value === null ? 'PENDING' : grade(value, bands.band_b, bands.band_bplus); // no check, no bands: never graded
+      if (status === 'FAIL') reasons.push(`${id}: max CV ${short(value)} (key rate ${maxCv!.id}) outside B ${showBand(bands.band_b)}`);
       if (!decl.key_rates.length) reasons.push(`${id}: cross_seed declares no key rates`);
       return { id, kind: first?.kind ?? 'realism', cross_seed: true, ...bands, seeds, value, status };
     }
@@ -217,19 +217,19 @@ function certifyReport(name: string, runs: GroupRun[], results: Map<number, Grou
       const q = decl.queries[qi]!;
       const r = results.get(qi);
       const value = r?.values[id] ?? null;
-      const status: CellStatus = !first ? 'MISSING' : value === null ? 'PENDING' : grade(value, bands.band_B, bands.band_Bplus);
+      const status: CellStatus = !first ? 'MISSING' : value === null ? 'PENDING' : grade(value, bands.band_b, bands.band_bplus);
       const roles = Object.entries(q.roles).map(([role, seed]) => `${role} seed ${seed}`).join(', ');
       if (!r) reasons.push(`${id}: group query ${q.sql} (${roles}) did not run`);
       else if (r.error) reasons.push(`${id}: group query ${q.sql} (${roles}): ${r.error}`);
       else if (value === null) reasons.push(`${id}: group query ${q.sql} (${roles}) gave no value`);
-      else if (status === 'FAIL') reasons.push(`${id}: ${short(value)} from ${q.sql} (${roles}) outside B ${showBand(bands.band_B)}`);
+      else if (status === 'FAIL') reasons.push(`${id}: ${short(value)} from ${q.sql} (${roles}) outside B ${showBand(bands.band_b)}`);
       if (r && !r.error && q.gates[0] === id) {
         const figs = Object.entries(r.figures).map(([k, v]) => `${k} ${short(v)}`).join(', ');
         notes.push(`${q.sql} (${Object.entries(r.runs).map(([role, run]) => `${role} ${run.slice(0, 8)}`).join(', ')}): ${q.gates.map((g) => `${g} ${short(r.values[g] ?? null)}`).join(', ')}${figs ? `; ${figs}` : ''}`);
       }
       return { id, kind: first?.kind ?? 'realism', cross_seed: true, ...bands, seeds, value, status };
     }
-    explainGate(id, seeds, picked, bands.band_B, decl.gate, reasons, notes);
+    explainGate(id, seeds, picked, bands.band_b, decl.gate, reasons, notes);
     return { id, kind: first?.kind ?? 'realism', cross_seed: false, ...bands, seeds, value: null, status: worst(seeds.map((s) => s.status)) };
   });
 

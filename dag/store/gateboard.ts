@@ -7,8 +7,8 @@ export interface GateRow {
   /** As the report graded it: PASS, WARN, FAIL, PENDING. */
   status: string;
   value: number | null;
-  band_B: Band;
-  band_Bplus: Band;
+  band_b: Band;
+  band_bplus: Band;
   /** Inside B (PASS or WARN); null while the gate is pending. */
   pass: boolean | null;
 }
@@ -38,7 +38,7 @@ export function gateboardsOf(reports: Map<string, unknown>): Gateboard[] {
         segment: r.segment,
         verdict: typeof raw.verdict === 'string' ? raw.verdict : null,
         passed: typeof raw.passed === 'boolean' ? raw.passed : null,
-        gates: r.checks.map((c) => ({ gate: c.id, kind: c.kind, status: c.status, value: c.value, band_B: c.threshold_B, band_Bplus: c.threshold_Bplus, pass: c.status === 'PENDING' || c.status === 'MISSING' ? null : c.status !== 'FAIL' })),
+        gates: r.checks.map((c) => ({ gate: c.id, kind: c.kind, status: c.status, value: c.value, band_b: c.threshold_B, band_bplus: c.threshold_Bplus, pass: c.status === 'PENDING' || c.status === 'MISSING' ? null : c.status !== 'FAIL' })),
       };
     });
 }

@@ -26,6 +26,11 @@ export class LabelStore {
       .sort();
   }
 
+  /** Every label some run has, sorted. */
+  names(): string[] {
+    return Object.keys(this.labels).sort();
+  }
+
   runsWith(label: string): string[] {
     return this.labels[label] ?? [];
   }

@@ -100,8 +100,8 @@ export function isFinished(c: SweepCandidate, seeds: number): boolean {
 export interface GateValue {
   value: number | null;
   status: string;
-  band_B: Band;
-  band_Bplus: Band;
+  band_b: Band;
+  band_bplus: Band;
 }
 
 export interface RankRow {
@@ -190,7 +190,7 @@ export function scoreCandidate(c: RankInput): Omit<RankRow, 'rank'> {
   const gates: Record<string, GateValue> = {};
   for (const id of [...values.keys()].sort()) {
     const v = values.get(id)!;
-    gates[id] = { value: v.n ? v.sum / v.n : null, status: v.status, band_B: v.B, band_Bplus: v.Bplus };
+    gates[id] = { value: v.n ? v.sum / v.n : null, status: v.status, band_b: v.B, band_bplus: v.Bplus };
   }
   const measured = c.runs.length > 0 && c.runs.every((r) => r.reports.size > 0);
   return { candidate: c.candidate, measured, hard_fails: hard, bplus_misses: misses, distance, seconds: c.runs.reduce((a, r) => a + r.seconds, 0), runs: c.runs.map((r) => r.run_id), gates };

@@ -295,7 +295,7 @@ export function dashboard(shared: { formatBytes: (n: number) => string }): void 
     if (!d.gateboards.length) return '<p class="empty">no validation report published in this run</p>';
     return d.gateboards
       .map((b) => `<div class="board" data-report="${h(b.report)}"><h4>${h(b.segment ?? b.report)} <small>${h(b.report)}</small> ${b.verdict ? `<span class="chip v-${h(b.verdict)}">${h(b.verdict)}</span>` : b.passed !== null ? `<span class="chip v-${b.passed ? 'PASS_B' : 'HOLD_REMEDIATE'}">${b.passed ? 'passed' : 'failed'}</span>` : ''}</h4>
-        <table class="grid gates"><tr><th>gate</th><th>kind</th><th>value</th><th>B</th><th>B+</th><th>status</th><th>pass</th></tr>${b.gates.map((g) => `<tr data-gate="${h(g.gate)}" class="g-${h(g.status)}"><td>${h(g.gate)}</td><td>${h(g.kind)}</td><td class="value">${num(g.value)}</td><td>${band(g.band_B)}</td><td>${band(g.band_Bplus)}</td><td>${h(g.status)}</td><td>${g.pass === null ? '…' : g.pass ? '✓' : '✗'}</td></tr>`).join('')}</table></div>`)
+        <table class="grid gates"><tr><th>gate</th><th>kind</th><th>value</th><th>B</th><th>B+</th><th>status</th><th>pass</th></tr>${b.gates.map((g) => `<tr data-gate="${h(g.gate)}" class="g-${h(g.status)}"><td>${h(g.gate)}</td><td>${h(g.kind)}</td><td class="value">${num(g.value)}</td><td>${band(g.band_b)}</td><td>${band(g.band_bplus)}</td><td>${h(g.status)}</td><td>${g.pass === null ? '…' : g.pass ? '✓' : '✗'}</td></tr>`).join('')}</table></div>`)
       .join('');
   }
   function certification(d: RunDetail): string {
@@ -305,7 +305,7 @@ export function dashboard(shared: { formatBytes: (n: number) => string }): void 
     if (!g.certifications.length) return runs + '<p class="empty">no report of the group declares cross_seed</p>';
     return runs + g.certifications
       .map((c) => `<div class="cert"><h4>${h(c.report)} (segment ${h(c.segment)}) <span class="chip v-${h(c.verdict)}">${h(c.verdict)}</span></h4>
-        <table class="grid"><tr><th>gate</th><th>B</th><th>B+</th>${c.seeds.map((s) => `<th>seed ${s}</th>`).join('')}<th>certified</th><th>status</th></tr>${c.gates.map((x) => `<tr><td>${h(x.id)}</td><td>${band(x.band_B)}</td><td>${band(x.band_Bplus)}</td>${x.seeds.map((s) => `<td>${s.status === 'PASS' ? num(s.value) : s.status === 'PENDING' || s.status === 'MISSING' ? s.status : `${num(s.value)} ${s.status}`}</td>`).join('')}<td>${x.cross_seed ? num(x.value) : '-'}</td><td>${h(x.status)}</td></tr>`).join('')}</table>
+        <table class="grid"><tr><th>gate</th><th>B</th><th>B+</th>${c.seeds.map((s) => `<th>seed ${s}</th>`).join('')}<th>certified</th><th>status</th></tr>${c.gates.map((x) => `<tr><td>${h(x.id)}</td><td>${band(x.band_b)}</td><td>${band(x.band_bplus)}</td>${x.seeds.map((s) => `<td>${s.status === 'PASS' ? num(s.value) : s.status === 'PENDING' || s.status === 'MISSING' ? s.status : `${num(s.value)} ${s.status}`}</td>`).join('')}<td>${x.cross_seed ? num(x.value) : '-'}</td><td>${h(x.status)}</td></tr>`).join('')}</table>
         ${c.reasons.length ? `<ul class="reasons">${c.reasons.map((r) => `<li>${h(r)}</li>`).join('')}</ul>` : ''}</div>`)
       .join('');
   }

@@ -27,7 +27,7 @@ describe('dag run serves unchanged states from the cache', { timeout: TIMEOUT },
       expect(second.by[state]!.cache_key).toBe(first.by[state]!.cache_key);
       const a = outputFiles(first, state);
       const b = outputFiles(second, state);
-      expect(b.map((f) => f.slice(second.runDir.length))).toEqual(a.map((f) => f.slice(first.runDir.length)));
+      expect(b.map((f) => f.slice(second.run_dir.length))).toEqual(a.map((f) => f.slice(first.run_dir.length)));
       a.forEach((fa, i) => {
         const sa = statSync(fa);
         const sb = statSync(b[i]!);

@@ -30,7 +30,7 @@ describe('dag run --from', { timeout: TIMEOUT }, () => {
     const p = diamond();
     const base = await goodRun(p, ['--no-cache']); // every state ran: its files were then linked into the cache
     expect(Object.values(actions(base)).every((a) => a === 'ran')).toBe(true);
-    const r = await goodRun(p, ['--from', 'fx.S2', '--base', base.runId]);
+    const r = await goodRun(p, ['--from', 'fx.S2', '--base', base.run_id]);
     const staged = Object.values(r.by).filter((e) => e.action === 'staged');
     expect(staged.map((e) => e.state).sort()).toEqual(['fx.S0', 'fx.S1']);
     for (const e of staged) {
@@ -45,7 +45,7 @@ describe('dag run --from', { timeout: TIMEOUT }, () => {
     chmodSync(victim, 0o644);
     writeFileSync(victim, bytes);
     utimesSync(victim, st.atime, st.mtime);
-    const bad = await dag(p, ['run', '--from', 'fx.S2', '--base', base.runId]);
+    const bad = await dag(p, ['run', '--from', 'fx.S2', '--base', base.run_id]);
     expect(bad.code, bad.stdout + bad.stderr).not.toBe(0);
     expect(bad.stdout + bad.stderr).toMatch(/changed since it was published/);
   });
@@ -54,13 +54,13 @@ describe('dag run --from', { timeout: TIMEOUT }, () => {
     const p = diamond();
     const base = await goodRun(p);
     const r = await goodRun(p, ['--from', 'S2']); // short id: only segment fx has an S2
-    expect(r.receipt.staged_from_run_id).toBe(base.runId);
+    expect(r.receipt.staged_from_run_id).toBe(base.run_id);
     expect(r.receipt.from_states).toEqual(['fx.S2']);
     expect(r.receipt.from_state).toBe('fx.S2'); // the spec's field, for its readers
     expect(actions(r)).toEqual({ 'fx.S0': 'staged', 'fx.S1': 'staged', 'fx.S2': 'ran', 'fx.S3': 'ran', 'fx.S4': 'ran' });
     expect(r.counts).toMatchObject({ ran: 3, staged: 2, cached: 0, failed: 0 });
     for (const s of ['fx.S0', 'fx.S1']) {
-      expect(r.by[s]!.reason, s).toContain(base.runId);
+      expect(r.by[s]!.reason, s).toContain(base.run_id);
       expect(r.by[s]!.reason, s).toContain('--from fx.S2');
       expect(inodes(r, s), `${s} is not a hard link of the base's file`).toEqual(inodes(base, s));
     }
@@ -69,7 +69,7 @@ describe('dag run --from', { timeout: TIMEOUT }, () => {
     expect(r.by['fx.S4']!.reason).toBe('downstream of fx.S2');
     for (const s of ['fx.S2', 'fx.S3', 'fx.S4']) expect(inodes(r, s), `${s} ran: files of its own`).not.toEqual(inodes(base, s));
 
-    const diff = await dag(p, ['diff', r.runId, base.runId]);
+    const diff = await dag(p, ['diff', r.run_id, base.run_id]);
     expect(diff.code, diff.stdout + diff.stderr).toBe(0);
     expect(diff.stdout).toMatch(/^no differences: 6 datasets identical/m);
   });
@@ -79,11 +79,11 @@ describe('dag run --from', { timeout: TIMEOUT }, () => {
     const older = await goodRun(p);
     const newer = await goodRun(p); // newest succeeded and last-good: the default base
     const byDefault = await goodRun(p, ['--from', 'fx.S2']);
-    expect(byDefault.receipt.staged_from_run_id).toBe(newer.runId);
-    const r = await goodRun(p, ['--from', 'fx.S2', '--base', older.runId]);
-    expect(r.receipt.staged_from_run_id).toBe(older.runId);
+    expect(byDefault.receipt.staged_from_run_id).toBe(newer.run_id);
+    const r = await goodRun(p, ['--from', 'fx.S2', '--base', older.run_id]);
+    expect(r.receipt.staged_from_run_id).toBe(older.run_id);
     expect(r.receipt.from_states).toEqual(['fx.S2']);
-    expect(r.by['fx.S1']!.reason).toBe(`upstream of --from fx.S2: staged from ${older.runId}`);
+    expect(r.by['fx.S1']!.reason).toBe(`upstream of --from fx.S2: staged from ${older.run_id}`);
     expect(actions(r)).toEqual({ 'fx.S0': 'staged', 'fx.S1': 'staged', 'fx.S2': 'ran', 'fx.S3': 'ran', 'fx.S4': 'ran' });
   });
 
@@ -94,11 +94,11 @@ describe('dag run --from', { timeout: TIMEOUT }, () => {
     expect(Object.keys(partial.by).sort()).toEqual(['fx.S0', 'fx.S2']);
     const before = runIds(p).length;
     for (const cmd of ['run', 'plan']) {
-      const r = await dag(p, [cmd, '--from', 'S2', '--base', partial.runId]);
+      const r = await dag(p, [cmd, '--from', 'S2', '--base', partial.run_id]);
       expect(r.code, `${cmd}: ${r.stdout}${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/base-incomplete/);
       expect(r.stderr).toMatch(/no published outputs for fx\.S1\b/);
-      expect(r.stderr).toContain(partial.runId);
+      expect(r.stderr).toContain(partial.run_id);
       expect(r.stderr).not.toMatch(/^\s+at \S/m);
     }
     expect(runIds(p).length, 'a refused run leaves no run folder').toBe(before);
@@ -114,12 +114,12 @@ describe('dag run --from', { timeout: TIMEOUT }, () => {
     expect(failed.by['fx.S1']!.action).toBe('failed');
     write(p, 'states/fx/S1_customers.sql', kernel);
 
-    const r = await dag(p, ['run', '--from', 'fx.S3', '--base', failed.runId]);
+    const r = await dag(p, ['run', '--from', 'fx.S3', '--base', failed.run_id]);
     expect(r.code, r.stdout + r.stderr).toBe(2);
     expect(r.stderr).toMatch(/no published outputs for fx\.S1\b/);
 
     const d = await goodRun(p, ['--from', 'fx.S3']);
-    expect(d.receipt.staged_from_run_id).toBe(good.runId);
+    expect(d.receipt.staged_from_run_id).toBe(good.run_id);
     expect(actions(d)).toEqual({ 'fx.S0': 'staged', 'fx.S1': 'staged', 'fx.S2': 'staged', 'fx.S3': 'ran', 'fx.S4': 'ran' });
   });
 
@@ -164,13 +164,13 @@ describe('dag diff', { timeout: TIMEOUT }, () => {
     const p = diamond();
     const a = await goodRun(p);
     const b = await goodRun(p, ['--seed', '7']);
-    const j = await dag(p, ['diff', a.runId, b.runId, '--json']);
+    const j = await dag(p, ['diff', a.run_id, b.run_id, '--json']);
     expect(j.code, j.stderr).toBe(1);
     const doc = (JSON.parse(j.stdout) as { datasets: { same: number; differences: { dataset: string; change: string }[] } }).datasets;
     expect(doc.differences.map((d) => d.dataset).sort()).toEqual([...SEED_SCOPED].sort());
     expect(doc.differences.every((d) => d.change === 'differs')).toBe(true);
     expect(doc.same).toBe(1); // regions_fx, world-scoped
-    const text = await dag(p, ['diff', a.runId, b.runId]);
+    const text = await dag(p, ['diff', a.run_id, b.run_id]);
     expect(text.code).toBe(1);
     for (const ds of SEED_SCOPED) expect(text.stdout).toMatch(new RegExp(`^${ds}\\s+\\S+\\s+differs`, 'm'));
     expect(text.stdout).not.toMatch(/^regions_fx/m);

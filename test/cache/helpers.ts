@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect } from 'vitest';
-import type { Plan } from '../../dag/plan/plan.js';
+import type { PlanJson } from '../../dag/cli/plan.js';
 import { readLedger, readReceipt, type LedgerEntry, type RunReceipt } from '../../dag/store/runs.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -69,11 +69,11 @@ export function dag(p: Proj, args: string[]): Promise<CliResult> {
 
 /** `dag run --json`'s summary, with the run's ledger (latest line per state) and receipt. */
 export interface RunResult {
-  runId: string;
-  runDir: string;
+  run_id: string;
+  run_dir: string;
   status: string;
   counts: { ran: number; cached: number; staged: number; failed: number; skipped: number; kept: number };
-  exitCode: number;
+  exit_code: number;
   code: number | null;
   stderr: string;
   ledger: LedgerEntry[];
@@ -90,11 +90,11 @@ export async function runJson(p: Proj, args: string[] = []): Promise<RunResult> 
   } catch {
     throw new Error(`dag run ${args.join(' ')} printed no JSON summary (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
   }
-  const ledger = readLedger(summary.runDir);
+  const ledger = readLedger(summary.run_dir);
   const by: Record<string, LedgerEntry> = {};
   for (const e of ledger) by[e.state] = e;
-  const receipt = readReceipt(summary.runDir);
-  if (!receipt) throw new Error(`no receipt in ${summary.runDir}`);
+  const receipt = readReceipt(summary.run_dir);
+  if (!receipt) throw new Error(`no receipt in ${summary.run_dir}`);
   return { ...summary, code: r.code, stderr: r.stderr, ledger, by, receipt };
 }
 
@@ -107,10 +107,10 @@ export async function goodRun(p: Proj, args: string[] = []): Promise<RunResult> 
 }
 
 /** `dag plan <args> --json`, which must exit 0. */
-export async function planJson(p: Proj, args: string[] = []): Promise<Plan> {
+export async function planJson(p: Proj, args: string[] = []): Promise<PlanJson> {
   const r = await dag(p, ['plan', ...args, '--json']);
   expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as Plan;
+  return JSON.parse(r.stdout) as PlanJson;
 }
 
 /** state -> ledger action of a run. */
@@ -119,7 +119,7 @@ export function actions(r: RunResult): Record<string, string> {
 }
 
 /** state -> plan action. */
-export function planActions(plan: Plan): Record<string, string> {
+export function planActions(plan: PlanJson): Record<string, string> {
   return Object.fromEntries(plan.states.map((s) => [s.task, s.action]));
 }
 
@@ -129,8 +129,8 @@ export function allOf(action: string): Record<string, string> {
 
 /** The absolute paths of a state's published files in a run (from its ledger line). */
 export function outputFiles(r: RunResult, state: string): string[] {
-  const files = (r.by[state]?.outputs ?? []).map((o) => join(r.runDir, o.path));
-  expect(files.length, `${state} published nothing in ${r.runId}`).toBeGreaterThan(0);
+  const files = (r.by[state]?.outputs ?? []).map((o) => join(r.run_dir, o.path));
+  expect(files.length, `${state} published nothing in ${r.run_id}`).toBeGreaterThan(0);
   return files;
 }
 

@@ -21,7 +21,7 @@ describe('targets: several --from, --until', { timeout: TIMEOUT }, () => {
   it('several --from: the union of their downstreams reruns, every other state is staged; plan and run agree', async () => {
     const { base, plan, run } = await planThenRun(['--from', 'fx.S2', '--from', 'S1']);
     expect(runRows(run)).toEqual({
-      'fx.S0': `staged: upstream of --from fx.S1, fx.S2: staged from ${base.runId}`,
+      'fx.S0': `staged: upstream of --from fx.S1, fx.S2: staged from ${base.run_id}`,
       'fx.S1': 'ran: forced: --from fx.S1',
       'fx.S2': 'ran: forced: --from fx.S2',
       'fx.S3': expect.stringMatching(/^ran: downstream of fx\.S[12]$/),
@@ -30,7 +30,7 @@ describe('targets: several --from, --until', { timeout: TIMEOUT }, () => {
     expect((plan as unknown as { scope: unknown }).scope).toEqual({ targets: [], from: ['fx.S1', 'fx.S2'] });
     expect(run.receipt.from_states).toEqual(['fx.S1', 'fx.S2']);
     expect(run.receipt.from_state).toBe('fx.S1');
-    expect(run.receipt.staged_from_run_id).toBe(base.runId);
+    expect(run.receipt.staged_from_run_id).toBe(base.run_id);
   });
 
   it('--from with --until: only the states between rerun, their other upstream is staged, nothing downstream runs', async () => {
@@ -38,7 +38,7 @@ describe('targets: several --from, --until', { timeout: TIMEOUT }, () => {
     const { p, base, run } = await planThenRun(flags);
     expect(actions(run)).toEqual({ 'fx.S0': 'staged', 'fx.S1': 'ran', 'fx.S2': 'staged', 'fx.S3': 'ran' });
     expect(run.by['fx.S3']!.reason).toBe('downstream of fx.S1');
-    expect(run.receipt).toMatchObject({ targets: ['fx.S3'], from_states: ['fx.S1'], staged_from_run_id: base.runId });
+    expect(run.receipt).toMatchObject({ targets: ['fx.S3'], from_states: ['fx.S1'], staged_from_run_id: base.run_id });
     // the text plan names the scope
     const text = await dag(p, ['plan', ...flags]);
     expect(text.code, text.stderr).toBe(0);

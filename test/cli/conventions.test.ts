@@ -47,10 +47,10 @@ describe('CLI conventions', { timeout: TIMEOUT }, () => {
     write(p, 'states/fx/S4_summary.sql', '-- step: broken\nselect * from nowhere;\n');
     const failed = await runJson(p);
     expect(failed.status).toBe('failed');
-    const r = await dag(p, ['label', failed.runId, 'last-good']);
+    const r = await dag(p, ['label', failed.run_id, 'last-good']);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/is failed; last-good names a succeeded run/);
-    expect((await dag(p, ['label', failed.runId, 'looked-at'])).code).toBe(0);
+    expect((await dag(p, ['label', failed.run_id, 'looked-at'])).code).toBe(0);
   });
 
   it('an empty project is an error, not a run that succeeds at nothing', async () => {
@@ -67,7 +67,7 @@ describe('CLI conventions', { timeout: TIMEOUT }, () => {
     const p = diamond();
     await goodRun(p);
     const cached = await goodRun(p);
-    const r = await dag(p, ['perf', cached.runId]);
+    const r = await dag(p, ['perf', cached.run_id]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^no state ran in run [0-9a-f]{32} \(5 cached\)/);
   });

@@ -38,8 +38,8 @@ describe('dag diff: inputs, settings, metrics and gates of two runs', () => {
     edit(root, 'states/dz/S1_validation.yaml', 'title: Downstream validation', 'title: Downstream check');
     b = await dagRun(root, runs, ['--seed', '7'], 1); // flag_share now fails B: cz's gate fails
 
-    const d = await dagJson<RunDiff>(root, runs, ['diff', a.runId, b.runId], 1);
-    expect(d).toMatchObject({ run1: a.runId, run2: b.runId });
+    const d = await dagJson<RunDiff>(root, runs, ['diff', a.run_id, b.run_id], 1);
+    expect(d).toMatchObject({ run1: a.run_id, run2: b.run_id });
     expect(d.settings.map((s) => [s.field, s.run1 === s.run2])).toEqual([['seed', false], ['parameter_hash', false], ['manifest_fingerprint', false]]);
     expect(d.settings[0]).toEqual({ field: 'seed', run1: 42, run2: 7 });
     expect(d.versions).toEqual([]);
@@ -60,7 +60,7 @@ describe('dag diff: inputs, settings, metrics and gates of two runs', () => {
     expect(d.inputs.same).toBeGreaterThan(0); // the other kernels and manifests, the prelude, the contracts, dz's configs
 
     // the metrics, as both runs' published reports have them
-    const share = [checkOf(a.runDir, 'validation_report_cz', 'flag_share'), checkOf(b.runDir, 'validation_report_cz', 'flag_share')];
+    const share = [checkOf(a.run_dir, 'validation_report_cz', 'flag_share'), checkOf(b.run_dir, 'validation_report_cz', 'flag_share')];
     expect(share.map((c) => c.status)).toEqual(['PASS', 'FAIL']);
     const metric = (name: string) => d.metrics.differences.find((m) => m.metric === name);
     expect(metric('validation_report_cz:flag_share')).toEqual({ metric: 'validation_report_cz:flag_share', run1: share[0]!.value, run2: share[1]!.value, delta: share[1]!.value - share[0]!.value, status1: 'PASS', status2: 'FAIL' });
@@ -73,7 +73,7 @@ describe('dag diff: inputs, settings, metrics and gates of two runs', () => {
     expect(d.datasets.differences.map((x) => x.dataset)).toEqual(['items_cz', 'validation_issue_table_cz', 'validation_report_cz']);
     expect(d.count).toBe(d.settings.length + d.inputs.differences.length + d.metrics.differences.length + d.gates.differences.length + d.datasets.differences.length);
 
-    const text = await dag(root, runs, ['diff', a.runId, b.runId]);
+    const text = await dag(root, runs, ['diff', a.run_id, b.run_id]);
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/^seed\s+42\s+7$/m);
     expect(text.stdout).toMatch(/^config\/cz\.yaml\s+input\s+differs\s+\/seed_spread: 0\.02 -> 0\.5 \(keys: of cz\.S1\)$/m);
@@ -90,27 +90,27 @@ describe('dag diff: inputs, settings, metrics and gates of two runs', () => {
 
   it('the same inputs and seed again: no differences (exit 0)', { timeout: LIFECYCLE_TIMEOUT }, async () => {
     const again = await dagRun(root, runs, ['--seed', '7'], 1); // served from the cache: the same failing gate
-    const d = await dagJson<RunDiff>(root, runs, ['diff', b.runId, again.runId], 0);
+    const d = await dagJson<RunDiff>(root, runs, ['diff', b.run_id, again.run_id], 0);
     expect(d.count).toBe(0);
-    const text = await dag(root, runs, ['diff', b.runId, again.runId]);
+    const text = await dag(root, runs, ['diff', b.run_id, again.run_id]);
     expect(text.stdout).toMatch(/^no differences: 4 datasets identical in \S+ and \S+; same settings, \d+ inputs, \d+ metrics and 2 gate verdicts$/m);
   });
 
   it('a run without inputs.json (made before dag kept one) says its inputs were not compared, and what its hashes tell', { timeout: LIFECYCLE_TIMEOUT }, async () => {
-    renameSync(join(a.runDir, 'inputs.json'), join(a.runDir, 'inputs.json.hidden'));
+    renameSync(join(a.run_dir, 'inputs.json'), join(a.run_dir, 'inputs.json.hidden'));
     try {
-      const d = await dagJson<RunDiff>(root, runs, ['diff', a.runId, b.runId], 1);
-      expect(d.inputs).toEqual({ same: 0, differences: [], unrecorded: [a.runId] });
+      const d = await dagJson<RunDiff>(root, runs, ['diff', a.run_id, b.run_id], 1);
+      expect(d.inputs).toEqual({ same: 0, differences: [], unrecorded: [a.run_id] });
       expect(d.settings.map((s) => s.field)).toContain('parameter_hash');
-      const text = await dag(root, runs, ['diff', a.runId, b.runId]);
-      expect(text.stdout).toContain(`inputs not compared: run ${a.runId} recorded no inputs.json (made before dag kept one); the lineage hashes differ, so some input does, which one is not recorded`);
+      const text = await dag(root, runs, ['diff', a.run_id, b.run_id]);
+      expect(text.stdout).toContain(`inputs not compared: run ${a.run_id} recorded no inputs.json (made before dag kept one); the lineage hashes differ, so some input does, which one is not recorded`);
       expect(text.stdout).not.toMatch(/^INPUT/m);
       expect(text.stdout).toMatch(/^validation_report_cz:flag_share\s/m); // the rest is still compared
-      const self = await dag(root, runs, ['diff', a.runId, a.runId]);
+      const self = await dag(root, runs, ['diff', a.run_id, a.run_id]);
       expect(self.code).toBe(0);
       expect(self.stdout).toContain('the lineage hashes are the same, so are the inputs');
     } finally {
-      renameSync(join(a.runDir, 'inputs.json.hidden'), join(a.runDir, 'inputs.json'));
+      renameSync(join(a.run_dir, 'inputs.json.hidden'), join(a.run_dir, 'inputs.json'));
     }
   });
 });
@@ -121,12 +121,12 @@ describe('dag diff: a profile', () => {
     const runs = tempDir('runs');
     const plain = await dagRun(root, runs);
     const big = await dagRun(root, runs, ['--profile', 'big']);
-    const d = await dagJson<RunDiff>(root, runs, ['diff', plain.runId, big.runId], 1);
+    const d = await dagJson<RunDiff>(root, runs, ['diff', plain.run_id, big.run_id], 1);
     expect(d.settings.find((s) => s.field === 'profile')).toEqual({ field: 'profile', run1: null, run2: 'big' });
     const params = d.inputs.differences.find((c) => c.path === 'config/params.yaml')!;
     expect(params).toMatchObject({ change: 'differs', read1: 'config/params.yaml', read2: 'config/params.big.yaml' });
     expect(params.pointers!.map((p) => [p.pointer, p.run1, p.run2])).toEqual([['/customers_per_region', 50, 500], ['/merchants_per_region', 5, 20]]);
-    const text = await dag(root, runs, ['diff', plain.runId, big.runId]);
+    const text = await dag(root, runs, ['diff', plain.run_id, big.run_id]);
     expect(text.stdout).toMatch(/^profile\s+-\s+big$/m);
     expect(text.stdout).toMatch(/^config\/params\.yaml\s+input\s+differs\s+read config\/params\.yaml -> config\/params\.big\.yaml\n\s+\/customers_per_region: 50 -> 500$/m);
   });
@@ -139,20 +139,20 @@ describe('inputs.json: one shared record per project version (issue 15: a no-op 
     const records = () => readdirSync(join(runs, '.cache', 'inputs')).sort();
     const a = await dagRun(root, runs);
     const b = await dagRun(root, runs);
-    expect(statSync(join(a.runDir, 'inputs.json')).ino).toBe(statSync(join(b.runDir, 'inputs.json')).ino);
+    expect(statSync(join(a.run_dir, 'inputs.json')).ino).toBe(statSync(join(b.run_dir, 'inputs.json')).ino);
     expect(records()).toHaveLength(1);
     edit(root, 'config/params.yaml', 'customers_per_region: 50', 'customers_per_region: 60');
     const c = await dagRun(root, runs);
     expect(records()).toHaveLength(2);
-    expect(statSync(join(c.runDir, 'inputs.json')).ino).not.toBe(statSync(join(a.runDir, 'inputs.json')).ino);
+    expect(statSync(join(c.run_dir, 'inputs.json')).ino).not.toBe(statSync(join(a.run_dir, 'inputs.json')).ino);
     // the shared record is the run's own: the diff names the edited pointer
-    const d = await dagJson<RunDiff>(root, runs, ['diff', a.runId, c.runId], 1);
+    const d = await dagJson<RunDiff>(root, runs, ['diff', a.run_id, c.run_id], 1);
     expect(d.inputs.differences.find((x) => x.path === 'config/params.yaml')!.pointers!.map((p) => [p.pointer, p.run1, p.run2])).toEqual([['/customers_per_region', 50, 60]]);
     await dag(root, runs, ['prune', '--yes']);
-    expect([a, b, c].map((r) => existsSync(r.runDir))).toEqual([false, false, true]);
+    expect([a, b, c].map((r) => existsSync(r.run_dir))).toEqual([false, false, true]);
     dropUnlinkedInputRecords(join(runs, '.cache')); // a and b's record was just unlinked: kept for now
     expect(records()).toHaveLength(2);
     dropUnlinkedInputRecords(join(runs, '.cache'), Date.now() + 11 * 60_000);
-    expect(records().map((f) => statSync(join(runs, '.cache', 'inputs', f)).ino)).toEqual([statSync(join(c.runDir, 'inputs.json')).ino]);
+    expect(records().map((f) => statSync(join(runs, '.cache', 'inputs', f)).ino)).toEqual([statSync(join(c.run_dir, 'inputs.json')).ino]);
   });
 });

@@ -53,7 +53,7 @@ describe('dag as a package of its own', () => {
     const first = dag('run', '--json');
     expect(first.code, first.err + first.out).toBe(0);
     expect(JSON.parse(first.out).counts).toMatchObject({ ran: 2, failed: 0 });
-    const runDir = JSON.parse(first.out).runDir as string;
+    const runDir = JSON.parse(first.out).run_dir as string;
     expect(readdirSync(join(runDir, 'data', 'squares', 'seed=42'))).toEqual(['squares.parquet']);
     expect(JSON.parse(readFileSync(join(runDir, 'reports', 'total', 'seed=42', 'total.json'), 'utf8'))).toEqual({ sum: 285 });
 

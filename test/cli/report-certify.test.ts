@@ -15,8 +15,8 @@ const SEEDS = [42, 7, 101, 202];
 
 interface Matrix {
   group_id: string;
-  runs: { runId: string; runDir: string; seed: number; status: string }[];
-  exitCode: number;
+  runs: { run_id: string; run_dir: string; seed: number; status: string }[];
+  exit_code: number;
 }
 interface ReportJson {
   runs: { run: string; seed: number; status: string }[];
@@ -62,9 +62,9 @@ describe('dag report --group: certification from the reports declarations', () =
 
   it('each run: its report is PENDING (the cross-seed gate is not measured in one run), its measured gates at B+', () => {
     for (const r of complete.runs) {
-      const rep = publishedReport(r.runDir, 'validation_report_cz');
+      const rep = publishedReport(r.run_dir, 'validation_report_cz');
       expect(rep).toMatchObject({ passed: true, verdict: 'PENDING', measured_verdict: 'PASS_BPLUS', pending: [{ id: 'cross_seed_cv', reason: 'cross-seed', measured_by: null }] });
-      expect(publishedReport(r.runDir, 'validation_report_dz')).toMatchObject({ verdict: 'PASS_BPLUS', pending: [] });
+      expect(publishedReport(r.run_dir, 'validation_report_dz')).toMatchObject({ verdict: 'PASS_BPLUS', pending: [] });
     }
   });
 
@@ -74,7 +74,7 @@ describe('dag report --group: certification from the reports declarations', () =
     const [c] = json.certifications as [Certification];
     expect(c).toMatchObject({ segment: 'cz', gate: 'cross_seed_cv', seeds: SEEDS, verdict: 'PASS_BPLUS', reasons: [] });
     // recomputed from the published files
-    const perSeed = SEEDS.map((s) => publishedReport(complete.runs.find((r) => r.seed === s)!.runDir, 'validation_report_cz'));
+    const perSeed = SEEDS.map((s) => publishedReport(complete.runs.find((r) => r.seed === s)!.run_dir, 'validation_report_cz'));
     const cvs = ['flag_share', 'odd_flag_share'].map((id) => {
       const values = perSeed.map((rep) => rep.checks.find((x) => x.id === id)!.value);
       expect(c.key_rates.find((k) => k.id === id)!.values).toEqual(values);
@@ -82,7 +82,7 @@ describe('dag report --group: certification from the reports declarations', () =
       return spreadOf(values).cv!;
     });
     const gate = c.gates.find((g) => g.id === 'cross_seed_cv')!;
-    expect(gate).toMatchObject({ cross_seed: true, status: 'PASS', band_B: [null, 0.1], band_Bplus: [null, 0.05] });
+    expect(gate).toMatchObject({ cross_seed: true, status: 'PASS', band_b: [null, 0.1], band_bplus: [null, 0.05] });
     expect(gate.value).toBeCloseTo(Math.max(...cvs), 12);
     expect(gate.value).toBeGreaterThan(0);
     expect(c.gates.map((g) => [g.id, g.status])).toEqual([['cross_seed_cv', 'PASS'], ['flag_share', 'PASS'], ['item_ids_unique', 'PASS']]);
@@ -117,7 +117,7 @@ describe('dag report --group: certification from the reports declarations', () =
   it('a downstream gate still PENDING holds, naming it; the downstream report whose check resolves it clears it', { timeout: LIFECYCLE_TIMEOUT }, async () => {
     writeFileSync(policyFile, basePolicy.replace('gates:\n', 'gates:\n  chain_gate: { B: [1, 1], Bplus: [1, 1], pending: downstream, measured_by: dz }\n'));
     const pending = await runGroup(SEEDS);
-    expect(publishedReport(pending.runs[0]!.runDir, 'validation_report_cz').pending).toEqual([
+    expect(publishedReport(pending.runs[0]!.run_dir, 'validation_report_cz').pending).toEqual([
       { id: 'chain_gate', reason: 'downstream', measured_by: 'dz' },
       { id: 'cross_seed_cv', reason: 'cross-seed', measured_by: null },
     ]);
@@ -141,7 +141,7 @@ describe('dag report --group: certification from the reports declarations', () =
   it('a key rate that moves strongly with the seed fails the cross-seed gate: HOLD_REMEDIATE, though every run passed its own gates', { timeout: LIFECYCLE_TIMEOUT }, async () => {
     writeFileSync(paramsFile, baseParams.replace('seed_spread: 0.02', 'seed_spread: 0.5'));
     const spread = await runGroup(SEEDS);
-    for (const r of spread.runs) expect(publishedReport(r.runDir, 'validation_report_cz')).toMatchObject({ passed: true, verdict: 'PENDING', measured_verdict: 'PASS_BPLUS' });
+    for (const r of spread.runs) expect(publishedReport(r.run_dir, 'validation_report_cz')).toMatchObject({ passed: true, verdict: 'PENDING', measured_verdict: 'PASS_BPLUS' });
     const { json, text } = await reportOf(spread.group_id, 1);
     const [c] = json.certifications as [Certification];
     const gate = c.gates.find((g) => g.id === 'cross_seed_cv')!;
@@ -163,7 +163,7 @@ describe('dag report --group: certification from the reports declarations', () =
     const g = await runGroup(SEEDS);
     const { json, text } = await reportOf(g.group_id, 0);
     const [c] = json.certifications as [Certification];
-    const share = (seed: number) => publishedReport(g.runs.find((r) => r.seed === seed)!.runDir, 'validation_report_cz').checks.find((x) => x.id === 'flag_share')!.value!;
+    const share = (seed: number) => publishedReport(g.runs.find((r) => r.seed === seed)!.run_dir, 'validation_report_cz').checks.find((x) => x.id === 'flag_share')!.value!;
     const gap = c.gates.find((x) => x.id === 'flag_gap')!;
     expect(gap).toMatchObject({ cross_seed: true, status: 'PASS' });
     expect(gap.value).toBeCloseTo(Math.abs(share(42) - share(7)), 12);

@@ -75,9 +75,9 @@ describe('--set FILE#/pointer=VALUE', () => {
     expect(planSet).toEqual(await planWithEdit());
     const withSet = await dagRun(root, runs, ['--set', `${PARAMS}#/base_share=0.7`, '--no-promote']);
     expect(withSet.counts.ran).toBe(3);
-    const receipt = readJson(join(withSet.runDir, 'run_receipt.json'));
+    const receipt = readJson(join(withSet.run_dir, 'run_receipt.json'));
     expect(receipt.overrides).toEqual([{ file: PARAMS, pointer: '/base_share', value: 0.7 }]);
-    expect(receipt.parameter_hash).not.toBe(readJson(join(base.runDir, 'run_receipt.json')).parameter_hash);
+    expect(receipt.parameter_hash).not.toBe(readJson(join(base.run_dir, 'run_receipt.json')).parameter_hash);
     // once run, every key is known: the same with --set as with the edit
     expect(keysOf(await dagJson<PlanJson>(root, runs, ['plan', '--set', `${PARAMS}#/base_share=0.7`]))).toEqual(keysOf(await planWithEdit()));
 
@@ -85,8 +85,8 @@ describe('--set FILE#/pointer=VALUE', () => {
     try {
       const edited = await dagRun(root, runs, ['--no-promote']);
       expect(edited.counts).toMatchObject({ ran: 0, cached: 3 });
-      expect(readJson(join(edited.runDir, 'run_receipt.json')).parameter_hash).toBe(receipt.parameter_hash);
-      expect(ledger(edited.runDir).map((e) => e.cache_key)).toEqual(ledger(withSet.runDir).map((e) => e.cache_key));
+      expect(readJson(join(edited.run_dir, 'run_receipt.json')).parameter_hash).toBe(receipt.parameter_hash);
+      expect(ledger(edited.run_dir).map((e) => e.cache_key)).toEqual(ledger(withSet.run_dir).map((e) => e.cache_key));
     } finally {
       writeFileSync(file, pristine);
     }

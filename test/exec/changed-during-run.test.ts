@@ -28,11 +28,11 @@ describe('a run reads one version of the project', () => {
     writeFileSync(params, readFileSync(params, 'utf8').replace('customers_per_region: 50', 'customers_per_region: 51'));
     const { code, stdout } = await child.result;
     expect(code).toBe(1);
-    const summary = JSON.parse(stdout) as { failures: { task: string; error: string }[]; runDir: string };
+    const summary = JSON.parse(stdout) as { failures: { task: string; error: string }[]; run_dir: string };
     expect(summary.failures.map((f) => f.task)).toEqual(['fx.S2']);
     expect(summary.failures[0]!.error).toContain('states/fx/S2_merchants.sql changed after this run started');
     // fx.S1 ran with the params the run started with: 4 regions x 50 customers, not 51
-    const s1Line = readFileSync(join(summary.runDir, 'ledger.jsonl'), 'utf8').split('\n').find((l) => l.includes('"fx.S1"'))!;
+    const s1Line = readFileSync(join(summary.run_dir, 'ledger.jsonl'), 'utf8').split('\n').find((l) => l.includes('"fx.S1"'))!;
     expect(JSON.parse(s1Line).rows.customers_fx).toBe(200);
   }, 120_000);
 });

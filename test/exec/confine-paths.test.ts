@@ -87,7 +87,7 @@ describe('values that become paths', () => {
     const p = project();
     const first = await dag(p, ['run', '--json']);
     expect(first.code, first.stderr).toBe(0);
-    const runId = (JSON.parse(first.stdout) as { runId: string }).runId;
+    const runId = (JSON.parse(first.stdout) as { run_id: string }).run_id;
     for (const text of [runId.slice(0, 8), 'last-good']) {
       const r = await dag(p, ['run', '--resume', text]);
       expect(r.code, r.stderr).toBe(3);

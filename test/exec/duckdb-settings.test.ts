@@ -28,7 +28,7 @@ function withSettingsState(dagYaml?: (text: string) => string): Project {
 async function settingsOf(p: Project): Promise<{ runDir: string; s: Record<string, unknown> }> {
   const r = await dag(p, ['run', 'sp.S9', '--json']);
   expect(r.code, r.stdout + r.stderr).toBe(0);
-  const runDir = join(p.runsDir, (JSON.parse(r.stdout) as { runId: string }).runId);
+  const runDir = join(p.runsDir, (JSON.parse(r.stdout) as { run_id: string }).run_id);
   return { runDir, s: JSON.parse(readFileSync(join(runDir, 'reports/sp/settings/seed=42/settings_sp.json'), 'utf8')) };
 }
 

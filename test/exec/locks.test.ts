@@ -146,7 +146,7 @@ describe('a failed run', () => {
     p.allow();
     const r = await dag(p, ['run', '--resume', id, '--json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ runId: id, status: 'succeeded' });
+    expect(JSON.parse(r.stdout)).toMatchObject({ run_id: id, status: 'succeeded' });
     // with --json the terminal says nothing, so the run log is the only place the takeover can be seen
     const log = readFileSync(join(dir, 'logs', 'run.log'), 'utf8');
     expect(log).toContain(`took over the stale lock of dead pid ${dead}`);

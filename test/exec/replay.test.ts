@@ -18,7 +18,7 @@ it('a dumped job replays alone: same steps, same rows, same bytes as the publish
   process.env.DAG_DUMP_JOBS = jobs;
   const r = await dag({ root, runsDir: tempDir('runs') }, ['run', 'sp.S1', '--json']);
   expect(r.code, r.stderr).toBe(0);
-  const runDir = (JSON.parse(r.stdout) as { runDir: string }).runDir;
+  const runDir = (JSON.parse(r.stdout) as { run_dir: string }).run_dir;
   const ledger = readFileSync(join(runDir, 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { state?: string; action?: string; steps?: { name: string }[]; outputs?: { dataset: string; path: string; sha256: string; rows: number }[] });
   const ran = ledger.find((e) => e.state === 'sp.S1' && e.action === 'ran')!;
 

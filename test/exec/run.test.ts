@@ -147,12 +147,12 @@ describe('dag run on the diamond', () => {
     const elsewhere = freshRuns(p);
     const again = await dag(elsewhere, ['run', '--json']);
     expect(again.code, again.stderr).toBe(0);
-    const summary = JSON.parse(again.stdout) as { runId: string; status: string; exitCode: number; counts: Record<string, number> };
-    expect(summary).toMatchObject({ status: 'succeeded', exitCode: 0 });
-    expect(summary.runId).toMatch(RUN_ID);
-    expect(summary.runId).not.toBe(runId);
+    const summary = JSON.parse(again.stdout) as { run_id: string; status: string; exit_code: number; counts: Record<string, number> };
+    expect(summary).toMatchObject({ status: 'succeeded', exit_code: 0 });
+    expect(summary.run_id).toMatch(RUN_ID);
+    expect(summary.run_id).not.toBe(runId);
     expect(summary.counts.ran).toBe(5);
-    const second = digestsByDataset(ledgerOf(join(elsewhere.runsDir, summary.runId)));
+    const second = digestsByDataset(ledgerOf(join(elsewhere.runsDir, summary.run_id)));
     expect(second).toEqual(first);
 
     const seven = await dag(p, ['run', '--seed', '7']);
@@ -180,11 +180,11 @@ describe('determinism with duckdb.threads: 4 on the big profile', () => {
     const [a, b] = await Promise.all([dag(p, ['run', '--profile', 'big', '--json']), dag(q, ['run', '--profile', 'big', '--json'])]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
-    const sa = JSON.parse(a.stdout) as { runId: string; counts: Record<string, number> };
-    const sb = JSON.parse(b.stdout) as { runId: string; counts: Record<string, number> };
+    const sa = JSON.parse(a.stdout) as { run_id: string; counts: Record<string, number> };
+    const sb = JSON.parse(b.stdout) as { run_id: string; counts: Record<string, number> };
     expect([sa.counts.ran, sb.counts.ran]).toEqual([5, 5]);
-    const dirA = join(p.runsDir, sa.runId);
-    const dirB = join(q.runsDir, sb.runId);
+    const dirA = join(p.runsDir, sa.run_id);
+    const dirB = join(q.runsDir, sb.run_id);
     expect(receiptOf(dirA).profile).toBe('big');
     // the big profile really is bigger: 4 regions x 500 customers
     expect(ledgerOf(dirA).find((e) => e.state === 'fx.S1')!.rows).toEqual({ customers_fx: 2000 });

@@ -57,7 +57,7 @@ describe('dag query is read-only', () => {
   it('refuses COPY ... TO, read_csv of another file and INSTALL with exit 2; the published files are unchanged', async () => {
     const first = await dag(p, ['run', '--json']);
     expect(first.code, first.stderr).toBe(0);
-    runId = (JSON.parse(first.stdout) as { runId: string }).runId;
+    runId = (JSON.parse(first.stdout) as { run_id: string }).run_id;
     const { dir } = onlyRun(p);
     const published = ledgerOf(dir).flatMap((e) => e.outputs ?? []).filter((o) => o.path.endsWith('.parquet'));
     const before = published.map((o) => readFileSync(join(dir, o.path)).toString('base64'));

@@ -16,14 +16,14 @@ describe('scenario-scoped states', () => {
     const p = project();
     const r = await runCli(['--root', p.root, 'run', '--scenarios', 'baseline,stress', '--json'], { cwd: p.root, env: { DAG_RUNS_DIR: p.runs } });
     expect(r.code, r.stderr).toBe(0);
-    const summary = JSON.parse(r.stdout) as { runDir: string; counts: { ran: number } };
+    const summary = JSON.parse(r.stdout) as { run_dir: string; counts: { ran: number } };
     expect(summary.counts.ran).toBe(7); // fx.S0..S4 once, fx.S5 per scenario
-    const ledger = readFileSync(join(summary.runDir, 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { state: string; scenario?: string; outputs: { path: string; sha256: string }[] });
+    const ledger = readFileSync(join(summary.run_dir, 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { state: string; scenario?: string; outputs: { path: string; sha256: string }[] });
     const s5 = ledger.filter((e) => e.state === 'fx.S5');
     expect(s5.map((e) => e.scenario).sort()).toEqual(['baseline', 'stress']);
     for (const e of s5) expect(e.outputs[0]!.path).toContain(`scenario_id=${e.scenario}/`);
     expect(s5[0]!.outputs[0]!.sha256).not.toBe(s5[1]!.outputs[0]!.sha256);
-    const receipt = JSON.parse(readFileSync(join(summary.runDir, 'run_receipt.json'), 'utf8')) as { scenarios: string[] };
+    const receipt = JSON.parse(readFileSync(join(summary.run_dir, 'run_receipt.json'), 'utf8')) as { scenarios: string[] };
     expect(receipt.scenarios).toEqual(['baseline', 'stress']);
     // a second run with one scenario serves it from the cache
     const again = await runCli(['--root', p.root, 'run', '--scenarios', 'stress', '--json'], { cwd: p.root, env: { DAG_RUNS_DIR: p.runs } });

@@ -27,8 +27,8 @@ describe('dag label: exclusive and shared labels', () => {
   it('authority, candidate and last-good move to the newly labelled run; witness and custom labels name many; dag runs shows them', { timeout: LIFECYCLE_TIMEOUT }, async () => {
     const root = copyFixture();
     const runs = tempDir('runs');
-    const a = (await dagRun(root, runs, ['--no-promote'])).runId;
-    const b = (await dagRun(root, runs, ['--no-promote'])).runId;
+    const a = (await dagRun(root, runs, ['--no-promote'])).run_id;
+    const b = (await dagRun(root, runs, ['--no-promote'])).run_id;
     expect(a).not.toBe(b);
     expect(labelsFile(runs)).toEqual({});
 
@@ -66,8 +66,8 @@ describe('dag label: exclusive and shared labels', () => {
   it('dag unlabel removes one label from one run; an unknown label, or bad label text, exits 2 and changes nothing', { timeout: LIFECYCLE_TIMEOUT }, async () => {
     const root = copyFixture();
     const runs = tempDir('runs');
-    const a = (await dagRun(root, runs, ['--no-promote'])).runId;
-    const b = (await dagRun(root, runs, ['--no-promote'])).runId;
+    const a = (await dagRun(root, runs, ['--no-promote'])).run_id;
+    const b = (await dagRun(root, runs, ['--no-promote'])).run_id;
     for (const [run, label] of [[a, 'witness'], [b, 'witness'], [a, 'candidate']] as const) expect((await dag(root, runs, ['label', run, label])).code).toBe(0);
 
     expect(await dagJson(root, runs, ['unlabel', b, 'witness'])).toEqual({ run: b, label: 'witness', removed: true });
@@ -99,8 +99,8 @@ describe('dag label: exclusive and shared labels', () => {
   it('a RUN argument may be a label naming one run; a label naming many is ambiguous (exit 2)', { timeout: LIFECYCLE_TIMEOUT }, async () => {
     const root = copyFixture();
     const runs = tempDir('runs');
-    const a = (await dagRun(root, runs)).runId; // promoted: last-good
-    const b = (await dagRun(root, runs, ['--no-promote'])).runId;
+    const a = (await dagRun(root, runs)).run_id; // promoted: last-good
+    const b = (await dagRun(root, runs, ['--no-promote'])).run_id;
     expect(labelsFile(runs)['last-good']).toEqual([a]);
 
     const v = await dagJson(root, runs, ['verify', 'last-good']);
@@ -136,38 +136,38 @@ describe('promotion to last-good', () => {
     const first = await dagRun(root, runs);
     expect(first.status).toBe('succeeded');
     expect(first.labels).toEqual(['last-good']);
-    expect(labelsFile(runs)).toEqual({ 'last-good': [first.runId] });
+    expect(labelsFile(runs)).toEqual({ 'last-good': [first.run_id] });
 
     const unpromoted = await dagRun(root, runs, ['--no-promote']);
     expect(unpromoted.status).toBe('succeeded');
     expect(unpromoted.counts.cached).toBe(5); // a full run, every gate passed: only the flag holds it back
     expect(unpromoted.labels).toEqual([]);
-    expect(labelsFile(runs)['last-good']).toEqual([first.runId]);
+    expect(labelsFile(runs)['last-good']).toEqual([first.run_id]);
 
     const failed = await dagRun(broken, runs, [], 1);
     expect(failed.status).toBe('failed');
     expect(failed.failures.map((f) => f.task)).toEqual(['fx.S2']);
     expect(failed.labels).toEqual([]);
-    expect(labelsFile(runs)['last-good']).toEqual([first.runId]);
+    expect(labelsFile(runs)['last-good']).toEqual([first.run_id]);
 
     const partial = await dagRun(root, runs, ['fx.S1']);
     expect(partial.status).toBe('succeeded');
     expect((partial.counts.cached ?? 0) + (partial.counts.ran ?? 0)).toBe(2); // fx.S0 and fx.S1 only: no gate state
     expect(partial.labels).toEqual([]);
-    expect(labelsFile(runs)['last-good']).toEqual([first.runId]);
+    expect(labelsFile(runs)['last-good']).toEqual([first.run_id]);
 
     const second = await dagRun(root, runs, ['--seed', '7']);
     expect(second.status).toBe('succeeded');
     expect(second.labels).toEqual(['last-good']);
-    expect(labelsFile(runs)['last-good']).toEqual([second.runId]); // moved
+    expect(labelsFile(runs)['last-good']).toEqual([second.run_id]); // moved
 
     const labelled = await dagRun(root, runs, ['--label', 'candidate', '--label', 'witness', '--no-promote']);
     expect(labelled.labels).toEqual(['candidate', 'witness']);
-    expect(labelsFile(runs)).toEqual({ 'last-good': [second.runId], candidate: [labelled.runId], witness: [labelled.runId] });
+    expect(labelsFile(runs)).toEqual({ 'last-good': [second.run_id], candidate: [labelled.run_id], witness: [labelled.run_id] });
     const shown = await labelsOf(root, runs);
-    expect(shown.get(labelled.runId)).toEqual(['candidate', 'witness']);
-    expect(shown.get(second.runId)).toEqual(['last-good']);
-    for (const id of [first.runId, unpromoted.runId, failed.runId, partial.runId]) expect(shown.get(id)).toEqual([]);
+    expect(shown.get(labelled.run_id)).toEqual(['candidate', 'witness']);
+    expect(shown.get(second.run_id)).toEqual(['last-good']);
+    for (const id of [first.run_id, unpromoted.run_id, failed.run_id, partial.run_id]) expect(shown.get(id)).toEqual([]);
   });
 
   // `--label` is documented as "label the run when it succeeds" (dag/cli/run.ts, RunOptions.labels).
@@ -176,11 +176,11 @@ describe('promotion to last-good', () => {
     const broken = copyFixture({ breakS2: true });
     const runs = tempDir('runs');
     const good = await dagRun(root, runs, ['--label', 'candidate']);
-    expect(labelsFile(runs).candidate).toEqual([good.runId]);
+    expect(labelsFile(runs).candidate).toEqual([good.run_id]);
     const failed = await dagRun(broken, runs, ['--label', 'candidate', '--label', 'witness'], 1);
     expect(failed.status).toBe('failed');
     expect(failed.labels).toEqual([]);
-    expect(labelsFile(runs).candidate).toEqual([good.runId]);
+    expect(labelsFile(runs).candidate).toEqual([good.run_id]);
     expect(labelsFile(runs).witness ?? []).toEqual([]);
   });
 

@@ -44,14 +44,14 @@ describe('dag prune killed with SIGKILL midway', () => {
     const root = copyFixture({ retention: '{keep_labels: [authority, candidate, last-good, witness], keep_last: 1}' });
     const runs = join(tempDir('runs'), 'runs');
 
-    const authority = (await dagRun(root, runs, ['--no-promote', '--label', 'authority'])).runId;
+    const authority = (await dagRun(root, runs, ['--no-promote', '--label', 'authority'])).run_id;
     const doomed: string[] = [];
     for (let i = 0; i < 15; i++) {
       // three runs of their own seeds write cache objects only they use; the others are cache hits
       const seed = i < 3 ? ['--seed', String(201 + i)] : [];
-      doomed.push((await dagRun(root, runs, [...seed, '--no-promote'])).runId);
+      doomed.push((await dagRun(root, runs, [...seed, '--no-promote'])).run_id);
     }
-    const newest = (await dagRun(root, runs, ['--no-promote'])).runId;
+    const newest = (await dagRun(root, runs, ['--no-promote'])).run_id;
     const kept = [authority, newest].sort();
     for (const id of doomed) pad(join(runs, id));
     const keptShas = new Set([...outputShas(join(runs, authority)), ...outputShas(join(runs, newest))]);
@@ -106,7 +106,7 @@ describe('dag prune killed with SIGKILL midway', () => {
     }
     const nothing = await dagJson(root, runs, ['prune']);
     expect(nothing.rows.filter((r: { action: string }) => r.action === 'DELETE')).toEqual([]);
-    expect(nothing.freeBytes).toBe(0);
+    expect(nothing.free_bytes).toBe(0);
   });
 
   // What a prune killed between its rename into runs/.trash and the rest leaves behind, made by hand
@@ -114,9 +114,9 @@ describe('dag prune killed with SIGKILL midway', () => {
   async function leftoverInTrash(): Promise<{ root: string; runs: string; trashed: string; others: string[] }> {
     const root = copyFixture({ retention: '{keep_labels: [authority, candidate, last-good, witness], keep_last: 1}' });
     const runs = join(tempDir('runs'), 'runs');
-    const authority = (await dagRun(root, runs, ['--no-promote', '--label', 'authority'])).runId;
-    const trashed = (await dagRun(root, runs, ['--seed', '301', '--no-promote', '--label', 'mine'])).runId;
-    const newest = (await dagRun(root, runs, ['--no-promote'])).runId;
+    const authority = (await dagRun(root, runs, ['--no-promote', '--label', 'authority'])).run_id;
+    const trashed = (await dagRun(root, runs, ['--seed', '301', '--no-promote', '--label', 'mine'])).run_id;
+    const newest = (await dagRun(root, runs, ['--no-promote'])).run_id;
     mkdirSync(join(runs, '.trash'));
     renameSync(join(runs, trashed), join(runs, '.trash', trashed));
     return { root, runs, trashed, others: [authority, newest].sort() };
@@ -136,8 +136,8 @@ describe('dag prune killed with SIGKILL midway', () => {
     const freed = before - du(runs);
     expect(existsSync(join(runs, '.trash'))).toBe(false);
     expect(runFolders(runs)).toEqual(others);
-    expect(freed, `du freed ${freed}; printed ${done.freeBytes}; runs/.trash held ${trashBytes}`).toBe(done.freeBytes);
-    expect(dry.freeBytes).toBe(done.freeBytes);
+    expect(freed, `du freed ${freed}; printed ${done.free_bytes}; runs/.trash held ${trashBytes}`).toBe(done.free_bytes);
+    expect(dry.free_bytes).toBe(done.free_bytes);
   });
 
   it('the next prune forgets the labels of a run it finds in runs/.trash', { timeout: LIFECYCLE_TIMEOUT }, async () => {

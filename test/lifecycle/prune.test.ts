@@ -19,7 +19,7 @@ interface PruneJson {
   dry_run: boolean;
   rows: Row[];
   cache: { entries: string[]; objects: string[] };
-  freeBytes: number;
+  free_bytes: number;
   deleted: { runs: number; entries: number; objects: number } | null;
   skipped: { run: string; why: string }[];
 }
@@ -54,7 +54,7 @@ afterAll(() => {
 
 beforeAll(async () => {
   holder = liveProcess();
-  const run = async (args: string[], project = root, code = 0) => (await dagRun(project, runs0, args, code)).runId;
+  const run = async (args: string[], project = root, code = 0) => (await dagRun(project, runs0, args, code)).run_id;
   const authority = await run([]); // promoted to last-good, which moves on below
   expect((await dag(root, runs0, ['label', authority, 'authority'])).code).toBe(0);
   const candidate = await run(['--no-promote', '--label', 'candidate']);
@@ -142,7 +142,7 @@ describe('dag prune on the scenario of the issue (retention keep_last: 1)', () =
     expect(plan.deleted).toBeNull();
     expect(plan.rows.map(({ run, action, reason, status, labels }) => ({ run, action, reason, status, labels }))).toEqual(expectedRows());
     for (const row of plan.rows) expect(row.bytes, `size of ${row.run}`).toBe(du(join(runs, row.run)));
-    expect(plan.freeBytes).toBeGreaterThan(0);
+    expect(plan.free_bytes).toBeGreaterThan(0);
     expect(runFolders(runs)).toEqual(folders);
     expect(cacheObjects(runs)).toEqual(objects);
 
@@ -154,7 +154,7 @@ describe('dag prune on the scenario of the issue (retention keep_last: 1)', () =
     expect(line(s.custom)).toMatch(/\bmine\s+KEEP\s+label: mine\b/);
     expect(line(s.superseded11)).toMatch(/\bDELETE\s+superseded \(older than the 1 newest succeeded, retention\.keep_last\)/);
     expect(text.stdout).toContain(`would free`);
-    expect(text.stdout).toContain(`(${plan.freeBytes} bytes) by deleting 4 runs; run with --yes to delete`);
+    expect(text.stdout).toContain(`(${plan.free_bytes} bytes) by deleting 4 runs; run with --yes to delete`);
     expect(runFolders(runs)).toEqual(folders);
   });
 
@@ -183,8 +183,8 @@ describe('dag prune on the scenario of the issue (retention keep_last: 1)', () =
     expect(result.rows.map((r) => [r.run, r.action, r.reason])).toEqual(rows.map((r) => [r.run, r.action, r.reason]));
     expect(result.deleted).toEqual({ runs: drop.length, entries: result.cache.entries.length, objects: result.cache.objects.length });
     expect(result.skipped).toEqual([]);
-    expect(result.freeBytes).toBe(dry.freeBytes);
-    expect(freed).toBe(result.freeBytes); // exact, as du counts it
+    expect(result.free_bytes).toBe(dry.free_bytes);
+    expect(freed).toBe(result.free_bytes); // exact, as du counts it
 
     expect(runFolders(runs)).toEqual([...keep].sort());
     expect(existsSync(join(runs, '.trash'))).toBe(false);
@@ -212,7 +212,7 @@ describe('dag prune on the scenario of the issue (retention keep_last: 1)', () =
     const again = await pruneYes(runs);
     expect(again.result.rows.filter((r) => r.action === 'DELETE')).toEqual([]);
     expect(again.result.cache).toEqual({ entries: [], objects: [] });
-    expect(again.result.freeBytes).toBe(0);
+    expect(again.result.free_bytes).toBe(0);
     expect(again.result.deleted).toEqual({ runs: 0, entries: 0, objects: 0 });
     expect(again.freed).toBe(0);
     expect(runFolders(runs)).toEqual([...keep].sort());
@@ -240,8 +240,8 @@ describe('dag prune on the scenario of the issue (retention keep_last: 1)', () =
     expect(only13.length).toBeGreaterThan(0);
 
     const { result, freed } = await pruneYes(runs, ['--failed']);
-    expect(freed).toBe(result.freeBytes);
-    expect(result.freeBytes).toBe(dry.freeBytes);
+    expect(freed).toBe(result.free_bytes);
+    expect(result.free_bytes).toBe(dry.free_bytes);
     const left = runFolders(runs);
     expect(left).toEqual(runFolders(runs0).filter((id) => id !== s.interrupted && id !== s.failed).sort());
     for (const sha of keptShas) expect(existsSync(objectPath(runs, sha))).toBe(true);
@@ -258,7 +258,7 @@ describe('dag prune on the scenario of the issue (retention keep_last: 1)', () =
     expect(runFolders(runs)).toEqual(runFolders(runs0));
 
     const { result, freed } = await pruneYes(runs, ['--keep', s.superseded11, '--keep', s.failed.slice(0, 8)]);
-    expect(freed).toBe(result.freeBytes);
+    expect(freed).toBe(result.free_bytes);
     const reasons = new Map(result.rows.map((r) => [r.run, `${r.action} ${r.reason}`]));
     expect(reasons.get(s.superseded11)).toBe('KEEP --keep');
     expect(reasons.get(s.failed)).toBe('KEEP --keep');

@@ -13,7 +13,7 @@ afterAll(cleanup);
 interface Matrix {
   group_id: string;
   runs: (RunJson & { seed: number })[];
-  exitCode: number;
+  exit_code: number;
 }
 
 type Metric = MetricRow; // the metrics of `dag report --json`
@@ -60,32 +60,32 @@ describe('dag run --seeds and dag report --group', () => {
   }, LIFECYCLE_TIMEOUT);
 
   it('runs one run per seed, in order, sharing one group_id written in each receipt', () => {
-    expect(matrix.exitCode).toBe(0);
+    expect(matrix.exit_code).toBe(0);
     expect(matrix.group_id).toMatch(/^[0-9a-f]{8,}$/);
     expect(matrix.runs.map((r) => r.seed)).toEqual([42, 7]);
     expect(matrix.runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
-    expect(new Set(matrix.runs.map((r) => r.runId)).size).toBe(2);
+    expect(new Set(matrix.runs.map((r) => r.run_id)).size).toBe(2);
     for (const [i, r] of matrix.runs.entries()) {
-      const receipt = readJson(join(r.runDir, 'run_receipt.json'));
+      const receipt = readJson(join(r.run_dir, 'run_receipt.json'));
       expect(receipt.group_id).toBe(matrix.group_id);
       expect(receipt.seed).toBe([42, 7][i]);
-      expect(receipt.run_id).toBe(r.runId);
+      expect(receipt.run_id).toBe(r.run_id);
     }
-    expect(readJson(join(other.runDir, 'run_receipt.json')).group_id).toBeNull();
+    expect(readJson(join(other.run_dir, 'run_receipt.json')).group_id).toBeNull();
   });
 
   it('computes the world-scoped fx.S0 once: ran in the first run, cached in the second, same digest; seed-scoped digests differ', () => {
     const [first, second] = matrix.runs as [Matrix['runs'][0], Matrix['runs'][0]];
     const s0 = (dir: string) => ledger(dir).filter((e) => e.state === 'fx.S0').map((e) => e.action);
-    expect(s0(first.runDir)).toEqual(['ran']);
-    expect(s0(second.runDir)).toEqual(['cached']);
-    expect(digestsOf(second.runDir, 'fx.S0')).toEqual(digestsOf(first.runDir, 'fx.S0'));
-    expect(Object.keys(digestsOf(first.runDir, 'fx.S0'))).toEqual(['regions_fx']);
+    expect(s0(first.run_dir)).toEqual(['ran']);
+    expect(s0(second.run_dir)).toEqual(['cached']);
+    expect(digestsOf(second.run_dir, 'fx.S0')).toEqual(digestsOf(first.run_dir, 'fx.S0'));
+    expect(Object.keys(digestsOf(first.run_dir, 'fx.S0'))).toEqual(['regions_fx']);
     expect(first.counts).toMatchObject({ ran: 5, cached: 0 });
     expect(second.counts).toMatchObject({ ran: 4, cached: 1 });
     for (const state of ['fx.S1', 'fx.S2', 'fx.S3']) {
-      const a = digestsOf(first.runDir, state);
-      const b = digestsOf(second.runDir, state);
+      const a = digestsOf(first.run_dir, state);
+      const b = digestsOf(second.run_dir, state);
       expect(Object.keys(a).length, state).toBeGreaterThan(0);
       expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
       for (const dataset of Object.keys(a)) expect(b[dataset], `${state} ${dataset}`).not.toBe(a[dataset]);
@@ -94,9 +94,9 @@ describe('dag run --seeds and dag report --group', () => {
 
   it('dag runs --group lists exactly the group; an unknown group exits 2', { timeout: LIFECYCLE_TIMEOUT }, async () => {
     const all = await dagJson<{ id: string; group: string | null }[]>(root, runs, ['runs']);
-    expect(all.map((r) => r.id).sort()).toEqual([...matrix.runs.map((r) => r.runId), other.runId].sort());
+    expect(all.map((r) => r.id).sort()).toEqual([...matrix.runs.map((r) => r.run_id), other.run_id].sort());
     const grouped = await dagJson<{ id: string; group: string | null }[]>(root, runs, ['runs', '--group', matrix.group_id]);
-    expect(grouped.map((r) => r.id).sort()).toEqual(matrix.runs.map((r) => r.runId).sort());
+    expect(grouped.map((r) => r.id).sort()).toEqual(matrix.runs.map((r) => r.run_id).sort());
     expect(grouped.every((r) => r.group === matrix.group_id)).toBe(true);
     const unknown = await dag(root, runs, ['runs', '--group', 'feedfacefeedface']);
     expect(unknown.code).toBe(2);
@@ -106,11 +106,11 @@ describe('dag run --seeds and dag report --group', () => {
   it('dag report --group gives every numeric check per seed, with mean, sample std and CV', { timeout: LIFECYCLE_TIMEOUT }, async () => {
     const report = await dagJson<Report>(root, runs, ['report', '--group', matrix.group_id]);
     expect(report.group).toBe(matrix.group_id);
-    expect(report.runs).toEqual(matrix.runs.map((r) => ({ run: r.runId, seed: r.seed, status: 'succeeded' })));
+    expect(report.runs).toEqual(matrix.runs.map((r) => ({ run: r.run_id, seed: r.seed, status: 'succeeded' })));
     expect(report.metrics.map((m) => m.metric).sort()).toEqual(CHECKS.map(metricName).sort());
     expect(report.above_max_cv).toEqual([]);
 
-    const perSeed = matrix.runs.map((r) => checkValues(r.runDir));
+    const perSeed = matrix.runs.map((r) => checkValues(r.run_dir));
     for (const check of CHECKS) {
       const row = report.metrics.find((m) => m.metric === metricName(check))!;
       const xs = perSeed.map((v) => v[check]!);

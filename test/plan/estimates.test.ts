@@ -28,14 +28,14 @@ describe('plan estimates per profile', { timeout: TIMEOUT * 2 }, () => {
     write(p, sql, readFileSync(join(p.root, sql), 'utf8') + '\n-- edited\n');
     const planBig = await planJson(p, ['--profile', 'big']);
     const planDev = await planJson(p);
-    const est = (plan: typeof planBig) => Object.fromEntries(plan.states.map((s) => [s.task, s.estimateSeconds]));
+    const est = (plan: typeof planBig) => Object.fromEntries(plan.states.map((s) => [s.task, s.estimate_seconds]));
     for (const s of ['fx.S0', 'fx.S1', 'fx.S2', 'fx.S3', 'fx.S4']) {
       expect(est(planBig)[s], `${s} under big`).toBeCloseTo(bigS[s]!, 6);
       expect(est(planDev)[s], `${s} under dev`).toBeCloseTo(devS[s]!, 6);
     }
     const total = (x: Record<string, number>) => Object.values(x).reduce((a, b) => a + b, 0);
-    expect(Math.abs(planBig.estimateSeconds - total(bigS)) / total(bigS)).toBeLessThan(0.25);
-    expect(Math.abs(planDev.estimateSeconds - total(devS)) / total(devS)).toBeLessThan(0.25);
+    expect(Math.abs(planBig.estimate_seconds - total(bigS)) / total(bigS)).toBeLessThan(0.25);
+    expect(Math.abs(planDev.estimate_seconds - total(devS)) / total(devS)).toBeLessThan(0.25);
     expect(planDev.unestimated).toBe(0);
   });
 

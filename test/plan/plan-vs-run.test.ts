@@ -3,7 +3,7 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Plan } from '../../dag/plan/plan.js';
+import type { PlanJson } from '../../dag/cli/plan.js';
 import { dag, diamond, goodRun, planJson, read, replaceIn, STATES, TIMEOUT, write, type Proj, type RunResult } from '../cache/helpers.js';
 
 const LEDGER_ACTION = { run: 'ran', cached: 'cached', stage: 'staged' } as const;
@@ -12,7 +12,7 @@ const LEDGER_ACTION = { run: 'ran', cached: 'cached', stage: 'staged' } as const
  * Plans, then runs, with the same flags, and checks the plan against the ledger: a definite row's
  * action and reason are the run's; a provisional row (`run?`) ends as `ran` or `cached`.
  */
-async function planThenRun(p: Proj, flags: string[] = []): Promise<{ plan: Plan; run: RunResult }> {
+async function planThenRun(p: Proj, flags: string[] = []): Promise<{ plan: PlanJson; run: RunResult }> {
   const plan = await planJson(p, flags);
   const run = await goodRun(p, flags);
   expect(plan.states.map((s) => s.task).sort()).toEqual(Object.keys(run.by).sort());
@@ -39,7 +39,7 @@ async function planThenRun(p: Proj, flags: string[] = []): Promise<{ plan: Plan;
   return { plan, run };
 }
 
-const rows = (plan: Plan) => Object.fromEntries(plan.states.map((s) => [s.task, `${s.action}${s.provisional ? '?' : ''}: ${s.reason}`]));
+const rows = (plan: PlanJson) => Object.fromEntries(plan.states.map((s) => [s.task, `${s.action}${s.provisional ? '?' : ''}: ${s.reason}`]));
 
 describe('dag plan agrees with dag run, reason by reason', { timeout: TIMEOUT }, () => {
   it('new: a project never run plans every state as a definite `run: new`', async () => {
@@ -114,16 +114,16 @@ describe('dag plan agrees with dag run, reason by reason', { timeout: TIMEOUT },
     const p = diamond();
     const base = await goodRun(p);
     const { plan } = await planThenRun(p, ['--from', 'fx.S2']);
-    expect(plan.baseRunId).toBe(base.runId);
+    expect(plan.base_run_id).toBe(base.run_id);
     expect(rows(plan)).toEqual({
-      'fx.S0': `stage: upstream of --from fx.S2: staged from ${base.runId}`,
-      'fx.S1': `stage: upstream of --from fx.S2: staged from ${base.runId}`,
+      'fx.S0': `stage: upstream of --from fx.S2: staged from ${base.run_id}`,
+      'fx.S1': `stage: upstream of --from fx.S2: staged from ${base.run_id}`,
       'fx.S2': 'run: forced: --from fx.S2',
       'fx.S3': 'run: downstream of fx.S2',
       'fx.S4': 'run: downstream of fx.S2',
     });
     // with --base and a short id, too
-    const again = await planThenRun(p, ['--from', 'S3', '--base', base.runId]);
+    const again = await planThenRun(p, ['--from', 'S3', '--base', base.run_id]);
     expect(again.plan.counts).toEqual({ run: 2, cached: 0, stage: 3 });
   });
 

@@ -17,7 +17,7 @@ let bundle: string;
 beforeAll(async () => {
   project = freshRuns(engineCopy()); // an empty cache: the states really run
   const r = await runOk(project);
-  runDir = r.json.runDir;
+  runDir = r.json.run_dir;
   ledger = r.ledger;
   const root = join(runDir, 'data', 'layer1', '1A', 'validation');
   const mfs = readdirSync(root).filter((d) => d.startsWith('manifest_fingerprint='));

@@ -70,24 +70,24 @@ describe('1A on a copy of the repository project (dev world, seed 42)', () => {
   it('`dag run` succeeds, runs the four states and publishes 1A\'s _passed.flag', () => {
     expect(run.json.status).toBe('succeeded');
     expect(run.json.counts).toMatchObject({ ran: 4, failed: 0 });
-    expect(run.json.runDir.startsWith(base.runsDir)).toBe(true);
+    expect(run.json.run_dir.startsWith(base.runsDir)).toBe(true);
     expect(run.ledger.map((e) => `${e.state}:${e.action}`)).toEqual(['1A.S0:ran', '1A.S1:ran', '1A.S2:ran', '1A.S3:ran']);
     const gate = entryOf(run.ledger, '1A.S3').gate!;
     expect(gate).toMatchObject({ segment: '1A', passed: true });
     expect(gate.digest).toMatch(HEX64);
-    const flag = readFileSync(join(bundleDirOf(run.json.runDir, run.ledger), '_passed.flag'), 'utf8');
+    const flag = readFileSync(join(bundleDirOf(run.json.run_dir, run.ledger), '_passed.flag'), 'utf8');
     expect(flag.trim()).toBe(`sha256_hex = ${gate.digest}`);
     expect(Object.keys(digests(run.ledger)).sort()).toEqual([...ALL_DATASETS].sort());
   });
 
   it('`dag verify` exits 0 on the run', async () => {
-    const r = await dag(base, ['verify', run.json.runId]);
+    const r = await dag(base, ['verify', run.json.run_id]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ok: \d+ files/m);
   }, ENGINE_TIMEOUT);
 
   it('the validation report passes: verdict PASS_B or PASS_BPLUS, every check PASS or WARN', () => {
-    const report = JSON.parse(readFileSync(outputPath(run.json.runDir, run.ledger, 'validation_report_1A'), 'utf8')) as Report;
+    const report = JSON.parse(readFileSync(outputPath(run.json.run_dir, run.ledger, 'validation_report_1A'), 'utf8')) as Report;
     expect(report.passed).toBe(true);
     expect(['PASS_B', 'PASS_BPLUS']).toContain(report.verdict);
     expect(report.checks.map((c) => c.id).sort()).toEqual(
@@ -106,7 +106,7 @@ describe('1A on a copy of the repository project (dev world, seed 42)', () => {
   describe('determinism', () => {
     it('a second seed-42 run with --no-cache gives identical digests for every dataset, and so does a fresh runs folder', async () => {
       const again = await runOk(base, ['--no-cache']);
-      expect(again.json.runId).not.toBe(run.json.runId);
+      expect(again.json.run_id).not.toBe(run.json.run_id);
       expect(again.ledger.map((e) => e.action)).toEqual(['ran', 'ran', 'ran', 'ran']);
       expect(digests(again.ledger)).toEqual(digests(run.ledger));
       const fresh = await runOk(freshRuns(base));
@@ -122,7 +122,7 @@ describe('1A on a copy of the repository project (dev world, seed 42)', () => {
       const b = digests(seven.ledger);
       for (const d of SEED_SCOPED) expect(b[d], d).not.toBe(a[d]);
       for (const d of WORLD_1A) expect(b[d], d).toBe(a[d]);
-      expect(JSON.parse(readFileSync(join(seven.json.runDir, 'run_receipt.json'), 'utf8')).seed).toBe(7);
+      expect(JSON.parse(readFileSync(join(seven.json.run_dir, 'run_receipt.json'), 'utf8')).seed).toBe(7);
     }, ENGINE_TIMEOUT);
 
     it('duckdb.threads 1 vs 4 in dag.yaml: identical digests (dev world)', async () => {
@@ -159,7 +159,7 @@ describe('1A on a copy of the repository project (dev world, seed 42)', () => {
     beforeAll(async () => {
       duck = await openDuck([], 2);
       for (const d of ['merchants_1A', 'outlets_1A', 'virtual_edges_1A']) {
-        await duck.run(`create view ${d.replace('_1A', '')} as select * from read_parquet(${lit(outputPath(run.json.runDir, run.ledger, d))}, hive_partitioning = false)`);
+        await duck.run(`create view ${d.replace('_1A', '')} as select * from read_parquet(${lit(outputPath(run.json.run_dir, run.ledger, d))}, hive_partitioning = false)`);
       }
       await duck.run(`create view countries as select * from read_csv(${lit(join(base.root, 'config', 'reference', 'countries.csv'))}, header = true, all_varchar = true)`);
       await duck.run(`create view zones as select country_iso, tzid, population_share::DOUBLE as share from read_csv(${lit(join(base.root, 'config', 'reference', 'country_zones.csv'))}, header = true, all_varchar = true)`);
@@ -179,7 +179,7 @@ describe('1A on a copy of the repository project (dev world, seed 42)', () => {
       expect(await one(`select typeof(merchant_id) from merchants limit 1`)).toBe('UBIGINT');
       expect(await one(`select count(*) from (select legal_country_iso, lag(legal_country_iso) over (order by merchant_id) prev from merchants) where legal_country_iso < prev`)).toBe(0);
       // the rows are also stored in id order (order_by)
-      const file = lit(outputPath(run.json.runDir, run.ledger, 'merchants_1A'));
+      const file = lit(outputPath(run.json.run_dir, run.ledger, 'merchants_1A'));
       expect(await one(`select count(*) from read_parquet(${file}, hive_partitioning = false, file_row_number = true) where merchant_id <> file_row_number + 1`)).toBe(0);
     });
 
@@ -276,10 +276,10 @@ describe('a failing 1A gate, seen from a downstream S0 that requires_pass [1A]',
     const failed = await dagRun(p);
     expect(failed.code, failed.stderr).toBe(1);
     expect(failed.json!.status).toBe('failed');
-    const ledger1 = readFileSync(join(failed.json!.runDir, 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LedgerLine);
+    const ledger1 = readFileSync(join(failed.json!.run_dir, 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LedgerLine);
     const s3 = entryOf(ledger1, '1A.S3');
     expect(s3.gate).toMatchObject({ segment: '1A', passed: false });
-    const bundle = join(failed.json!.runDir, s3.gate!.path);
+    const bundle = join(failed.json!.run_dir, s3.gate!.path);
     expect(filesUnder(bundle)).toEqual(['validation_bundle_index_1A.json', 'validation_issue_table_1A.parquet', 'validation_report_1A.json']);
     const report = JSON.parse(readFileSync(join(bundle, 'validation_report_1A.json'), 'utf8')) as Report;
     expect(report).toMatchObject({ passed: false, verdict: 'HOLD_REMEDIATE' });
@@ -306,9 +306,9 @@ describe('a failing 1A gate, seen from a downstream S0 that requires_pass [1A]',
     expect(entryOf(ok.ledger, 'zz.S0').action).toBe('ran');
     const gate = entryOf(ok.ledger, '1A.S3').gate!;
     expect(gate.passed).toBe(true);
-    const flag = readFileSync(join(ok.json.runDir, gate.path, '_passed.flag'), 'utf8');
+    const flag = readFileSync(join(ok.json.run_dir, gate.path, '_passed.flag'), 'utf8');
     const flagDigest = /^sha256_hex = ([0-9a-f]{64})\s*$/.exec(flag)![1]!;
-    const receipt = JSON.parse(readFileSync(outputPath(ok.json.runDir, ok.ledger, 's0_gate_receipt_zz'), 'utf8')) as {
+    const receipt = JSON.parse(readFileSync(outputPath(ok.json.run_dir, ok.ledger, 's0_gate_receipt_zz'), 'utf8')) as {
       segment: string;
       upstream: { segment: string; status: string; gate_state: string; flag_digest: string }[];
       sealed_inputs: number;
@@ -320,7 +320,7 @@ describe('a failing 1A gate, seen from a downstream S0 that requires_pass [1A]',
     // zz sealed config/world.yaml; 1A.S0 sealed the same file with the same content digest
     const duck = await openDuck([], 1);
     try {
-      const rows = await duck.rows<{ sha256: string }>(`select sha256 from read_parquet(${lit(outputPath(ok.json.runDir, ok.ledger, 'sealed_inputs_1A'))}, hive_partitioning = false) where path = 'config/world.yaml'`);
+      const rows = await duck.rows<{ sha256: string }>(`select sha256 from read_parquet(${lit(outputPath(ok.json.run_dir, ok.ledger, 'sealed_inputs_1A'))}, hive_partitioning = false) where path = 'config/world.yaml'`);
       expect(rows).toHaveLength(1);
       expect(receipt.sealed_inputs_digest).toBe(sha256(`config/world.yaml=${rows[0]!.sha256}`));
     } finally {
@@ -332,9 +332,9 @@ describe('a failing 1A gate, seen from a downstream S0 that requires_pass [1A]',
     const seven = await runOk(p, ['--seed', '7']);
     const gate7 = entryOf(seven.ledger, '1A.S3').gate!;
     expect(gate7.digest).not.toBe(gate.digest);
-    const receipt7 = JSON.parse(readFileSync(outputPath(seven.json.runDir, seven.ledger, 's0_gate_receipt_zz'), 'utf8')) as typeof receipt;
+    const receipt7 = JSON.parse(readFileSync(outputPath(seven.json.run_dir, seven.ledger, 's0_gate_receipt_zz'), 'utf8')) as typeof receipt;
     expect(receipt7.upstream[0]!.flag_digest).toBe(gate7.digest);
-    expect(readFileSync(join(seven.json.runDir, gate7.path, '_passed.flag'), 'utf8').trim()).toBe(`sha256_hex = ${gate7.digest}`);
+    expect(readFileSync(join(seven.json.run_dir, gate7.path, '_passed.flag'), 'utf8').trim()).toBe(`sha256_hex = ${gate7.digest}`);
   }, ENGINE_TIMEOUT);
 });
 
@@ -370,9 +370,9 @@ describe('broken priors and reference tables', () => {
     if (r.code === 2) expect(runFolders(p)).toEqual([]);
     else {
       expect(r.code).toBe(1);
-      const ledger = readFileSync(join(r.json!.runDir, 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LedgerLine);
+      const ledger = readFileSync(join(r.json!.run_dir, 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LedgerLine);
       expect(entryOf(ledger, '1A.S0').action).toBe('failed');
-      expect(existsSync(join(r.json!.runDir, 'data'))).toBe(false);
+      expect(existsSync(join(r.json!.run_dir, 'data'))).toBe(false);
     }
     expect(fileSha(join(p.root, 'config', 'reference', 'countries.csv'))).not.toBe(fileSha(join(REPO, 'config', 'reference', 'countries.csv')));
   }, ENGINE_TIMEOUT);
@@ -386,7 +386,7 @@ describe('broken priors and reference tables', () => {
       p.edit('config/reference/country_zones.csv', from, to);
       const r = await dagRun(p);
       expect(r.code, r.stdout + r.stderr).toBe(1);
-      const ledger = readFileSync(join(r.json!.runDir, 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LedgerLine);
+      const ledger = readFileSync(join(r.json!.run_dir, 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LedgerLine);
       const s0 = entryOf(ledger, '1A.S0');
       expect(s0.action).toBe('failed');
       expect(s0.error!.message).toContain(message);

@@ -20,7 +20,7 @@ describe('5A on the dev world (seed 42)', () => {
   let p: Project;
   let run: { json: RunJson; ledger: LedgerLine[] };
   let duck: Duck;
-  const parquet = (dataset: string) => `read_parquet(${lit(outputPath(run.json.runDir, run.ledger, dataset))}, hive_partitioning = false)`;
+  const parquet = (dataset: string) => `read_parquet(${lit(outputPath(run.json.run_dir, run.ledger, dataset))}, hive_partitioning = false)`;
 
   beforeAll(async () => {
     p = engineCopy(['1A', '5A']);
@@ -32,7 +32,7 @@ describe('5A on the dev world (seed 42)', () => {
   it('publishes the 5A HashGate (flag and index) and a passing report; S5 publishes baseline_v1 only', () => {
     const s4 = entryOf(run.ledger, '5A.S4');
     expect(s4.gate).toMatchObject({ segment: '5A', passed: true });
-    const bundle = join(run.json.runDir, s4.gate!.path);
+    const bundle = join(run.json.run_dir, s4.gate!.path);
     expect(s4.gate!.path).toMatch(/^data\/layer2\/5A\/validation\/manifest_fingerprint=[0-9a-f]{64}$/);
     expect(readFileSync(join(bundle, '_passed.flag'), 'utf8')).toContain(s4.gate!.digest!);
     expect(existsSync(join(bundle, 'validation_bundle_index_5A.json'))).toBe(true);
@@ -41,7 +41,7 @@ describe('5A on the dev world (seed 42)', () => {
     for (const c of report.checks.filter((c) => c.kind === 'invariant')) expect(c.status, c.id).toBe('PASS');
     const s5 = run.ledger.filter((l) => l.state === '5A.S5');
     expect(s5.map((l) => (l as LedgerLine & { scenario?: string }).scenario)).toEqual(['baseline_v1']);
-    expect(outputPath(run.json.runDir, run.ledger, 'class_zone_scenario_utc_5A')).toContain('scenario_id=baseline_v1');
+    expect(outputPath(run.json.run_dir, run.ledger, 'class_zone_scenario_utc_5A')).toContain('scenario_id=baseline_v1');
   });
 
   it('the scenario manifest holds both scenarios on the 28-day dev horizon', async () => {
@@ -139,7 +139,7 @@ describe('5A on the dev world (seed 42)', () => {
 
   it('--scenarios baseline_v1,stress_v1 publishes a surface per scenario; stress exceeds baseline only inside its window', async () => {
     const both = await runOk(p, ['--scenarios', 'baseline_v1,stress_v1']);
-    const files = both.ledger.filter((l) => l.state === '5A.S5').flatMap((l) => l.outputs ?? []).map((o) => join(both.json.runDir, o.path));
+    const files = both.ledger.filter((l) => l.state === '5A.S5').flatMap((l) => l.outputs ?? []).map((o) => join(both.json.run_dir, o.path));
     expect(files).toHaveLength(2);
     const [b, s] = [files.find((f) => f.includes('baseline_v1'))!, files.find((f) => f.includes('stress_v1'))!];
     const [r] = await duck.rows<{ outside: number; inside_up: number }>(`

@@ -22,33 +22,33 @@ describe('segment 5B on the dev world', () => {
 
   it('publishes its _passed.flag with T1-T12 at B (T10 PENDING) on seed 42', async () => {
     const { json, ledger } = await runOk(p, ['5B.S5']);
-    const s5 = expectGateOpen(json.runDir, ledger, '5B.S5');
-    const r = report5B(json.runDir);
+    const s5 = expectGateOpen(json.run_dir, ledger, '5B.S5');
+    const r = report5B(json.run_dir);
     const gates = r.checks.filter((c) => /^T\d+_/.test(c.id));
     expect(gates.map((g) => g.id.split('_')[0]).sort()).toEqual(['T1', 'T10', 'T11', 'T12', 'T2', 'T3', 'T4', 'T5', 'T6', 'T7', 'T8', 'T9']);
     for (const g of gates.filter((x) => x.status !== 'PENDING')) expect(g.pass_B, `${g.id} = ${g.value}`).toBe(true);
     for (const id of ['T1_civil_time_mismatch_share', 'T2_one_hour_dst_signature_share', 'T4_conservation_residual', 'T5_routing_violations', 'T11_zone_rules_cover_horizon', 'T12_local_time_contract_share'])
       expect(r.checks.find((c) => c.id === id)!.pass_Bplus, id).toBe(true);
     expect(r.verdict).toBe('PENDING');
-    expect((await dag(p, ['verify', json.runId])).code).toBe(0);
+    expect((await dag(p, ['verify', json.run_id])).code).toBe(0);
   }, ENGINE_TIMEOUT * 2);
 
   it('arrivals check out with our own SQL: local times by ICU, sites of the merchant and zone, counts conserved, hours move with DST', async () => {
     const { json } = await runOk(p, ['5B.S5']);
-    const [civil] = await q(json.runId, `select count(*) n, count(*) filter (where ts_local <> timezone(tzid, ts_utc AT TIME ZONE 'UTC')) bad,
+    const [civil] = await q(json.run_id, `select count(*) n, count(*) filter (where ts_local <> timezone(tzid, ts_utc AT TIME ZONE 'UTC')) bad,
         count(*) filter (where (site_id is null) = (edge_id is null)) both_or_none from arrival_events_5B`);
     expect(Number(civil!.n)).toBeGreaterThan(100_000);
     expect(Number(civil!.bad)).toBe(0);
     expect(Number(civil!.both_or_none)).toBe(0);
-    const [routing] = await q(json.runId, `select count(*) bad from arrival_events_5B a left join outlets_1A o on o.site_id = a.site_id
+    const [routing] = await q(json.run_id, `select count(*) bad from arrival_events_5B a left join outlets_1A o on o.site_id = a.site_id
         left join virtual_edges_1A e on e.edge_id = a.edge_id
         where coalesce(o.merchant_id, e.merchant_id) <> a.merchant_id or coalesce(o.tzid, e.tzid) <> a.tzid`);
     expect(Number(routing!.bad)).toBe(0);
-    const [cons] = await q(json.runId, `select (select count(*) from arrival_events_5B) arrivals, (select sum(count_n) from s3_bucket_counts_5B) counted, (select sum(n_total) from s3_key_totals_5B) drawn`);
+    const [cons] = await q(json.run_id, `select (select count(*) from arrival_events_5B) arrivals, (select sum(count_n) from s3_bucket_counts_5B) counted, (select sum(n_total) from s3_key_totals_5B) drawn`);
     expect(Number(cons!.arrivals)).toBe(Number(cons!.counted));
     expect(Number(cons!.arrivals)).toBe(Number(cons!.drawn));
     // New York's local noon is 17:00 UTC before 8 March and 16:00 UTC after: arrivals follow the local clock
-    const ny = await q(json.runId, `select ts_local::DATE < DATE '2026-03-08' as before, hour(ts_utc) h, count(*) n from arrival_events_5B
+    const ny = await q(json.run_id, `select ts_local::DATE < DATE '2026-03-08' as before, hour(ts_utc) h, count(*) n from arrival_events_5B
         where tzid = 'America/New_York' and hour(ts_local) = 12 group by all order by 1, 2`);
     const hours = (before: boolean) => ny.filter((r) => Boolean(r.before) === before).map((r) => Number(r.h));
     expect(hours(true)).toEqual([17]);
@@ -87,10 +87,10 @@ describe('segment 5B on the dev world', () => {
     const nb = ['--set', 'config/5B/count_policy.yaml#/law=negative_binomial', '--set', 'config/5B/count_policy.yaml#/kappa=4'];
     const a = await runOk(p, ['5B.S5', ...nb]);
     expect(a.ledger.filter((e) => e.action === 'ran').map((e) => e.state.replace(/@.*/, '')).sort()).toEqual(['5B.S3', '5B.S4', '5B.S5']);
-    const t9 = report5B(a.json.runDir).checks.find((c) => c.id === 'T9_dispersion_relative_error')!;
+    const t9 = report5B(a.json.run_dir).checks.find((c) => c.id === 'T9_dispersion_relative_error')!;
     expect(t9.pass_B, `T9 = ${t9.value}`).toBe(true);
     // Pearson dispersion of the key totals around their realised intensity: 1 for Poisson, 1 + lambda / kappa for NB2
-    const [d] = await q(a.json.runId, `select sum((n_total - lambda_total) ^ 2) / sum(lambda_total) as realised, 1 + sum(lambda_total ^ 2 / kappa) / sum(lambda_total) as implied, max(kappa) as kappa from s3_key_totals_5B`);
+    const [d] = await q(a.json.run_id, `select sum((n_total - lambda_total) ^ 2) / sum(lambda_total) as realised, 1 + sum(lambda_total ^ 2 / kappa) / sum(lambda_total) as implied, max(kappa) as kappa from s3_key_totals_5B`);
     expect(Number(d!.kappa)).toBe(4);
     // (a few large chains carry sum lambda^2, so the ratio is a loose check; Poisson's is about 1, this about 1 + 470)
     expect(Number(d!.realised)).toBeGreaterThan(50);

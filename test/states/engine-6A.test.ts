@@ -18,8 +18,8 @@ describe('segment 6A on the dev world', () => {
 
   it('publishes its _passed.flag with every measured gate at B on seed 42; T9 and T10 are PENDING, not passed', async () => {
     const { json, ledger } = await runOk(p);
-    expectGateOpen(json.runDir, ledger, '6A.S5');
-    const r = report6A(json.runDir);
+    expectGateOpen(json.run_dir, ledger, '6A.S5');
+    const r = report6A(json.run_dir);
     expect(r.passed).toBe(true);
     const gates = r.checks.filter((c) => c.kind === 'realism');
     expect(gates.length).toBeGreaterThanOrEqual(20);
@@ -28,13 +28,13 @@ describe('segment 6A on the dev world', () => {
     for (const c of r.checks.filter((x) => x.kind === 'invariant')) expect(c.status, c.id).toBe('PASS');
     expect(r.verdict).toBe('PENDING'); // never PASS_* while T9 and T10 are unmeasured
     expect(['PASS_B', 'PASS_BPLUS']).toContain(r.measured_verdict);
-    expect((await dag(p, ['verify', json.runId])).code).toBe(0);
+    expect((await dag(p, ['verify', json.run_id])).code).toBe(0);
   }, ENGINE_TIMEOUT);
 
   it('has the structure a fraud-model team relies on (measured on the published tables with our own SQL)', async () => {
     const { json } = await runOk(p);
     const q = async (sql: string) => {
-      const r = await dag(p, ['query', json.runId, sql, '--json']);
+      const r = await dag(p, ['query', json.run_id, sql, '--json']);
       expect(r.code, r.stderr).toBe(0);
       return JSON.parse(r.stdout)[0] as Record<string, string | number | null>;
     };
@@ -82,7 +82,7 @@ describe('segment 6A on the dev world', () => {
 
   it('K_max holds after merging: holdings never exceed the cap, and no account is dropped', async () => {
     const { json } = await runOk(p);
-    const q = await dag(p, ['query', json.runId, 'select count(*) filter (where h.n_accounts > c.k_max) as above, sum(c.dropped) as dropped from s2_party_holdings_6A h join s1_party_base_6A p using (party_id) join s2_allocation_counters_6A c on c.party_type = p.party_type and c.account_type = h.account_type', '--json']);
+    const q = await dag(p, ['query', json.run_id, 'select count(*) filter (where h.n_accounts > c.k_max) as above, sum(c.dropped) as dropped from s2_party_holdings_6A h join s1_party_base_6A p using (party_id) join s2_allocation_counters_6A c on c.party_type = p.party_type and c.account_type = h.account_type', '--json']);
     expect(JSON.parse(q.stdout)).toEqual([{ above: '0', dropped: '0' }]);
   }, ENGINE_TIMEOUT);
 

@@ -25,8 +25,8 @@ describe('segment 6B on the dev world', () => {
 
   it('publishes its _passed.flag with every gate at B on seed 42: sessions, learnability and 6A T10 measured', async () => {
     const { json, ledger } = await runOk(p, ['6B.S5']);
-    const s5 = expectGateOpen(json.runDir, ledger, '6B.S5');
-    const r = report6B(json.runDir);
+    const s5 = expectGateOpen(json.run_dir, ledger, '6B.S5');
+    const r = report6B(json.run_dir);
     const policy = readFileSync(join(p.root, 'config/6B/validation_policy.yaml'), 'utf8');
     for (const g of r.checks.filter((c) => c.kind !== 'metric' && c.status !== 'PENDING')) expect(g.pass_B, `${g.id} = ${g.value}`).toBe(true);
     expect(r.checks.find((c) => c.id === 'T24_cross_seed_cv')!.status).toBe('PENDING'); // certified by dag report --group
@@ -41,18 +41,18 @@ describe('segment 6B on the dev world', () => {
     expect(value(r, 'T23_test_positives')).toBeGreaterThan(100);
     // 6A's pending T10 is resolved by this report
     expect((r.checks.find((c) => c.id === 'T10_6A_cnp_full_chain_share') as Check & { resolves?: string }).resolves).toBe('6A:T10_cnp_full_chain');
-    expect((await dag(p, ['verify', json.runId])).code).toBe(0);
+    expect((await dag(p, ['verify', json.run_id])).code).toBe(0);
   }, ENGINE_TIMEOUT * 3);
 
   it('T23 across seeds: s5_feature_cells_6B covers every flow, and states/6B/T23_cross_seed.sql scores one run with another\'s model (here one run in both roles: in sample)', async () => {
     const { json } = await runOk(p, ['6B.S5']);
-    const [c] = await q(json.runId, `select (select sum(flows) from s5_feature_cells_6B) cells, (select count(*) from s4_flow_truth_labels_6B) flows,
+    const [c] = await q(json.run_id, `select (select sum(flows) from s5_feature_cells_6B) cells, (select count(*) from s4_flow_truth_labels_6B) flows,
         (select sum(flows) from s5_feature_cells_6B where is_fraud_truth) cell_fraud, (select count(*) from s4_flow_truth_labels_6B where is_fraud_truth) fraud`);
     expect(Number(c!.cells)).toBe(Number(c!.flows));
     expect(Number(c!.cell_fraud)).toBe(Number(c!.fraud));
     const gates = ['T23_cross_seed_model_auc', 'T23_cross_seed_best_single_feature_auc'];
     const r = await runGroupQuery(join(p.root, 'states/6B/T23_cross_seed.sql'), { sql: 'states/6B/T23_cross_seed.sql', roles: { train: 42, score: 42 }, gates }, [
-      { run: json.runId, seed: 42, status: 'succeeded', reports: new Map(), dir: json.runDir },
+      { run: json.run_id, seed: 42, status: 'succeeded', reports: new Map(), dir: json.run_dir },
     ], 2);
     expect(r.error).toBeUndefined();
     expect(r.figures.score_positives).toBe(Number(c!.fraud));
@@ -65,7 +65,7 @@ describe('segment 6B on the dev world', () => {
 
   it('flows, fraud and cases check out with our own SQL', async () => {
     const { json } = await runOk(p, ['6B.S5']);
-    const [x] = await q(json.runId, `select
+    const [x] = await q(json.run_id, `select
         (select count(*) from arrival_events_5B) arrivals, (select count(*) from s4_flow_truth_labels_6B) labelled,
         (select avg((truth_label <> 'LEGIT')::int) from s4_flow_truth_labels_6B) fraud_share,
         (select count(*) from s4_flow_truth_labels_6B t left join s3_flow_anchor_with_fraud_6B f using (flow_id) where (f.campaign_id is null) <> (t.truth_label = 'LEGIT')) label_without_campaign,
@@ -92,14 +92,14 @@ describe('segment 6B on the dev world', () => {
     expect(Number(x!.bad_openings)).toBe(0);
     expect(Number(x!.flows_per_case)).toBeGreaterThan(20); // cases are rare, not 60 % of flows
     // a takeover brings a device the party never owned
-    const [t] = await q(json.runId, `select count(*) n, count(*) filter (where l.device_id is null) foreign_device
+    const [t] = await q(json.run_id, `select count(*) n, count(*) filter (where l.device_id is null) foreign_device
         from s3_flow_anchor_with_fraud_6B f join s3_campaign_catalogue_6B c using (campaign_id)
         left join s4_device_links_6A l on l.device_id = f.device_id and l.party_id = f.party_id where c.campaign_type = 'ACCOUNT_TAKEOVER'`);
     expect(Number(t!.n)).toBeGreaterThan(0);
     expect(Number(t!.foreign_device)).toBe(Number(t!.n));
     // card testing is a fraudster's: bursts of five small online payments a day on one compromised
     // card, at the digital and donation merchants its filter names, from a bot's device
-    const [ct] = await q(json.runId, `with f as (
+    const [ct] = await q(json.run_id, `with f as (
         select f.*, r.raw_role from s3_flow_anchor_with_fraud_6B f join s3_campaign_catalogue_6B c using (campaign_id)
         left join s5_account_roles_6A r on r.entity_id = f.account_id where c.campaign_key = 'card_testing')
       select count(*) n, count(*) filter (where raw_role = 'compromised_account') compromised,
@@ -115,7 +115,7 @@ describe('segment 6B on the dev world', () => {
     expect(Number(ct!.not_bot)).toBe(0);
     expect(Number(ct!.wrong_owner)).toBe(0); // the flow carries the card's account and its owner
     // a takeover spends on goods that resell, with taken-over accounts' cards, meeting its target
-    const [ato] = await q(json.runId, `select count(*) n, count(*) filter (where r.raw_role = 'taken_over_account') taken_over,
+    const [ato] = await q(json.run_id, `select count(*) n, count(*) filter (where r.raw_role = 'taken_over_account') taken_over,
         count(*) filter (where f.mcc not in ('5732', '4812', '5944', '5311', '5947', '5999')) off_target,
         any_value(c.target_flows) target_n
       from s3_flow_anchor_with_fraud_6B f join s3_campaign_catalogue_6B c using (campaign_id) left join s5_account_roles_6A r on r.entity_id = f.account_id
@@ -131,7 +131,7 @@ describe('segment 6B on the dev world', () => {
     const rerun = async (threads: number) => {
       p.edit('dag.yaml', /threads: \d+/, `threads: ${threads}`);
       try {
-        return await runOk(p, ['6B.S5', '--from', '6B.S1', '--base', a.json.runId]);
+        return await runOk(p, ['6B.S5', '--from', '6B.S1', '--base', a.json.run_id]);
       } finally {
         p.edit('dag.yaml', /threads: \d+/, 'threads: 2');
       }
@@ -151,7 +151,7 @@ describe('segment 6B on the dev world', () => {
     try {
       const plan = JSON.parse((await dag(p, ['plan', '6B.S5', '--json'])).stdout) as { states: { state: string; action: string }[] };
       expect(plan.states.filter((s) => s.action === 'run').map((s) => s.state.replace(/@.*/, ''))).toEqual(['6B.S3', '6B.S4', '6B.S5']);
-      const partial = await runOk(p, ['6B.S5', '--from', '6B.S3', '--base', base.json.runId]);
+      const partial = await runOk(p, ['6B.S5', '--from', '6B.S3', '--base', base.json.run_id]);
       const acted = (st: string) => partial.ledger.find((e) => e.state.replace(/@.*/, '') === st)?.action;
       for (const st of ['6B.S0', '6B.S1', '6B.S2']) expect(acted(st), st).toBe('staged');
       for (const st of ['6B.S3', '6B.S4', '6B.S5']) expect(acted(st), st).toBe('ran');

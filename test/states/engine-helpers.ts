@@ -224,7 +224,7 @@ export async function dagRun(p: Project, args: string[] = []): Promise<DagResult
 export async function runOk(p: Project, args: string[] = []): Promise<{ json: RunJson; ledger: LedgerLine[] }> {
   const r = await dagRun(p, args);
   if (r.code !== 0 || !r.json) throw new Error(`dag run ${args.join(' ')} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
-  return { json: r.json, ledger: ledgerOf(r.json.runDir) };
+  return { json: r.json, ledger: ledgerOf(r.json.run_dir) };
 }
 
 export function ledgerOf(runDir: string): LedgerLine[] {

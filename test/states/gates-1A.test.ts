@@ -41,11 +41,11 @@ function setZones(p: Project, zones: Record<string, [string, number][]>): void {
 async function failingRun(p: Project): Promise<Record<string, Check>> {
   const r = await dagRun(p);
   expect(r.code, r.stdout + r.stderr).toBe(1);
-  const ledger = ledgerOf(r.json!.runDir);
+  const ledger = ledgerOf(r.json!.run_dir);
   const s3 = entryOf(ledger, '1A.S3');
   expect(s3.action).toBe('ran'); // the state ran to the end: the gate, not an error, failed the run
   expect(s3.gate).toMatchObject({ segment: '1A', passed: false });
-  const report = JSON.parse(readFileSync(join(r.json!.runDir, s3.gate!.path, 'validation_report_1A.json'), 'utf8')) as { passed: boolean; verdict: string; checks: Check[] };
+  const report = JSON.parse(readFileSync(join(r.json!.run_dir, s3.gate!.path, 'validation_report_1A.json'), 'utf8')) as { passed: boolean; verdict: string; checks: Check[] };
   expect(report).toMatchObject({ passed: false, verdict: 'HOLD_REMEDIATE' });
   for (const c of report.checks.filter((c) => c.kind === 'invariant')) expect(c.value, c.id).toBe(0);
   return Object.fromEntries(report.checks.map((c) => [c.id, c]));

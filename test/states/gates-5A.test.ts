@@ -85,10 +85,10 @@ describe('each 5A realism gate fails on a plausible bad config (dev world, seed 
     const r = await dagRun(p);
     for (const [f, text] of pristine) p.write(f, text);
     expect(r.code, r.stdout + r.stderr).toBe(1);
-    const s4 = entryOf(ledgerOf(r.json!.runDir), '5A.S4');
+    const s4 = entryOf(ledgerOf(r.json!.run_dir), '5A.S4');
     expect(s4.action).toBe('ran'); // the state ran to the end: the gate, not an error, failed the run
     expect(s4.gate).toMatchObject({ segment: '5A', passed: false });
-    const report = report5A(r.json!.runDir);
+    const report = report5A(r.json!.run_dir);
     expect(report.verdict).toBe('HOLD_REMEDIATE');
     for (const x of report.checks.filter((x) => x.kind === 'invariant')) expect(x.status, x.id).toBe('PASS');
     for (const c of batch) {

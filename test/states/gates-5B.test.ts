@@ -124,7 +124,7 @@ describe('5B gates fail where they should', () => {
     const r = await dagRun(p, ['5B.S5']);
     for (const [f, text] of pristine) p.write(f, text);
     expect(r.json, `${name}: no run summary\n${r.stderr}`).toBeDefined();
-    const report = report5B(r.json!.runDir);
+    const report = report5B(r.json!.run_dir);
     for (const c of batch) {
       const check = report.checks.find((x) => x.id === c.gate)!;
       expect(check, `${c.gate} is in the report`).toBeDefined();

@@ -73,7 +73,7 @@ export function gateProject(): { p: Project; run(c: GateCase | GateCase[]): Prom
       for (const [f, text] of pristine) p.write(f, text);
       const names = batch.map((c) => c.gate).join(' + ');
       expect(r.json, `${names}: no run summary\n${r.stderr}`).toBeDefined();
-      const report = report6A(r.json!.runDir);
+      const report = report6A(r.json!.run_dir);
       const checks = batch.map((c) => {
         const check = report.checks.find((x) => x.id === c.gate);
         expect(check, `${c.gate} is in the report`).toBeDefined();

@@ -228,7 +228,7 @@ describe('6B gates fail where they should', () => {
     const r = await dagRun(p, ['6B.S5']);
     restore();
     expect(r.json, `${gates.join(', ')}: no run summary\n${r.stderr}`).toBeDefined();
-    const report = report6B(r.json!.runDir);
+    const report = report6B(r.json!.run_dir);
     for (const c of batch) {
       const check = report.checks.find((x) => x.id === c.gate)!;
       expect(check, `${c.gate} is in the report\n${r.stdout}`).toBeDefined();
@@ -240,7 +240,7 @@ describe('6B gates fail where they should', () => {
     for (const [gate, x] of Object.entries(CROSS).filter(([, x]) => gates.includes(x.after))) {
       const q = { sql: 'states/6B/T23_cross_seed.sql', roles: { train: 42, score: 42 }, gates: [gate] };
       // the run failed its own gate (as it should), but published its datasets: the query reads them
-      const res = await runGroupQuery(join(p.root, q.sql), q, [{ run: r.json!.runId, seed: 42, status: 'succeeded', reports: new Map(), dir: r.json!.runDir }], 2);
+      const res = await runGroupQuery(join(p.root, q.sql), q, [{ run: r.json!.run_id, seed: 42, status: 'succeeded', reports: new Map(), dir: r.json!.run_dir }], 2);
       expect(res.error).toBeUndefined();
       const v = res.values[gate]!;
       const inB = (x.band[0] === null || v >= x.band[0]) && (x.band[1] === null || v <= x.band[1]);

@@ -81,7 +81,7 @@ describe('certifyGroup', () => {
     const std = Math.sqrt(rate.values.reduce<number>((a, b) => a + (b! - mean) ** 2, 0) / 3);
     expect(rate.cv).toBeCloseTo(std / mean, 12);
     const cv = c!.gates.find((g) => g.id === 'cv')!;
-    expect(cv).toMatchObject({ cross_seed: true, status: 'PASS', band_B: [null, 0.25], band_Bplus: [null, 0.15] });
+    expect(cv).toMatchObject({ cross_seed: true, status: 'PASS', band_b: [null, 0.25], band_bplus: [null, 0.15] });
     expect(cv.value).toBe(Math.max(...c!.key_rates.map((k) => k.cv!)));
     expect(cv.seeds.map((x) => x.status)).toEqual(['PENDING', 'PENDING', 'PENDING', 'PENDING']);
     expect(c!.gates.map((g) => [g.id, g.status])).toEqual([['cv', 'PASS'], ['share', 'PASS'], ['unique', 'PASS']]); // metrics are not gates

@@ -64,7 +64,7 @@ describe('the sweep ranking', () => {
     ]);
     expect(rows.map((r) => r.candidate)).toEqual(['pass-fast', 'pass-slow', 'warn-near', 'warn-far', 'fail', 'broken']);
     expect(rows.map((r) => r.rank)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(rows[1]!.gates).toEqual({ 'validation_report_x:g': { value: 0.5, status: 'PASS', band_B: [0, 1], band_Bplus: [0.2, 0.8] }, 'validation_report_x:p': { value: null, status: 'PENDING', band_B: [0, 1], band_Bplus: [0.2, 0.8] } });
+    expect(rows[1]!.gates).toEqual({ 'validation_report_x:g': { value: 0.5, status: 'PASS', band_b: [0, 1], band_bplus: [0.2, 0.8] }, 'validation_report_x:p': { value: null, status: 'PENDING', band_b: [0, 1], band_bplus: [0.2, 0.8] } });
   });
 });
 

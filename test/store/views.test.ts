@@ -28,7 +28,7 @@ describe('declared query views', () => {
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('score > (select median(score)', 'score >= (select median(score)'));
     const second = await dag(p, ['run', '--json']);
     expect(second.code, second.stderr).toBe(0);
-    const runId = (JSON.parse(second.stdout) as { runId: string }).runId;
+    const runId = (JSON.parse(second.stdout) as { run_id: string }).run_id;
     const ran = ledgerOf(join(p.runsDir, runId)).filter((e) => e.action === 'ran');
     expect(ran).toEqual([]);
   }, T);

@@ -32,7 +32,7 @@ afterAll(() => {
  */
 export function spawnCli(args: string[], opts: { cwd: string; env?: Record<string, string | undefined>; detached?: boolean; stdout?: 'pipe' | 'ignore' }): CliProcess {
   if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npx tsc -p .\` (npm test does it in pretest)`);
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, detached: opts.detached, stdio: ['ignore', opts.stdout ?? 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...opts.env } });
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, detached: opts.detached, stdio: ['ignore', opts.stdout ?? 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', COLUMNS: undefined, ...opts.env } });
   spawned.push(child);
   let stdout = '';
   let stderr = '';
@@ -52,12 +52,12 @@ export function runCli(args: string[], opts: { cwd: string; env?: Record<string,
 
 /** `dag run --json`'s summary, as the tests read it. */
 export interface RunJson {
-  runId: string;
-  runDir: string;
+  run_id: string;
+  run_dir: string;
   status: string;
   counts: Record<string, number>;
   labels: string[];
   warnings: { code: string; text: string }[];
   failures: { task: string; error: string; failure: { message: string; step?: string; rule?: string } }[];
-  exitCode: number;
+  exit_code: number;
 }
