@@ -140,7 +140,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`dag ui in a browser (${CHROMIUM})`, () => {
     expect(await late.getAttribute('li[data-task="cz.S1"]', 'data-status')).toBe('ran');
     const r = await run.result;
     expect(r.code, r.stderr).toBe(0);
-    runId = (JSON.parse(r.stdout) as { runId: string }).runId;
+    runId = (JSON.parse(r.stdout) as { run_id: string }).run_id;
     await live.waitForSelector(`.live-run[data-run="${runId}"][data-status="succeeded"]`, { timeout: 10_000 });
     await late.waitForSelector('li[data-task="dz.S2"][data-status="ran"]', { timeout: 10_000 });
     await graph.waitForSelector('g.state.st-ran[data-state="dz.S2"]', { timeout: 10_000 });
