@@ -21,6 +21,7 @@ const COMMANDS: [name: string, load: () => Promise<Register>][] = [
   ['label', async () => (await import('./label.js')).registerLabel],
   ['prune', async () => (await import('./prune.js')).registerPrune],
   ['report', async () => (await import('./report.js')).registerReport],
+  ['worker', async () => (await import('./worker.js')).registerWorker],
 ];
 
 /** The command an argv names (its first operand past the global options), if it is one of ours. */

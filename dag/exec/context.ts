@@ -4,7 +4,7 @@ import { taskKey, type Task } from '../graph/tasks.js';
 import type { Known } from '../plan/plan.js';
 import type { LedgerEntry, LedgerWriter } from '../store/runs.js';
 import type { EventBus } from './events.js';
-import type { KernelPool } from './pool.js';
+import type { KernelRunner } from './runner.js';
 import type { Prepared } from './prepare.js';
 
 /** What every task of one run shares: the project, the prepared run, its folder, ledger and events. */
@@ -14,7 +14,10 @@ export interface RunContext {
   readonly runDir: string;
   readonly ledger: LedgerWriter;
   readonly bus: EventBus;
-  readonly pool: KernelPool;
+  /** Where this run's kernels run (a local pool, or a queue of workers). */
+  readonly pool: KernelRunner;
+  /** The `dag run`'s tasks computing a cache key now, across its runs (--seeds): a second run of the same key waits, then is served from the cache. */
+  readonly flights: Map<CacheKey, Promise<unknown>>;
   /** Last recorded seconds per state, for ETAs. */
   readonly timings?: ReadonlyMap<string, number>;
   /** The tasks of this run that succeeded, and what they published. */

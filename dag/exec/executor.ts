@@ -11,13 +11,15 @@ import { writePerf } from '../store/perf.js';
 import { LedgerWriter, newRunId, readLedger, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type RunReceipt } from '../store/runs.js';
 import type { RunContext } from './context.js';
 import type { EventBus, RunWarning, TaskAction, TaskFailure } from './events.js';
-import { KernelPool } from './pool.js';
 import { prepareRun, type Prepared, type RunRequest } from './prepare.js';
 import { ledgerEntry } from './publish.js';
 import { allGatesPassed, markFailed, newReceipt, refuseExisting } from './receipt.js';
 import { priorRun, resumeTasks } from './resume.js';
 import { schedule } from './scheduler.js';
+import { LocalExecutor, type Executor, type KernelRunner } from './runner.js';
 import { runTask } from './task.js';
+import type { CacheKey } from '../fingerprint/cachekey.js';
+import type { CacheStore } from '../store/cache.js';
 
 export interface RunOptions extends RunRequest {
   jobs: number;
@@ -31,6 +33,10 @@ export interface RunOptions extends RunRequest {
   noPromote?: boolean;
   /** Last recorded seconds per state, for ETAs. */
   timings?: ReadonlyMap<string, number>;
+  /** Where kernels run (default: a local pool of kernel processes). */
+  executor?: Executor;
+  /** The runs of one `dag run` running at once (--seeds on workers) share one cache view and know each other's keys in flight. */
+  shared?: { cache: CacheStore; flights: Map<CacheKey, Promise<unknown>> };
 }
 
 export interface RunSummary {
@@ -48,7 +54,7 @@ export interface RunSummary {
 
 /** A run in progress: open or resume it, lock it, schedule its tasks, finish its receipt. `abort()` (Ctrl-C, SIGTERM) abandons running states and marks it interrupted. */
 export class Execution {
-  private readonly pool = new KernelPool();
+  private readonly pool: KernelRunner;
   private aborted = false;
   private readonly warnings: RunWarning[] = [];
   private readonly failures: { task: string; failure: TaskFailure }[] = [];
@@ -57,7 +63,9 @@ export class Execution {
     private readonly cp: CompiledProject,
     private readonly opts: RunOptions,
     private readonly bus: EventBus,
-  ) {}
+  ) {
+    this.pool = (opts.executor ?? new LocalExecutor()).forRun();
+  }
 
   abort(): void {
     if (this.aborted) return;
@@ -74,7 +82,7 @@ export class Execution {
       ? // a resume continues the run as it started: its targets, seed, scenarios, profile, --from with its base, --no-cache
         { targets: prior.receipt.targets, seed: prior.receipt.seed, scenarios: prior.receipt.scenarios, profile: prior.receipt.profile ?? undefined, from: prior.receipt.from_state ?? undefined, base: prior.receipt.staged_from_run_id ?? undefined, noCache: opts.noCache === true || prior.receipt.no_cache === true }
       : opts;
-    const prep = prepareRun(cp, req);
+    const prep = prepareRun(cp, req, opts.shared?.cache);
     const { lineage } = prep;
     if (prior && (prior.receipt.parameter_hash !== lineage.parameterHash || prior.receipt.manifest_fingerprint !== lineage.manifestFingerprint)) {
       throw new DagError([{ code: 'resume-changed', file: join(prior.dir, 'run_receipt.json'), message: `the project changed since run ${prior.receipt.run_id} started (its ${prior.receipt.parameter_hash !== lineage.parameterHash ? 'parameter_hash' : 'manifest_fingerprint'} differs), so resuming would mix two versions`, fix: 'start a new run (it serves every state whose inputs did not change from the cache), or restore the inputs the run started with' }], EXIT.refused);
@@ -135,7 +143,7 @@ export class Execution {
     const done = new Map<string, LedgerEntry>();
     const known = new Map<string, Known | 'pending'>();
     const counts: Record<TaskAction, number> = { ran: 0, cached: 0, staged: 0, failed: 0, skipped: 0, kept: 0 };
-    const run: RunContext = { cp, prep, runDir, ledger, bus, pool: this.pool, timings: opts.timings, done, known, dirs: new Set(), aborted: () => this.aborted };
+    const run: RunContext = { cp, prep, runDir, ledger, bus, pool: this.pool, flights: opts.shared?.flights ?? new Map(), timings: opts.timings, done, known, dirs: new Set(), aborted: () => this.aborted };
     const succeed = (task: Task, entry: LedgerEntry) => {
       done.set(task.key, entry);
       known.set(task.key, knownFromFiles(entry.outputs ?? [], entry.gate ? (entry.gate.digest ?? null) : undefined));
