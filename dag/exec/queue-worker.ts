@@ -29,6 +29,7 @@ export interface WorkerSettings {
 /** What a worker does, as facts; the CLI puts them into words. */
 export type WorkerEvent =
   | { type: 'ready'; worker: string; queue: string; concurrency: number }
+  /** `delivery`: 1, or more when the job's earlier workers died (or stalled) with it. */
   | { type: 'job-start'; id: string; state: string; runId: string; delivery: number }
   | { type: 'job-end'; id: string; state: string; runId: string; outcome: 'done' | 'failed' | 'gone'; seconds: number; message?: string };
 
@@ -49,14 +50,15 @@ export async function startWorker(s: WorkerSettings, onEvent: (e: WorkerEvent) =
     const t0 = performance.now();
     const base = { id: job.id!, state: q.job.stateId, runId: q.runId };
     const end = (outcome: 'done' | 'failed' | 'gone', message?: string) => onEvent({ type: 'job-end', ...base, outcome, seconds: (performance.now() - t0) / 1000, message });
-    onEvent({ type: 'job-start', ...base, delivery: job.attemptsStarted });
+    // (BullMQ counts the times a job lost its worker; this delivery is the one after those)
+    onEvent({ type: 'job-start', ...base, delivery: 1 + (job.stalledCounter ?? 0) });
     // the run made the attempt's folder before it queued the job; without it the run has ended or
     // started over, and nothing is to be written there
     if (!existsSync(q.attempt)) {
       end('gone');
       return { token: q.token, worker: name, delivery: '', answer: { failure: { message: `the attempt folder ${q.attempt} is gone (its run ended or restarted)`, rule: 'delivery' } } };
     }
-    const delivery = deliveryDir(q.attempt, `${name}-${job.attemptsStarted}-${randomBytes(3).toString('hex')}`);
+    const delivery = deliveryDir(q.attempt, `${name}-${randomBytes(4).toString('hex')}`);
     mkdirSync(delivery); // not recursive: inside the attempt folder only
     const local = relocateJob(q.job, q.attempt, delivery);
     const answer = await pools.run(q.writable, local, (message) => {
