@@ -22,8 +22,16 @@ export interface QueuedKernel {
   attempt: string;
   /** Folders the kernel process may write beneath (the run's .tmp, a configured spill folder). */
   writable: string[];
-  /** The run and task, for the worker's own lines. */
+  /** The run, for the worker's own lines. */
   runId: string;
+  /** The coordinator's dag and DuckDB: equal bytes (and the cache key's promise) need a worker on the same ones. */
+  versions: { dag: string; duckdb: string };
+}
+
+/** Why a worker must not run this job (its dag or DuckDB is not the coordinator's), if so. */
+export function versionMismatch(q: QueuedKernel, mine: { dag: string; duckdb: string }): string | undefined {
+  if (q.versions.dag === mine.dag && q.versions.duckdb === mine.duckdb) return undefined;
+  return `this worker runs dag ${mine.dag} with DuckDB ${mine.duckdb}, the run dag ${q.versions.dag} with DuckDB ${q.versions.duckdb} (the cache key names them: other versions may write other bytes); install the coordinator's versions on the worker's machine`;
 }
 
 /** A worker's answer: the kernel's, and the delivery folder its files are in. */

@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { deliveryDir, relocateJob, type DeliveryAnswer, type DeliveryMessage, type QueuedKernel } from './delivery.js';
+import { versions } from '../fingerprint/versions.js';
+import { deliveryDir, relocateJob, versionMismatch, type DeliveryAnswer, type DeliveryMessage, type QueuedKernel } from './delivery.js';
 import { KernelPool } from './pool.js';
 import { connectRedis } from './redis.js';
 
@@ -57,6 +58,11 @@ export async function startWorker(s: WorkerSettings, onEvent: (e: WorkerEvent) =
     if (!existsSync(q.attempt)) {
       end('gone');
       return { token: q.token, worker: name, delivery: '', answer: { failure: { message: `the attempt folder ${q.attempt} is gone (its run ended or restarted)`, rule: 'delivery' } } };
+    }
+    const mismatch = versionMismatch(q, versions(process.cwd()));
+    if (mismatch) {
+      end('failed', mismatch);
+      return { token: q.token, worker: name, delivery: '', answer: { failure: { message: mismatch, rule: 'versions' } } };
     }
     const delivery = deliveryDir(q.attempt, `${name}-${randomBytes(4).toString('hex')}`);
     mkdirSync(delivery); // not recursive: inside the attempt folder only

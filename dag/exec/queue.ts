@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import PQueue from 'p-queue';
+import { versions } from '../fingerprint/versions.js';
 import { acceptDelivery, type DeliveryAnswer, type DeliveryMessage, type QueuedKernel } from './delivery.js';
 import type { KernelAnswer, KernelJob, WorkerMessage } from './job.js';
 import { connectRedis } from './redis.js';
@@ -149,7 +150,8 @@ class QueueRunner implements KernelRunner {
 
   run(job: KernelJob, onMessage: (m: WorkerMessage) => void, at: JobAddress): Promise<KernelAnswer> {
     if (this.closed) return Promise.resolve('interrupted');
-    return this.executor.submit(this, job, onMessage, at, { writable: this.writable, runId: at.runId });
+    const { dag, duckdb } = versions(process.cwd());
+    return this.executor.submit(this, job, onMessage, at, { writable: this.writable, runId: at.runId, versions: { dag, duckdb } });
   }
 
   close(): void {
