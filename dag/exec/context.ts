@@ -2,6 +2,7 @@ import type { CacheKey } from '../fingerprint/cachekey.js';
 import type { CompiledProject } from '../graph/compile.js';
 import { taskKey, type Task } from '../graph/tasks.js';
 import type { Known } from '../plan/plan.js';
+import type { CacheStore } from '../store/cache.js';
 import type { LedgerEntry, LedgerWriter } from '../store/runs.js';
 import type { EventBus } from './events.js';
 import type { KernelRunner } from './runner.js';
@@ -27,6 +28,12 @@ export interface RunContext {
   /** Folders this run has made or found (each is made once, not once per file). */
   readonly dirs: Set<string>;
   aborted(): boolean;
+}
+
+/** What the runs of one `dag run` running at once (--seeds on workers) share: one cache view, and the keys in flight. */
+export interface SharedRuns {
+  cache: CacheStore;
+  flights: Map<CacheKey, Promise<unknown>>;
 }
 
 /** One attempt at one task: the values its stages pass along, as one object. */

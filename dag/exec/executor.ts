@@ -16,41 +16,11 @@ import { ledgerEntry } from './publish.js';
 import { allGatesPassed, markFailed, newReceipt, refuseExisting } from './receipt.js';
 import { priorRun, resumeTasks } from './resume.js';
 import { schedule } from './scheduler.js';
-import { LocalExecutor, type Executor, type KernelRunner } from './runner.js';
+import type { KernelRunner } from './runner.js';
+import type { RunOptions, RunSummary } from './run-options.js';
 import { runTask } from './task.js';
-import type { CacheKey } from '../fingerprint/cachekey.js';
-import type { CacheStore } from '../store/cache.js';
 
-export interface RunOptions extends RunRequest {
-  jobs: number;
-  runId?: string;
-  /** Continue this run instead of starting a new one. */
-  resume?: string;
-  groupId?: string;
-  /** Labels to give the run when it succeeds. */
-  labels?: string[];
-  /** Do not make a run whose gates all passed `last-good`. */
-  noPromote?: boolean;
-  /** Last recorded seconds per state, for ETAs. */
-  timings?: ReadonlyMap<string, number>;
-  /** Where kernels run (default: a local pool of kernel processes). */
-  executor?: Executor;
-  /** The runs of one `dag run` running at once (--seeds on workers) share one cache view and know each other's keys in flight. */
-  shared?: { cache: CacheStore; flights: Map<CacheKey, Promise<unknown>> };
-}
-
-export interface RunSummary {
-  runId: string;
-  runDir: string;
-  status: 'succeeded' | 'failed' | 'interrupted';
-  counts: Record<TaskAction, number>;
-  seconds: number;
-  exitCode: number;
-  labels: string[];
-  warnings: RunWarning[];
-  /** Every state that failed, with its failure. */
-  failures: { task: string; failure: TaskFailure }[];
-}
+export type { RunOptions, RunSummary } from './run-options.js';
 
 /** A run in progress: open or resume it, lock it, schedule its tasks, finish its receipt. `abort()` (Ctrl-C, SIGTERM) abandons running states and marks it interrupted. */
 export class Execution {
@@ -64,7 +34,7 @@ export class Execution {
     private readonly opts: RunOptions,
     private readonly bus: EventBus,
   ) {
-    this.pool = (opts.executor ?? new LocalExecutor()).forRun();
+    this.pool = opts.executor.forRun();
   }
 
   abort(): void {
