@@ -3,7 +3,8 @@
 // dag/dist/bundle/: a command then loads a handful of files instead of some 150 modules (about 100 ms of
 // every `dag` command on this machine, bench/RESULTS.md). Commands stay separate chunks, loaded
 // when named. DuckDB (a native addon) and TypeScript (read by kernels only) stay outside, as does
-// the kernel process (dag/dist/exec/kernel-main.js, forked by the pool).
+// the kernel process (dag/dist/exec/kernel-main.js, forked by the pool), and BullMQ with its Redis
+// client (loaded only by `--executor bullmq` and `dag worker`, from node_modules as published).
 // esbuild-wasm: a WebAssembly build of esbuild, no binary fetched at install time.
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -34,7 +35,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['@duckdb/node-api', 'typescript'],
+  external: ['@duckdb/node-api', 'typescript', 'bullmq', 'ioredis'],
   // CommonJS dependencies (yaml, ajv, commander) call require(): give the ES module one
   banner: { js: "import { createRequire as __dagCreateRequire } from 'node:module'; const require = __dagCreateRequire(import.meta.url);" },
   logLevel: 'warning',

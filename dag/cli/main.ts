@@ -24,6 +24,7 @@ const COMMANDS: [name: string, load: () => Promise<Register>][] = [
   ['ui', async () => (await import('./ui.js')).registerUi],
   ['sweep', async () => (await import('./sweep.js')).registerSweep],
   ['completion', async () => (await import('./completion.js')).registerCompletion],
+  ['worker', async () => (await import('./worker.js')).registerWorker],
 ];
 
 /** Commands another registers beside its own (`unlabel` with `label`): loaded by that one's name. */

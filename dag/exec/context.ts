@@ -2,9 +2,10 @@ import type { CacheKey } from '../fingerprint/cachekey.js';
 import type { CompiledProject } from '../graph/compile.js';
 import { taskKey, type Task } from '../graph/tasks.js';
 import type { Known } from '../plan/plan.js';
+import type { CacheStore } from '../store/cache.js';
 import type { LedgerEntry, LedgerWriter } from '../store/runs.js';
 import type { EventBus } from './events.js';
-import type { KernelPool } from './pool.js';
+import type { KernelRunner } from './runner.js';
 import type { Prepared } from './prepare.js';
 
 /** What every task of one run shares: the project, the prepared run, its folder, ledger and events. */
@@ -14,7 +15,10 @@ export interface RunContext {
   readonly runDir: string;
   readonly ledger: LedgerWriter;
   readonly bus: EventBus;
-  readonly pool: KernelPool;
+  /** Where this run's kernels run (a local pool, or a queue of workers). */
+  readonly pool: KernelRunner;
+  /** The `dag run`'s tasks computing a cache key now, across its runs (--seeds): a second run of the same key waits, then is served from the cache. */
+  readonly flights: Map<CacheKey, Promise<unknown>>;
   /** Last recorded seconds per state, for ETAs. */
   readonly timings?: ReadonlyMap<string, number>;
   /** The tasks of this run that succeeded, and what they published. */
@@ -24,6 +28,12 @@ export interface RunContext {
   /** Folders this run has made or found (each is made once, not once per file). */
   readonly dirs: Set<string>;
   aborted(): boolean;
+}
+
+/** What the runs of one `dag run` running at once (--seeds on workers) share: one cache view, and the keys in flight. */
+export interface SharedRuns {
+  cache: CacheStore;
+  flights: Map<CacheKey, Promise<unknown>>;
 }
 
 /** One attempt at one task: the values its stages pass along, as one object. */

@@ -12,46 +12,20 @@ import { writePerf } from '../store/perf.js';
 import { fromStatesOf, LedgerWriter, newRunId, readLedger, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type RunReceipt } from '../store/runs.js';
 import type { RunContext } from './context.js';
 import type { EventBus, RunWarning, TaskAction, TaskFailure } from './events.js';
-import { KernelPool } from './pool.js';
 import { prepareRun, type Prepared, type RunRequest } from './prepare.js';
 import { ledgerEntry } from './publish.js';
 import { allGatesPassed, inputsIdentity, inputsRecordOf, markFailed, newReceipt, refuseExisting } from './receipt.js';
 import { priorRun, resumeTasks } from './resume.js';
 import { schedule } from './scheduler.js';
+import type { KernelRunner } from './runner.js';
+import type { RunOptions, RunSummary } from './run-options.js';
 import { runTask } from './task.js';
 
-export interface RunOptions extends RunRequest {
-  jobs: number;
-  runId?: string;
-  /** Continue this run instead of starting a new one. */
-  resume?: string;
-  groupId?: string;
-  /** The sweep and candidate this run is one of (dag sweep). */
-  sweep?: { id: string; candidate: string };
-  /** Labels to give the run when it succeeds. */
-  labels?: string[];
-  /** Do not make a run whose gates all passed `last-good`. */
-  noPromote?: boolean;
-  /** Last recorded seconds per state, for ETAs. */
-  timings?: ReadonlyMap<string, number>;
-}
-
-export interface RunSummary {
-  runId: string;
-  runDir: string;
-  status: 'succeeded' | 'failed' | 'interrupted';
-  counts: Record<TaskAction, number>;
-  seconds: number;
-  exitCode: number;
-  labels: string[];
-  warnings: RunWarning[];
-  /** Every state that failed, with its failure. */
-  failures: { task: string; failure: TaskFailure }[];
-}
+export type { RunOptions, RunSummary } from './run-options.js';
 
 /** A run in progress: open or resume it, lock it, schedule its tasks, finish its receipt. `abort()` (Ctrl-C, SIGTERM) abandons running states and marks it interrupted. */
 export class Execution {
-  private readonly pool = new KernelPool();
+  private readonly pool: KernelRunner;
   private aborted = false;
   private readonly warnings: RunWarning[] = [];
   private readonly failures: { task: string; failure: TaskFailure }[] = [];
@@ -60,7 +34,9 @@ export class Execution {
     private readonly cp: CompiledProject,
     private readonly opts: RunOptions,
     private readonly bus: EventBus,
-  ) {}
+  ) {
+    this.pool = opts.executor.forRun();
+  }
 
   abort(): void {
     if (this.aborted) return;
@@ -77,7 +53,7 @@ export class Execution {
       ? // a resume continues the run as it started: its targets, seed, scenarios, profile, overrides, --from with its base, --no-cache
         { targets: prior.receipt.targets, seed: prior.receipt.seed, scenarios: prior.receipt.scenarios, profile: prior.receipt.profile ?? undefined, overrides: prior.receipt.overrides ?? [], from: fromStatesOf(prior.receipt), base: prior.receipt.staged_from_run_id ?? undefined, noCache: opts.noCache === true || prior.receipt.no_cache === true }
       : opts;
-    const prep = prepareRun(cp, req);
+    const prep = prepareRun(cp, req, opts.shared?.cache);
     const { lineage } = prep;
     if (prior && (prior.receipt.parameter_hash !== lineage.parameterHash || prior.receipt.manifest_fingerprint !== lineage.manifestFingerprint)) {
       throw new DagError([{ code: 'resume-changed', file: join(prior.dir, 'run_receipt.json'), message: `the project changed since run ${prior.receipt.run_id} started (its ${prior.receipt.parameter_hash !== lineage.parameterHash ? 'parameter_hash' : 'manifest_fingerprint'} differs), so resuming would mix two versions`, fix: 'start a new run (it serves every state whose inputs did not change from the cache), or restore the inputs the run started with' }], EXIT.refused);
@@ -140,7 +116,7 @@ export class Execution {
     const done = new Map<string, LedgerEntry>();
     const known = new Map<string, Known | 'pending'>();
     const counts: Record<TaskAction, number> = { ran: 0, cached: 0, staged: 0, failed: 0, skipped: 0, kept: 0 };
-    const run: RunContext = { cp, prep, runDir, ledger, bus, pool: this.pool, timings: opts.timings, done, known, dirs: new Set(), aborted: () => this.aborted };
+    const run: RunContext = { cp, prep, runDir, ledger, bus, pool: this.pool, flights: opts.shared?.flights ?? new Map(), timings: opts.timings, done, known, dirs: new Set(), aborted: () => this.aborted };
     const succeed = (task: Task, entry: LedgerEntry) => {
       done.set(task.key, entry);
       known.set(task.key, knownFromFiles(entry.outputs ?? [], entry.gate ? (entry.gate.digest ?? null) : undefined));

@@ -57,6 +57,9 @@ export interface KernelFailure {
   sample?: Record<string, unknown>[];
 }
 
+/** How a kernel job ended: its result, its failure, or interrupted (the run is stopping; nothing to record). */
+export type KernelAnswer = { result: KernelResult } | { failure: KernelFailure } | 'interrupted';
+
 export type WorkerMessage =
   | { type: 'step'; name: string; index: number; count: number }
   | { type: 'progress'; fraction?: number; message?: string }

@@ -33,11 +33,12 @@ export async function runKernel(a: Attempt): Promise<Outcome> {
   // made here, not by the kernel: under the permission model a kernel may write beneath .tmp but
   // not create .tmp itself
   mkdirSync(tmp, { recursive: true });
+  const at = { id: a.key ?? `${basename(runDir)}.${task.key}`, attempt: tmp, runId: basename(runDir) };
   const answer = await a.run.pool.run(job, (m) => {
     if (m.type === 'step') bus.emit({ type: 'task-step', task: task.key, step: m.name, index: m.index, count: m.count });
     else if (m.type === 'progress') bus.emit({ type: 'task-progress', task: task.key, fraction: m.fraction, message: m.message });
     else if (m.type === 'log') bus.emit({ type: 'task-log', task: task.key, level: m.level, message: m.message });
-  });
+  }, at);
   if (!spill.startsWith(tmp + '/')) rmSync(spill, { recursive: true, force: true }); // a configured temp_directory: this attempt's own folder in it
   if (answer === 'interrupted') {
     rmSync(tmp, { recursive: true, force: true });

@@ -2,20 +2,21 @@ import { existsSync } from 'node:fs';
 import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KernelFailure, KernelJob, KernelResult, WorkerMessage } from './job.js';
+import type { KernelAnswer, KernelJob, WorkerMessage } from './job.js';
+import type { KernelRunner } from './runner.js';
 
 // beside this file, or from the bundle in dag/dist/bundle/ (tools/bundle.mjs), in dag/dist/exec/
 const here = dirname(fileURLToPath(import.meta.url));
 const WORKER = existsSync(join(here, 'kernel-main.js')) ? join(here, 'kernel-main.js') : join(here, '..', 'exec', 'kernel-main.js');
 
-export type KernelAnswer = { result: KernelResult } | { failure: KernelFailure } | 'interrupted';
+export type { KernelAnswer } from './job.js';
 
 /**
  * Kernel processes, reused from state to state (each job gets a fresh DuckDB database), so a
  * small state does not pay a process start. A process that dies is never reused, and a crash
  * fails only the job it was running, with its last stderr lines as the error text.
  */
-export class KernelPool {
+export class KernelPool implements KernelRunner {
   private readonly idle: ChildProcess[] = [];
   private readonly busy = new Set<ChildProcess>();
   private closed = false;

@@ -43,12 +43,13 @@ export interface Prepared {
   baseOutcomes?: Map<string, LedgerEntry>;
 }
 
-export function prepareRun(cp: CompiledProject, req: RunRequest): Prepared {
+/** `cache`: a cache view shared with other runs of this process (runs of a --seeds matrix at once). */
+export function prepareRun(cp: CompiledProject, req: RunRequest, shared?: CacheStore): Prepared {
   const runsDir = runsDirOf(cp);
   const lineage = computeLineage(cp, req.profile, req.overrides);
   const v = versions(cp.project.root, cp.project.config.version);
   const parts = new KeyParts(cp, lineage, { dag: v.dag, duckdb: v.duckdb });
-  const cache = new CacheStore(runsDir);
+  const cache = shared ?? new CacheStore(runsDir);
   const seed = checkSeed(req.seed ?? cp.project.config.defaults.seed);
   const scenarios = req.scenarios !== undefined ? checkScenarios(req.scenarios) : cp.project.config.defaults.scenarios;
   const documents = new Map<string, string>();

@@ -27,7 +27,13 @@ export async function stageFromBase(a: Attempt, components: KeyComponents | unde
   const stale = stagedStale(prep.ctx, task, a.key, components);
   if (stale) bus.emit({ type: 'warning', warning: stale });
   const gate = base.gate && task.state.gate ? { ...base.gate, segment: task.state.segment, path: fillPath(task.state.gate.path, task.vars) } : base.gate;
-  return publishLinked(a, 'staged', files, gate, prep.cache.stat.hashedBytes - hashedBefore);
+  const link = (f: Staged, dest: string) => {
+    linkOrCopy(f.abs, dest);
+    // a new link moves the inode's ctime: re-record the digest just verified, or every later run
+    // would rehash the base's file
+    prep.cache.stat.remember(f.abs, f.sha256!);
+  };
+  return publishLinked(a, 'staged', files, gate, prep.cache.stat.hashedBytes - hashedBefore, link);
 }
 
 /**
@@ -45,21 +51,18 @@ export async function restoreFromCache(a: Attempt): Promise<Outcome | { notServe
     prep.cache.drop(key);
     return { notServed: bad ?? 'entry vanished' };
   }
-  const files: Staged[] = entry.files.map((f) => ({ dataset: f.dataset, template: f.template, rel: `${fillPath(f.template, task.vars)}/${f.name}`, abs: prep.cache.objectPath(f.sha256), sha256: f.sha256, bytes: f.bytes, rows: f.rows }));
+  // (abs: no path of its own; the store puts each object's bytes in place)
+  const files: Staged[] = entry.files.map((f) => ({ dataset: f.dataset, template: f.template, rel: `${fillPath(f.template, task.vars)}/${f.name}`, abs: '', sha256: f.sha256, bytes: f.bytes, rows: f.rows }));
   const gate = entry.gate && task.state.gate ? { segment: task.state.segment, path: fillPath(task.state.gate.path, task.vars), ...entry.gate } : undefined;
-  return publishLinked(a, 'cached', files, gate, prep.cache.stat.hashedBytes - hashedBefore);
+  return publishLinked(a, 'cached', files, gate, prep.cache.stat.hashedBytes - hashedBefore, (f, dest) => prep.cache.fetchObject(f.sha256!, dest));
 }
 
-/** Publishes files whose bytes already exist elsewhere (cache objects, a base run) by hard link. */
-function publishLinked(a: Attempt, action: 'cached' | 'staged', files: Staged[], gate: LedgerEntry['gate'], hashedBytes: number): Outcome {
-  const { prep } = a.run;
+/** Publishes files whose bytes already exist elsewhere (cache objects, a base run), each put in place by `place` (a hard link). */
+function publishLinked(a: Attempt, action: 'cached' | 'staged', files: Staged[], gate: LedgerEntry['gate'], hashedBytes: number, place: (f: Staged, dest: string) => void): Outcome {
   for (const f of files) {
     const dest = stagedPath(a.tmp, a.task, f.rel);
     ensureDir(a, dirname(dest));
-    linkOrCopy(f.abs, dest);
-    // a new link moves the inode's ctime: re-record the digest just verified, or every later run
-    // would rehash the object
-    prep.cache.stat.remember(f.abs, f.sha256!);
+    place(f, dest);
   }
   return publish(a, action, files, { gate, hashed_bytes: hashedBytes }, a.tmp, false);
 }

@@ -7,6 +7,7 @@ import { isFinished, rankCandidates, scoreCandidate, writeSweep, type RankRow, t
 import type { EventBus } from './events.js';
 import { Execution } from './executor.js';
 import { defaultBase } from './prepare.js';
+import { LocalExecutor } from './runner.js';
 
 /**
  * Runs a sweep's unfinished candidates one after another, each an ordinary run per seed (sharing
@@ -75,6 +76,8 @@ export class Sweep {
             groupId: rec.sweep_id,
             sweep: { id: rec.sweep_id, candidate: c.id },
             noPromote: true,
+            // candidates run here, one after another (sweeping on workers: a later step)
+            executor: new LocalExecutor(),
           },
           this.bus,
         );

@@ -46,15 +46,31 @@ export async function runTask(run: RunContext, task: Task): Promise<Outcome> {
     run.bus.emit({ type: 'warning', warning: { code: 'cache-not-served', task: task.key, entry: key!, problem: served.notServed } });
     reason = `cache entry not served: ${served.notServed}`;
   }
+  // another run of this `dag run` computing the same key (a world-scoped state under --seeds on
+  // workers): wait for it, then decide again, which its cache entry now serves
+  const other = key ? run.flights.get(key) : undefined;
+  if (other) {
+    await other.catch(() => undefined);
+    return run.aborted() ? 'interrupted' : runTask(run, task);
+  }
   const a = attempt(reason);
   const changed = changedSinceStart(run, task);
   if (changed) return failAttempt(a, { message: `${changed} changed after this run started; the run reads one version of the project, so rerun it (resume it after restoring the file, or start a new run)`, rule: 'changed-during-run', step: 'inputs' });
-  const outcome = await runKernel(a);
-  if (outcome !== 'interrupted' && outcome.action === 'ran') {
-    remember(run, task, key, components);
-    if (key && components) await cacheResult(run, task, outcome.entry, key, components);
+  const flight = (async () => {
+    const outcome = await runKernel(a);
+    if (outcome !== 'interrupted' && outcome.action === 'ran') {
+      remember(run, task, key, components);
+      if (key && components) await cacheResult(run, task, outcome.entry, key, components);
+    }
+    return outcome;
+  })();
+  if (!key) return flight;
+  run.flights.set(key, flight);
+  try {
+    return await flight;
+  } finally {
+    run.flights.delete(key);
   }
-  return outcome;
 }
 
 /** Records the task's key as its latest (and the documents it read), so plan and prune see this run. */

@@ -119,6 +119,15 @@ export const projectSchema = z.strictObject({
     })
     .default({ rows_per_file: 20_000_000 }),
   kernel_prelude: z.array(relPath).default([]),
+  // where `dag run --executor bullmq` and `dag worker` find their queue (DAG_REDIS_URL overrides)
+  executor: z
+    .strictObject({
+      bullmq: z.strictObject({
+        redis: z.string().regex(/^rediss?:\/\/\S+$/, 'a Redis URL: redis://[user:password@]host[:port][/db] (or rediss://)').optional(),
+        queue: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a queue name is letters, digits, _ or - (at most 64)').optional(),
+      }),
+    })
+    .optional(),
   profiles: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a profile name is letters, digits, _ or -'), z.record(relPath, relPath)).default({}),
 });
 export type ProjectConfig = z.infer<typeof projectSchema>;

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CacheKey, KeyComponents } from '../fingerprint/cachekey.js';
-import { linkOrCopy, writeFileAtomic } from './atomic.js';
 import { LatestStore, type LatestRecord } from './latest.js';
+import { FileStore, type Store } from './objects.js';
 import { StatCache } from './statcache.js';
 
 export type { LatestRecord } from './latest.js';
@@ -35,26 +35,22 @@ export interface CacheEntry {
 }
 
 /**
- * The content-addressed cache in `runs/.cache/`: each published file once, by sha256 (a hard link
- * to the run's file), and per cache key the list of files a state produced.
+ * The content-addressed cache in `runs/.cache/`: each published file once, by sha256, and per
+ * cache key the list of files a state produced. The bytes and entries live in a `Store` (phase
+ * one: the runs folder's own, `FileStore`); the rules live here: every object is stored before the
+ * entry that names it, and an object is verified before it is served.
  */
 export class CacheStore {
   readonly dir: string;
   readonly stat: StatCache;
   private readonly latestKeys: LatestStore;
+  private readonly store: Store;
 
-  constructor(runsDir: string) {
+  constructor(runsDir: string, store?: (dir: string, stat: StatCache) => Store) {
     this.dir = join(runsDir, '.cache');
     this.stat = new StatCache(join(this.dir, 'stat.json'));
     this.latestKeys = new LatestStore(this.dir);
-  }
-
-  objectPath(sha256: string): string {
-    return join(this.dir, 'objects', sha256.slice(0, 2), sha256);
-  }
-
-  private keyPath(key: CacheKey): string {
-    return join(this.dir, 'keys', `${key}.json`);
+    this.store = store ? store(this.dir, this.stat) : new FileStore(this.dir, this.stat);
   }
 
   /** Entries read so far (a plan asks `has`, then the run looks the same key up: one read). */
@@ -62,12 +58,7 @@ export class CacheStore {
 
   lookup(key: CacheKey): CacheEntry | undefined {
     if (this.entries.has(key)) return this.entries.get(key);
-    let entry: CacheEntry | undefined;
-    try {
-      entry = JSON.parse(readFileSync(this.keyPath(key), 'utf8')) as CacheEntry;
-    } catch {
-      entry = undefined;
-    }
+    const entry = this.store.getEntry(key);
     this.entries.set(key, entry);
     return entry;
   }
@@ -79,47 +70,34 @@ export class CacheStore {
 
   drop(key: CacheKey): void {
     this.entries.delete(key);
-    rmSync(this.keyPath(key), { force: true });
+    this.store.dropEntry(key);
   }
 
-  /** Adds a state's published files (absolute paths in the run) and records the entry. */
+  /**
+   * Adds a state's published files (absolute paths in the run) and records the entry: objects
+   * first, the entry last, so an entry never names an object that is not stored (a crash between
+   * the two leaves objects no entry names, which prune collects).
+   */
   async put(entry: CacheEntry, absFiles: Map<string, string>): Promise<void> {
-    for (const f of entry.files) {
-      const obj = this.objectPath(f.sha256);
-      if (existsSync(obj)) {
-        if ((await this.stat.sha256(obj)) === f.sha256) continue;
-        rmSync(obj, { force: true }); // a corrupt object is replaced by the good bytes
-      }
-      mkdirSync(join(obj, '..'), { recursive: true });
-      const src = absFiles.get(`${f.template}/${f.name}`)!;
-      try {
-        linkOrCopy(src, obj);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue; // another run put it there first
-        throw e;
-      }
-      // the link moved the inode's ctime, which the run's own path shares: record both, or the
-      // first `--from` with this run as base would rehash every file it stages
-      this.stat.remember(obj, f.sha256);
-      this.stat.remember(src, f.sha256);
-    }
-    mkdirSync(join(this.dir, 'keys'), { recursive: true });
-    writeFileAtomic(this.keyPath(entry.key), JSON.stringify(entry));
+    for (const f of entry.files) await this.store.putObject(f.sha256, absFiles.get(`${f.template}/${f.name}`)!);
+    this.store.putEntry(entry);
     this.entries.set(entry.key, entry);
   }
 
   /** The first object of `entry` that is missing or no longer matches its digest. */
   async firstBadObject(entry: CacheEntry): Promise<string | undefined> {
     for (const f of entry.files) {
-      const obj = this.objectPath(f.sha256);
-      const actual = await this.stat.sha256(obj);
-      if (actual === undefined) return `object ${f.sha256.slice(0, 12)} (${f.name}) is missing`;
-      if (actual !== f.sha256) {
-        rmSync(obj, { force: true }); // never served again; the rerun puts good bytes back
-        return `object ${f.sha256.slice(0, 12)} (${f.name}) is corrupt (its bytes hash to ${actual.slice(0, 12)})`;
-      }
+      const check = await this.store.checkObject(f.sha256);
+      if (check === 'ok') continue;
+      if (check === 'missing') return `object ${f.sha256.slice(0, 12)} (${f.name}) is missing`;
+      return `object ${f.sha256.slice(0, 12)} (${f.name}) is corrupt (its bytes hash to ${check.corrupt.slice(0, 12)})`;
     }
     return undefined;
+  }
+
+  /** Puts a verified object's bytes at `dest` in a run (a hard link on the shared file system). */
+  fetchObject(sha256: string, dest: string): void {
+    this.store.fetchObject(sha256, dest);
   }
 
   latest(taskId: string): LatestRecord | undefined {

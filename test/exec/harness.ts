@@ -50,8 +50,8 @@ export function freshRuns(p: Project): Project {
 export type DagResult = CliResult;
 
 /** The real `dag` CLI (dist/), in its own process, with DAG_RUNS_DIR pointing at the project's runs folder. */
-export function spawnDag(p: Project, args: string[], opts: { detached?: boolean; stdout?: 'pipe' | 'ignore' } = {}): CliProcess {
-  return spawnCli(['--root', p.root, ...args], { cwd: p.root, env: { DAG_RUNS_DIR: p.runsDir }, ...opts });
+export function spawnDag(p: Project, args: string[], opts: { detached?: boolean; stdout?: 'pipe' | 'ignore'; env?: Record<string, string | undefined> } = {}): CliProcess {
+  return spawnCli(['--root', p.root, ...args], { cwd: p.root, ...opts, env: { DAG_RUNS_DIR: p.runsDir, ...opts.env } });
 }
 
 export function dag(p: Project, args: string[]): Promise<DagResult> {
