@@ -79,7 +79,7 @@ export class KeyParts {
     const files: Record<string, Sha256Hex> = {};
     if (t.includes('files')) for (const f of state.fileInputs) files[f.file] = f.keys ? this.keyedDigest(f.file, f.keys).digest : this.fileDigest(f.file);
     return {
-      manifest: sha256Hex(canonicalJson(madeBy(state.manifest.data))),
+      manifest: this.manifestDigest(state),
       kernel: t.includes('kernel') ? this.kernelDigest(state) : null,
       prelude: t.includes('kernel') ? this.prelude : null,
       contracts,
@@ -90,6 +90,18 @@ export class KeyParts {
       scenario: state.scope === 'scenario' ? (scenario ?? null) : null,
       versions: this.versions,
     };
+  }
+
+  private readonly manifests = new WeakMap<StateNode, Sha256Hex>();
+
+  /** The canonical digest of what the state's manifest makes (the same for each of its tasks: taken once). */
+  private manifestDigest(state: StateNode): Sha256Hex {
+    let d = this.manifests.get(state);
+    if (!d) {
+      d = sha256Hex(canonicalJson(madeBy(state.manifest.data)));
+      this.manifests.set(state, d);
+    }
+    return d;
   }
 
   private readonly keyed = new Map<string, { digest: Sha256Hex; canonical: string }>();

@@ -4,6 +4,7 @@ import type { CompiledProject } from '../graph/compile.js';
 import { canonicalJson, sha256Hex, type Sha256Hex } from './canonical.js';
 import { applyOverrides, type Override } from '../project/overrides.js';
 import { readContent } from './digest.js';
+import { FileMemo } from './filememo.js';
 
 /** The lineage of a run: hashes that name its outputs' folders and go into its receipt. */
 export interface Lineage {
@@ -74,6 +75,7 @@ export function computeLineage(cp: CompiledProject, profile?: string, overrides:
   const pairs = (files: Set<string>) => [...files].sort().map((f) => [f, digestOf(f)]);
   const parameterHash = sha256Hex(canonicalJson(pairs(parameters)));
   const manifestFingerprint = sha256Hex(canonicalJson({ parameter_hash: parameterHash, sealed: pairs(sealed) }));
+  FileMemo.save();
   return { parameterHash, manifestFingerprint, digests, resolved, documents };
 }
 

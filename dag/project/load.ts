@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { posix } from 'node:path';
+import { FileMemo } from '../fingerprint/filememo.js';
 import { Diagnostics } from './diagnostics.js';
 import { listFiles } from './files.js';
 import { PROJECT_FILE } from './root.js';
@@ -92,21 +93,25 @@ export function readProjectFiles(root: string, diags: Diagnostics): ProjectFiles
   // Parsed YAML is kept by content digest under the runs folder, once one exists: an unchanged
   // project loads from JSON, and a read-only command on a fresh project writes nothing.
   const runsDir = process.env.DAG_RUNS_DIR ?? posix.join(root, config?.runs_dir ?? 'runs');
-  YamlSource.useCache(existsSync(posix.join(runsDir, '.cache')) ? posix.join(runsDir, '.cache', 'parsed') : undefined);
+  const cacheDir = existsSync(posix.join(runsDir, '.cache')) ? posix.join(runsDir, '.cache') : undefined;
+  YamlSource.useCache(cacheDir ? posix.join(cacheDir, 'parsed') : undefined);
+  FileMemo.use(cacheDir);
 
   const manifests: Manifest[] = [];
   const broken: BrokenManifest[] = [];
   const snapshot = new ManifestSnapshot(YamlSource.cacheFolder());
   const stateFiles = new Set<string>();
   for (const file of listFiles(root, STATES_DIR, ['.yaml', '.yml'], stateFiles)) {
-    const bytes = readFileSync(posix.join(root, file));
-    const digest = digestOf(bytes);
+    const abs = posix.join(root, file);
+    // an unchanged manifest is a stat (its digest remembered) and its snapshot: its text is read
+    // only if a diagnostic needs a line number
+    const { digest, bytes } = FileMemo.digest(abs);
     const known = snapshot.get(file, digest);
     if (known) {
-      manifests.push({ data: known, file, dir: posix.dirname(file), source: YamlSource.known(file, known, bytes.toString('utf8')), digest });
+      manifests.push({ data: known, file, dir: posix.dirname(file), source: YamlSource.known(file, known, () => (bytes ?? readFileSync(abs)).toString('utf8')), digest });
       continue;
     }
-    const { source, errors } = YamlSource.read(posix.join(root, file), file, bytes);
+    const { source, errors } = YamlSource.read(abs, file, bytes ?? readFileSync(abs));
     errors.forEach((e) => diags.add(e));
     if (!source) continue;
     if (source.data === null || source.data === undefined) {
@@ -125,6 +130,7 @@ export function readProjectFiles(root: string, diags: Diagnostics): ProjectFiles
     snapshot.set(file, digest, parsed.data);
   }
   snapshot.save();
+  FileMemo.save();
   if (!configRead.source) return undefined;
   // A broken dag.yaml is reported, and the manifests are still checked against the defaults.
   config ??= projectSchema.parse({ name: '(invalid dag.yaml)' });
@@ -197,7 +203,6 @@ class ManifestSnapshot {
   }
 }
 
-const digestOf = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const checkOf = (body: string) => createHash('sha256').update(body).digest('hex');
 
 /** This build of dag: the module file's size and time (a rebuilt schema is a new build). */

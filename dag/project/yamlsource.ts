@@ -29,8 +29,14 @@ export class YamlSource {
   private constructor(
     readonly file: string,
     readonly data: unknown,
-    private readonly text: string,
+    private textOrLoader: string | (() => string),
   ) {}
+
+  /** The file's text (read on first need when the source was made from a snapshot). */
+  private get text(): string {
+    if (typeof this.textOrLoader !== 'string') this.textOrLoader = this.textOrLoader();
+    return this.textOrLoader;
+  }
 
   /** Keep parsed files in `dir` (e.g. runs/.cache/parsed); undefined turns it off. */
   static useCache(dir: string | undefined): void {
@@ -38,8 +44,8 @@ export class YamlSource {
     if (dir) mkdirSync(dir, { recursive: true });
   }
 
-  /** A source whose data is already known (a snapshot of this very text); lines are found on demand. */
-  static known(file: string, data: unknown, text: string): YamlSource {
+  /** A source whose data is already known (a snapshot of this very text, or of the file `text` reads); lines are found on demand. */
+  static known(file: string, data: unknown, text: string | (() => string)): YamlSource {
     return new YamlSource(file, data, text);
   }
 

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// The floor under a no-op `dag run` (issue 15): the file system work a run folder of cached states
+// needs, done by a plain loop with nothing else. For the bench pipeline of N states (made by
+// bench/noop.mjs, /tmp/dag-bench-N) it takes the newest run's ledger and, for each state in its
+// order, does what dag's no-op does for it: read the cache entry (keys/<key>.json), stat the
+// object, make the attempt folder, hard-link the object into it, stat the object again (the link
+// moved its ctime), make the published folder's parent, rename the attempt folder into place, and
+// append the ledger line. Then `node -e 0` (node's own start) and the same no-op through dag, all
+// interleaved. Prints min / median / max of each, in ms.
+// Usage: node bench/noop-floor.mjs [--size 1000] [--reps 7]
+import { spawnSync } from 'node:child_process';
+import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { arg, dagBin } from './cli.mjs';
+
+const n = Number(arg('--size', '1000'));
+const reps = Number(arg('--reps', '7'));
+const project = `/tmp/dag-bench-${n}`;
+const runsDir = join(project, 'runs');
+const env = { ...process.env, NODE_EXTRA_CA_CERTS: '' };
+
+const newestRun = () =>
+  readdirSync(runsDir)
+    .filter((f) => /^[0-9a-f]{32}$/.test(f))
+    .map((f) => ({ f, t: statSync(join(runsDir, f)).mtimeMs }))
+    .sort((a, b) => b.t - a.t)[0].f;
+
+/** One no-op run folder's file system work, as a plain loop; returns its ms. */
+function floorOnce(ledger) {
+  const out = join('/tmp', `dag-floor-${n}`);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(join(out, '.tmp'), { recursive: true });
+  const fd = openSync(join(out, 'ledger.jsonl'), 'a');
+  const made = new Set([out]);
+  const t0 = performance.now();
+  for (const e of ledger) {
+    const entry = JSON.parse(readFileSync(join(runsDir, '.cache', 'keys', `${e.cache_key}.json`), 'utf8'));
+    const folders = [...new Set(e.outputs.map((o) => dirname(o.path)))];
+    folders.forEach((folder, i) => {
+      const tmp = join(out, '.tmp', `${e.state}.out${i}`);
+      mkdirSync(tmp);
+      for (const o of e.outputs.filter((x) => dirname(x.path) === folder)) {
+        const obj = join(runsDir, '.cache', 'objects', o.sha256.slice(0, 2), o.sha256);
+        statSync(obj);
+        linkSync(obj, join(tmp, o.path.slice(folder.length + 1)));
+        statSync(obj);
+      }
+      const final = join(out, folder);
+      const parent = dirname(final);
+      if (!made.has(parent)) {
+        mkdirSync(parent, { recursive: true });
+        made.add(parent);
+      }
+      renameSync(tmp, final);
+    });
+    writeSync(fd, JSON.stringify({ ...e, ts: new Date().toISOString(), seconds: entry.seconds }) + '\n');
+  }
+  closeSync(fd);
+  const ms = performance.now() - t0;
+  rmSync(out, { recursive: true, force: true });
+  return ms;
+}
+
+function timeCmd(cmd, args, cwd) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+spawnSync(process.execPath, [dagBin, 'run', '--json'], { cwd: project, env }); // every state cached from here on
+const ledger = readFileSync(join(runsDir, newestRun(), 'ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+if (ledger.length !== n || ledger.some((e) => e.action !== 'cached')) throw new Error(`the newest run of ${project} is not a no-op of ${n} cached states`);
+
+const results = { floor: [], nodeStart: [], dag: [] };
+for (let r = 0; r < reps; r++) {
+  results.floor.push(floorOnce(ledger));
+  results.nodeStart.push(timeCmd(process.execPath, ['-e', '0'], project));
+  results.dag.push(timeCmd(process.execPath, [dagBin, 'run', '--json'], project));
+}
+spawnSync(process.execPath, [dagBin, 'prune', '--yes'], { cwd: project, env });
+
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return `${s[0].toFixed(0)} / **${s[Math.floor(s.length / 2)].toFixed(0)}** / ${s[s.length - 1].toFixed(0)} ms`;
+};
+console.log(`Recorded ${new Date().toISOString().slice(0, 10)} on ${cpus().length} cores (${cpus()[0].model.trim()}), Node ${process.version}; \`node bench/noop-floor.mjs --size ${n} --reps ${reps}\`; min / **median** / max.\n`);
+console.log('| what | time |');
+console.log('|---|---|');
+console.log(`| a no-op run folder's file system work for ${n} cached states, in one plain loop | ${stats(results.floor)} |`);
+console.log(`| node's own start (\`node -e 0\`) | ${stats(results.nodeStart)} |`);
+console.log(`| no-op \`dag run\` (bin) | ${stats(results.dag)} |`);
