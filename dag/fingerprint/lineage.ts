@@ -4,7 +4,7 @@ import type { CompiledProject } from '../graph/compile.js';
 import { canonicalJson, sha256Hex, type Sha256Hex } from './canonical.js';
 import { applyOverrides, type Override } from '../project/overrides.js';
 import { readContent } from './digest.js';
-import { FileMemo } from './filememo.js';
+import { FileMemo } from '../project/filememo.js';
 
 /** The lineage of a run: hashes that name its outputs' folders and go into its receipt. */
 export interface Lineage {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { posix } from 'node:path';
-import { FileMemo } from '../fingerprint/filememo.js';
+import { FileMemo } from './filememo.js';
 import { Diagnostics } from './diagnostics.js';
 import { listFiles } from './files.js';
 import { PROJECT_FILE } from './root.js';

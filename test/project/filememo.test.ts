@@ -15,7 +15,7 @@ vi.mock('node:fs', async (original) => {
   }) as typeof fs.statSync;
   return { ...fs, statSync, default: { ...fs, statSync } };
 });
-import { FileMemo } from '../../dag/fingerprint/filememo.js';
+import { FileMemo } from '../../dag/project/filememo.js';
 import { removeTemps, tempDir } from '../support/temp.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
