@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, posix, resolve } from 'node:path';
-import { canonicalJson } from '../fingerprint/canonical.js';
+import { canonicalJson } from '../project/canonical.js';
 import { streamKey } from '../fingerprint/lineage.js';
 import type { CompiledProject } from '../graph/compile.js';
 import { fillPath, outputFile, type Task } from '../graph/tasks.js';

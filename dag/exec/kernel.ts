@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
-import { canonicalJson } from '../fingerprint/canonical.js';
+import { canonicalJson } from '../project/canonical.js';
 import { fileSha256 } from '../fingerprint/digest.js';
 import { fillPath, outputFile } from '../graph/tasks.js';
 import { FLAG, sealBundle, verifyBundle } from '../store/gate.js';

@@ -5,7 +5,7 @@ import { DagError, EXIT } from '../project/diagnostics.js';
 import { BUILD } from '../project/load.js';
 import { overwriteReceiptInPlace, readReceipt, writeReceipt, type LedgerEntry, type RunReceipt } from '../store/runs.js';
 import type { InputKind, RecordedFile, RunInputs } from '../store/inputs.js';
-import { canonicalJson, sha256Hex } from '../fingerprint/canonical.js';
+import { canonicalJson, sha256Hex } from '../project/canonical.js';
 import type { Lineage } from '../fingerprint/lineage.js';
 import type { Prepared, RunRequest } from './prepare.js';
 import { versions } from '../fingerprint/versions.js';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
-import { sha256Hex } from '../fingerprint/canonical.js';
+import { sha256Hex } from '../project/canonical.js';
 import type { CacheKey, KeyComponents } from '../fingerprint/cachekey.js';
 import { contentDigest } from '../fingerprint/digest.js';
 import type { Task } from '../graph/tasks.js';

@@ -1,6 +1,5 @@
 import type { CompiledProject, StateNode } from '../graph/compile.js';
-import type { ManifestData } from '../project/schema.js';
-import { canonicalJson, sha256Hex, type Sha256Hex } from './canonical.js';
+import { canonicalJson, sha256Hex, type Sha256Hex } from '../project/canonical.js';
 import { valueAt } from './jsondiff.js';
 import type { Lineage } from './lineage.js';
 
@@ -92,16 +91,9 @@ export class KeyParts {
     };
   }
 
-  private readonly manifests = new WeakMap<StateNode, Sha256Hex>();
-
-  /** The canonical digest of what the state's manifest makes (the same for each of its tasks: taken once). */
+  /** The canonical digest of what the state's manifest makes (taken when the manifest was checked, and remembered with it). */
   private manifestDigest(state: StateNode): Sha256Hex {
-    let d = this.manifests.get(state);
-    if (!d) {
-      d = sha256Hex(canonicalJson(madeBy(state.manifest.data)));
-      this.manifests.set(state, d);
-    }
-    return d;
+    return state.manifest.madeDigest;
   }
 
   private readonly keyed = new Map<string, { digest: Sha256Hex; canonical: string }>();
@@ -131,12 +123,6 @@ export class KeyParts {
   private contractDigest(file: string): Sha256Hex {
     return this.lineage.digests.get(file) ?? sha256Hex(canonicalJson(this.cp.project.contracts.source(file)?.data ?? null));
   }
-}
-
-/** What of a manifest makes its outputs: all of it but the views `dag query` defines over them. */
-function madeBy(data: ManifestData): Omit<ManifestData, 'views' | 'duckdb'> {
-  const { views: _views, duckdb: _duckdb, ...rest } = data;
-  return rest;
 }
 
 /** Sets the value at a JSON pointer, making objects on the way. */

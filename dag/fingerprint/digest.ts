@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { YamlSource, yamlLibrary } from '../project/yamlsource.js';
-import { canonicalJson, sha256Hex, type Sha256Hex } from './canonical.js';
+import { canonicalJson, sha256Hex, type Sha256Hex } from '../project/canonical.js';
 import { FileMemo } from '../project/filememo.js';
 
 /** sha256 of a file's bytes, streamed. */
@@ -26,7 +26,7 @@ export function contentDigest(absPath: string, file: string): Sha256Hex {
 /** The content digest and, for YAML/JSON files, the canonical JSON it was taken over (one read, one parse). */
 export function readContent(absPath: string, file: string): { digest: Sha256Hex; canonical?: string } {
   // a kernel or a CSV: its byte digest, remembered by its stat
-  if (!isStructuredFile(file)) return { digest: FileMemo.digest(absPath).digest as Sha256Hex };
+  if (!isStructuredFile(file)) return { digest: FileMemo.digest(absPath).digest };
   const bytes = readFileSync(absPath);
   // through the parsed-file cache: an unchanged document is not parsed again (a broken one throws
   // the parser's error, as before)

@@ -1,7 +1,7 @@
 import { DagError } from '../project/diagnostics.js';
 import { posix } from 'node:path';
 import type { CompiledProject } from '../graph/compile.js';
-import { canonicalJson, sha256Hex, type Sha256Hex } from './canonical.js';
+import { canonicalJson, sha256Hex, type Sha256Hex } from '../project/canonical.js';
 import { applyOverrides, type Override } from '../project/overrides.js';
 import { readContent } from './digest.js';
 import { FileMemo } from '../project/filememo.js';

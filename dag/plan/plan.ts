@@ -1,5 +1,5 @@
 import { cacheKeyOf, datasetDigest, type CacheKey, type KeyComponents, type KeyParts } from '../fingerprint/cachekey.js';
-import type { Sha256Hex } from '../fingerprint/canonical.js';
+import type { Sha256Hex } from '../project/canonical.js';
 import type { CompiledProject } from '../graph/compile.js';
 import { selectWithAncestors } from '../graph/select.js';
 import type { Task } from '../graph/tasks.js';

@@ -1,9 +1,6 @@
-import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-/** Hex sha256 of a file's bytes; the fingerprint layer brands it as its Sha256Hex. */
-type Sha256Hex = string;
+import { sha256Hex, type Sha256Hex } from './canonical.js';
 
 /**
  * The sha256 of project files (manifests, kernels, CSV inputs) remembered by their stat, so an
@@ -66,7 +63,7 @@ export const FileMemo = {
     const r = recs[abs];
     if (r && r.size === st.size && r.mtimeMs === st.mtimeMs && r.ctimeMs === st.ctimeMs && r.ino === st.ino && r.ctimeMs <= r.at - RACY_MS) return { digest: r.sha256 };
     const bytes = readFileSync(abs);
-    const digest = createHash('sha256').update(bytes).digest('hex');
+    const digest = sha256Hex(bytes);
     // the record is of this stat only if the bytes read are of the same size (no write between)
     if (bytes.length === st.size) {
       recs[abs] = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha256: digest, at };

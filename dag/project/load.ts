@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { posix } from 'node:path';
+import { canonicalJson, sha256Hex, type Sha256Hex } from './canonical.js';
 import { FileMemo } from './filememo.js';
 import { Diagnostics } from './diagnostics.js';
 import { listFiles } from './files.js';
@@ -22,6 +23,17 @@ export interface Manifest {
   source: YamlSource;
   /** sha256 of the manifest file's bytes, as read. */
   digest: string;
+  /** The cache key's manifest part (madeDigestOf), remembered with the snapshot: not recomputed on every run. */
+  madeDigest: Sha256Hex;
+}
+
+/**
+ * sha256 of the canonical JSON of what a manifest makes: all of it, defaults filled in, but the
+ * views `dag query` defines over its outputs and its DuckDB settings, which change no byte of them.
+ */
+export function madeDigestOf(data: ManifestData): Sha256Hex {
+  const { views: _views, duckdb: _duckdb, ...made } = data;
+  return sha256Hex(canonicalJson(made));
 }
 
 /**
@@ -108,7 +120,7 @@ export function readProjectFiles(root: string, diags: Diagnostics): ProjectFiles
     const { digest, bytes } = FileMemo.digest(abs);
     const known = snapshot.get(file, digest);
     if (known) {
-      manifests.push({ data: known, file, dir: posix.dirname(file), source: YamlSource.known(file, known, () => (bytes ?? readFileSync(abs)).toString('utf8')), digest });
+      manifests.push({ data: known.data, file, dir: posix.dirname(file), source: YamlSource.known(file, known.data, () => (bytes ?? readFileSync(abs)).toString('utf8')), digest, madeDigest: known.made });
       continue;
     }
     const { source, errors } = YamlSource.read(abs, file, bytes ?? readFileSync(abs));
@@ -126,8 +138,9 @@ export function readProjectFiles(root: string, diags: Diagnostics): ProjectFiles
       broken.push(salvage(source.data));
       continue;
     }
-    manifests.push({ data: parsed.data, file, dir: posix.dirname(file), source, digest });
-    snapshot.set(file, digest, parsed.data);
+    const madeDigest = madeDigestOf(parsed.data);
+    manifests.push({ data: parsed.data, file, dir: posix.dirname(file), source, digest, madeDigest });
+    snapshot.set(file, digest, parsed.data, madeDigest);
   }
   snapshot.save();
   FileMemo.save();
@@ -146,7 +159,7 @@ export function readProjectFiles(root: string, diags: Diagnostics): ProjectFiles
  */
 class ManifestSnapshot {
   private readonly path?: string;
-  private entries: Record<string, { digest: string; data: ManifestData }> = {};
+  private entries: Record<string, { digest: string; data: ManifestData; made: Sha256Hex }> = {};
   private dirty = false;
 
   constructor(parsedDir: string | undefined) {
@@ -166,19 +179,19 @@ class ManifestSnapshot {
 
   private readonly seen = new Set<string>();
 
-  get(file: string, digest: string): ManifestData | undefined {
+  get(file: string, digest: string): { data: ManifestData; made: Sha256Hex } | undefined {
     this.seen.add(file);
     const e = this.entries[file];
-    if (!e || e.digest !== digest) return undefined;
+    if (!e || e.digest !== digest || typeof e.made !== 'string') return undefined;
     this.kept.add(file);
-    return e.data;
+    return e;
   }
 
   private readonly kept = new Set<string>();
 
-  set(file: string, digest: string, data: ManifestData): void {
+  set(file: string, digest: string, data: ManifestData, made: Sha256Hex): void {
     if (!this.path) return;
-    this.entries[file] = { digest, data };
+    this.entries[file] = { digest, data, made };
     this.kept.add(file);
     this.dirty = true;
   }

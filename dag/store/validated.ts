@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { contentDigest } from '../fingerprint/digest.js';
-import { sha256Hex } from '../fingerprint/canonical.js';
+import { sha256Hex } from '../project/canonical.js';
 import type { CompiledProject } from '../graph/compile.js';
 import { versions } from '../fingerprint/versions.js';
 import { writeFileAtomic } from './atomic.js';

@@ -2,7 +2,7 @@
 // no-op run about 15 ms); cache keys are digests of its text, so it must give the very text of the
 // two-pass form for any value, or every cache entry would miss after the upgrade.
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, sortKeys } from '../../dag/fingerprint/canonical.js';
+import { canonicalJson, sortKeys } from '../../dag/project/canonical.js';
 
 const reference = (v: unknown) => JSON.stringify(sortKeys(v));
 

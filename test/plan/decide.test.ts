@@ -1,7 +1,7 @@
 // The staleness rule shared by `dag plan` and `dag run`, as a pure function: no disk, no CLI.
 import { describe, expect, it, vi } from 'vitest';
 import { cacheKeyOf, type KeyComponents } from '../../dag/fingerprint/cachekey.js';
-import type { Sha256Hex } from '../../dag/fingerprint/canonical.js';
+import type { Sha256Hex } from '../../dag/project/canonical.js';
 import { changeReasons, decide, type TaskFacts } from '../../dag/plan/decide.js';
 
 const h = (c: string) => c.repeat(64) as Sha256Hex;

@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Diagnostics } from '../../dag/project/diagnostics.js';
+import { madeDigestOf } from '../../dag/project/load.js';
 import { loadProject } from '../../dag/contracts/project.js';
 import { DIAMOND, TempCopies } from '../fixtures/materialize.js';
 
@@ -83,5 +84,29 @@ describe('loadProject', () => {
     expect(got).toContain('yaml-syntax states/fx/S4_summary.yaml');
     expect(got).toContain('yaml-syntax contracts/common.yaml');
     expect(diags.items.find((d) => d.file === 'states/fx/S4_summary.yaml')!.line).toBe(2);
+  });
+
+  it("remembers each manifest's cache-key digest with its snapshot, equal to the digest taken afresh; views and DuckDB settings leave it", () => {
+    const dir = copy();
+    mkdirSync(join(dir, 'runs', '.cache'), { recursive: true });
+    const load = () => {
+      const diags = new Diagnostics();
+      const p = loadProject(dir, diags)!;
+      expect(diags.items).toEqual([]);
+      return p.manifests.find((m) => m.file === 'states/fx/S4_summary.yaml')!;
+    };
+    const checked = load();
+    const remembered = load(); // from runs/.cache/manifests.json this time
+    expect(readFileSync(join(dir, 'runs', '.cache', 'manifests.json'), 'utf8')).toContain(checked.madeDigest);
+    expect(remembered.madeDigest).toBe(checked.madeDigest);
+    expect(remembered.madeDigest).toBe(madeDigestOf(remembered.data));
+    const file = join(dir, 'states/fx/S4_summary.yaml');
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text + 'duckdb:\n  memory_limit: 2GB\n');
+    expect(load().madeDigest).toBe(checked.madeDigest);
+    writeFileSync(file, text.replace('rerun:\n  scope: self', 'rerun:\n  scope: downstream'));
+    const edited = load();
+    expect(edited.madeDigest).not.toBe(checked.madeDigest);
+    expect(load().madeDigest).toBe(edited.madeDigest);
   });
 });

@@ -10,7 +10,7 @@ export function sha256Hex(data: string | Uint8Array): Sha256Hex {
 /**
  * JSON with object keys sorted at every level: equal data gives equal text. Written out in one
  * pass (no sorted copy of the value first): the same text as `JSON.stringify(sortKeys(value))`,
- * which test/fingerprint/canonical.test.ts checks, since cache keys are digests of it.
+ * which test/fingerprint/canonical-writer.test.ts checks, since cache keys are digests of it.
  */
 export function canonicalJson(value: unknown): string {
   return value === undefined || typeof value === 'function' || typeof value === 'symbol' ? (undefined as unknown as string) : write(value);
