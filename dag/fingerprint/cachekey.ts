@@ -34,6 +34,9 @@ export interface KeyComponents {
   versions: { dag: string; duckdb: string };
 }
 
+/** How many fields KeyComponents has (KeyParts.keyOf writes each by name). */
+const COMPONENT_FIELDS = 10;
+
 export function cacheKeyOf(c: KeyComponents): CacheKey {
   return sha256Hex(canonicalJson(c)) as unknown as CacheKey;
 }
@@ -68,27 +71,64 @@ export class KeyParts {
     return d;
   }
 
+  /** Per state, the parts of its key that every task of it shares in this run (one object each, so their JSON is written once). */
+  private readonly fixed = new Map<StateNode, Pick<KeyComponents, 'manifest' | 'kernel' | 'prelude' | 'contracts' | 'files'>>();
+
+  private fixedOf(state: StateNode): Pick<KeyComponents, 'manifest' | 'kernel' | 'prelude' | 'contracts' | 'files'> {
+    let f = this.fixed.get(state);
+    if (!f) {
+      const t = state.rerun.triggers;
+      const contracts: Record<string, Sha256Hex> = {};
+      for (const o of state.outputs) {
+        const file = o.schema.split('#')[0]!;
+        contracts[file] = this.contractDigest(file);
+      }
+      const files: Record<string, Sha256Hex> = {};
+      if (t.includes('files')) for (const fi of state.fileInputs) files[fi.file] = fi.keys ? this.keyedDigest(fi.file, fi.keys).digest : this.fileDigest(fi.file);
+      f = { manifest: this.manifestDigest(state), kernel: t.includes('kernel') ? this.kernelDigest(state) : null, prelude: t.includes('kernel') ? this.prelude : null, contracts: Object.freeze(contracts), files: Object.freeze(files) };
+      this.fixed.set(state, f);
+    }
+    return f;
+  }
+
   components(state: StateNode, seed: number | undefined, scenario: string | undefined, datasets: Record<string, Sha256Hex>, gates: Record<string, string>): KeyComponents {
     const t = state.rerun.triggers;
-    const contracts: Record<string, Sha256Hex> = {};
-    for (const o of state.outputs) {
-      const file = o.schema.split('#')[0]!;
-      contracts[file] = this.contractDigest(file);
-    }
-    const files: Record<string, Sha256Hex> = {};
-    if (t.includes('files')) for (const f of state.fileInputs) files[f.file] = f.keys ? this.keyedDigest(f.file, f.keys).digest : this.fileDigest(f.file);
+    const f = this.fixedOf(state);
     return {
-      manifest: this.manifestDigest(state),
-      kernel: t.includes('kernel') ? this.kernelDigest(state) : null,
-      prelude: t.includes('kernel') ? this.prelude : null,
-      contracts,
-      files,
+      manifest: f.manifest,
+      kernel: f.kernel,
+      prelude: f.prelude,
+      contracts: f.contracts,
+      files: f.files,
       datasets: t.includes('inputs') ? datasets : {},
       gates,
       seed: state.scope !== 'world' && t.includes('seed') && seed !== undefined ? seed : null,
       scenario: state.scope === 'scenario' ? (scenario ?? null) : null,
       versions: this.versions,
     };
+  }
+
+  /** Canonical JSON of the shared parts (contracts, files, versions), by object: written once per state, not once per task. */
+  private readonly json = new WeakMap<object, string>();
+
+  private jsonOf(o: object): string {
+    let s = this.json.get(o);
+    if (s === undefined) {
+      s = canonicalJson(o);
+      this.json.set(o, s);
+    }
+    return s;
+  }
+
+  /**
+   * The cache key of `c`: the digest cacheKeyOf(c) gives, its canonical JSON written field by field
+   * in sorted order, with the shared parts' JSON written once (test/fingerprint/cachekey.test.ts
+   * checks the two agree). Components of another shape take the general path.
+   */
+  keyOf(c: KeyComponents): CacheKey {
+    if (Object.keys(c).length !== COMPONENT_FIELDS) return cacheKeyOf(c);
+    const text = `{"contracts":${this.jsonOf(c.contracts)},"datasets":${canonicalJson(c.datasets)},"files":${this.jsonOf(c.files)},"gates":${canonicalJson(c.gates)},"kernel":${JSON.stringify(c.kernel)},"manifest":${JSON.stringify(c.manifest)},"prelude":${JSON.stringify(c.prelude)},"scenario":${JSON.stringify(c.scenario)},"seed":${JSON.stringify(c.seed)},"versions":${this.jsonOf(c.versions)}}`;
+    return sha256Hex(text) as unknown as CacheKey;
   }
 
   /** The canonical digest of what the state's manifest makes (taken when the manifest was checked, and remembered with it). */

@@ -1,4 +1,4 @@
-import { cacheKeyOf, datasetDigest, type CacheKey, type KeyComponents, type KeyParts } from '../fingerprint/cachekey.js';
+import { datasetDigest, type CacheKey, type KeyComponents, type KeyParts } from '../fingerprint/cachekey.js';
 import type { Sha256Hex } from '../project/canonical.js';
 import type { CompiledProject } from '../graph/compile.js';
 import { selectWithAncestors } from '../graph/select.js';
@@ -145,7 +145,7 @@ export function taskFacts(ctx: PlanContext, task: Task, known: ReadonlyMap<strin
   let ownComponents: KeyComponents | undefined;
   if (pendingInputs.length === 0) {
     components = ctx.parts.components(state, task.vars.seed, task.scenario, datasets, gates);
-    key = cacheKeyOf(components);
+    key = ctx.parts.keyOf(components);
   } else ownComponents = ctx.parts.components(state, task.vars.seed, task.scenario, {}, {});
   return {
     key,
