@@ -1,9 +1,10 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import type { CacheEntry } from './cache.js';
 import { LabelStore } from './labels.js';
 import { diskUsage } from './size.js';
 import { lockHolder } from './lock.js';
+import { StatCache } from './statcache.js';
 import { listOrphans, listRuns, readLedger } from './runs.js';
 import { bestRuns, listSweeps } from './sweeps.js';
 
@@ -192,6 +193,13 @@ export function dropUnlinkedInputRecords(cacheDir: string, now = Date.now()): vo
  * real; the next prune empties the trash. A run locked since the plan was made is left alone.
  */
 export function executePrune(runsDir: string, plan: PrunePlan, onSkip: (run: string, why: string) => void): { runs: number; entries: number; objects: number } {
+  const cacheDir = join(runsDir, '.cache');
+  // Removing a run folder unlinks its hard links to the cache's objects, which moves each object's
+  // ctime past its stat record: without this, the next run would rehash every object it serves.
+  // The objects whose record holds now keep it, re-recorded with their ctime after the unlinks
+  // (an object changed before this point has no holding record, and is hashed at its next use).
+  const stat = new StatCache(join(cacheDir, 'stat.json'));
+  const vouched = stat.current(join(cacheDir, 'objects') + sep);
   emptyTrash(runsDir);
   const labels = new LabelStore(runsDir);
   const trash = join(runsDir, TRASH);
@@ -210,11 +218,14 @@ export function executePrune(runsDir: string, plan: PrunePlan, onSkip: (run: str
     rmSync(join(trash, row.run), { recursive: true, force: true });
     runs++;
   }
-  const cacheDir = join(runsDir, '.cache');
   for (const k of plan.cache.entries) rmSync(join(cacheDir, 'keys', `${k}.json`), { force: true });
   for (const sha of plan.cache.objects) rmSync(join(cacheDir, 'objects', sha.slice(0, 2), sha), { force: true });
   dropUnlinkedInputRecords(cacheDir);
   emptyTrash(runsDir);
+  for (const o of vouched) stat.remember(o.path, o.sha256);
+  // in the space the stat cache holds now, so the total printed stays exact; the rare rewrite
+  // that would need another block is left out (the next run then rehashes those objects)
+  if (vouched.length > 0) stat.saveInPlace();
   return { runs, entries: plan.cache.entries.length, objects: plan.cache.objects.length };
 }
 

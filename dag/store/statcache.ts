@@ -58,8 +58,27 @@ export class StatCache {
       this.records[path] = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha256 };
       this.dirty = true;
     } catch {
-      /* gone: nothing to remember */
+      // gone: its record goes too
+      if (path in this.records) {
+        delete this.records[path];
+        this.dirty = true;
+      }
     }
+  }
+
+  /**
+   * The records under `prefix` whose file still has the recorded stat: digests that an operation
+   * moving only the inode's ctime (unlinking another of its links, as prune does) may carry over,
+   * through `remember` once it is done. A file changed before this call is not among them.
+   */
+  current(prefix: string): { path: string; sha256: string }[] {
+    const out: { path: string; sha256: string }[] = [];
+    for (const [path, r] of Object.entries(this.records)) {
+      if (!path.startsWith(prefix)) continue;
+      const st = statSync(path, { throwIfNoEntry: false });
+      if (st && r.size === st.size && r.mtimeMs === st.mtimeMs && r.ctimeMs === st.ctimeMs && r.ino === st.ino) out.push({ path, sha256: r.sha256 });
+    }
+    return out;
   }
 
   forget(prefix: string): void {
@@ -70,5 +89,21 @@ export class StatCache {
   save(): void {
     if (this.dirty) writeFileAtomic(this.file, JSON.stringify(this.records));
     this.dirty = false;
+  }
+
+  /**
+   * Saves only if the records fit in the disk space the file holds now, written at no fewer bytes
+   * than it has (JSON may end in spaces): its disk usage stays what it was, so the bytes `dag prune`
+   * said it frees stay what `du` sees. False, and nothing written, when they would not fit.
+   */
+  saveInPlace(): boolean {
+    if (!this.dirty) return true;
+    const st = statSync(this.file, { throwIfNoEntry: false });
+    const text = JSON.stringify(this.records);
+    const bytes = Buffer.byteLength(text);
+    if (!st || bytes > st.blocks * 512) return false;
+    writeFileAtomic(this.file, bytes < st.size ? text + ' '.repeat(st.size - bytes) : text);
+    this.dirty = false;
+    return true;
   }
 }
