@@ -9,7 +9,7 @@ import { publishRunInputs, readRunInputs } from '../store/inputs.js';
 import { LabelStore } from '../store/labels.js';
 import { acquireLock } from '../store/lock.js';
 import { writePerf } from '../store/perf.js';
-import { fromStatesOf, LedgerWriter, newRunId, readLedger, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type RunReceipt } from '../store/runs.js';
+import { fromStatesOf, LedgerWriter, newRunId, RUN_ID, runsDirOf, writeReceipt, type LedgerEntry, type RunReceipt } from '../store/runs.js';
 import type { RunContext } from './context.js';
 import type { EventBus, RunWarning, TaskAction, TaskFailure } from './events.js';
 import { prepareRun, type Prepared, type RunRequest } from './prepare.js';
@@ -161,7 +161,7 @@ export class Execution {
     ledger.sync();
     const gateFailed = [...done.values()].some((e) => e.gate && !e.gate.passed);
     const status = this.aborted ? 'interrupted' : counts.failed > 0 || counts.skipped > 0 || gateFailed ? 'failed' : 'succeeded';
-    const entries = readLedger(runDir);
+    const entries = ledger.entries();
     writePerf(runDir, runId, entries, (state) => cp.states.get(state)?.budgetSeconds);
     recordTimings(prep.runsDir, entries, receipt.profile ?? undefined);
     writeReceipt(runDir, { ...receipt, status, finished_utc: new Date().toISOString() });

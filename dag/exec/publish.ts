@@ -49,9 +49,16 @@ export function failAttempt(a: Attempt, failure: KernelFailure, steps?: KernelRe
   return { action: 'failed', entry };
 }
 
-/** The run-relative folders a task publishes, in a fixed order. */
-export function outputFolders(task: Task): string[] {
-  return [...new Set(task.state.outputs.map((o) => fillPath(o.path, task.vars)))].sort();
+const folders = new WeakMap<Task, readonly string[]>();
+
+/** The run-relative folders a task publishes, in a fixed order (worked out once per task: every staged file asks). */
+export function outputFolders(task: Task): readonly string[] {
+  let f = folders.get(task);
+  if (!f) {
+    f = [...new Set(task.state.outputs.map((o) => fillPath(o.path, task.vars)))].sort();
+    folders.set(task, f);
+  }
+  return f;
 }
 
 /** Where a file bound for run-relative `rel` is built: `<tmp>.out<i>/<name>`, i its folder's index. */

@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** A sha256 digest in lowercase hex. Branded so a file digest cannot stand in for a key. */
 export type Sha256Hex = string & { readonly __brand: 'sha256' };
 
+/** sha256 of a string's UTF-8 bytes (or of the bytes), in hex: one call, no Hash object (node >= 20.12). */
 export function sha256Hex(data: string | Uint8Array): Sha256Hex {
-  return createHash('sha256').update(data).digest('hex') as Sha256Hex;
+  return hash('sha256', data, 'hex') as Sha256Hex;
 }
 
 /**

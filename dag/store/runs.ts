@@ -131,15 +131,21 @@ export function overwriteReceiptInPlace(runDir: string, receipt: RunReceipt): vo
 export class LedgerWriter {
   private fd: number;
   private readonly path: string;
+  private readonly runDir: string;
+  /** The entries this writer appended, and whether the ledger was empty before them (then they are all of it). */
+  private readonly appended: LedgerEntry[] = [];
+  private readonly startedEmpty: boolean;
 
   constructor(runDir: string) {
     const path = join(runDir, LEDGER);
     this.path = path;
+    this.runDir = runDir;
     this.fd = openSync(path, 'a+');
     // A crash mid-append leaves a torn last line (a record is one write ending in '\n', so a last
     // line without one never completed): cut it, so the ledger holds whole records only. A complete
     // line that is not a record (an edit) stays, and dag verify fails on it.
     const size = fstatSync(this.fd).size;
+    this.startedEmpty = size === 0;
     if (size > 0) {
       const tail = Buffer.alloc(Math.min(size, 1 << 20));
       readSync(this.fd, tail, 0, tail.length, size - tail.length);
@@ -155,6 +161,7 @@ export class LedgerWriter {
     try {
       writeSync(this.fd, JSON.stringify(entry) + '\n');
       if (durable) fsyncSync(this.fd);
+      this.appended.push(entry);
     } catch (e) {
       (e as NodeJS.ErrnoException).path ??= this.path; // a write to a descriptor names no file
       throw e;
@@ -163,6 +170,11 @@ export class LedgerWriter {
 
   sync(): void {
     fsyncSync(this.fd);
+  }
+
+  /** The ledger's entries, as readLedger gives them: from memory when this writer wrote all of them (a fresh run), else read back. */
+  entries(): LedgerEntry[] {
+    return this.startedEmpty ? [...this.appended] : readLedger(this.runDir);
   }
 
   close(): void {
