@@ -1,15 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, copyFileSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
-/** Writes a file so that readers see the old or the new content, never a torn one. */
-export function writeFileAtomic(path: string, content: string): void {
+/**
+ * Writes a file so that readers see the old or the new content, never a torn one. `durable`
+ * (the default) syncs the bytes before the rename, so a crash cannot leave an empty file in the
+ * old one's place; a cache that can be rebuilt may skip the wait.
+ */
+export function writeFileAtomic(path: string, content: string, durable = true): void {
   // pid and random: unique also among machines sharing the folder (pids repeat across hosts)
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     writeFileSync(tmp, content);
-    const fd = openSync(tmp, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
+    if (durable) {
+      const fd = openSync(tmp, 'r');
+      fsyncSync(fd);
+      closeSync(fd);
+    }
     renameSync(tmp, path);
   } catch (e) {
     // a full disk (or any failed write) leaves neither a stray temporary nor a torn file

@@ -47,6 +47,19 @@ describe('dag prune and the stat cache', { timeout: TIMEOUT }, () => {
   });
 });
 
+describe('an unreadable stat cache (it is written without waiting for the disk)', { timeout: TIMEOUT }, () => {
+  it('costs hashing again, never a failed or wrong run', async () => {
+    const p = diamond();
+    await goodRun(p);
+    writeFileSync(join(p.runsDir, '.cache', 'stat.json'), ''); // what a crash before the bytes reached the disk can leave
+    const r = await goodRun(p);
+    expect(actions(r)).toEqual(allOf('cached'));
+    expect(r.ledger.reduce((n, e) => n + (e.hashed_bytes ?? 0), 0), 'every object hashed again').toBeGreaterThan(0);
+    const again = await goodRun(p);
+    expect(again.ledger.reduce((n, e) => n + (e.hashed_bytes ?? 0), 0), 'and recorded again').toBe(0);
+  });
+});
+
 describe('StatCache.saveInPlace (what prune writes)', () => {
   it('keeps the file at its disk usage: shorter records are padded, records needing another block are not written', () => {
     const dir = tempDir('statcache');
