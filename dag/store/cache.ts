@@ -133,6 +133,7 @@ export class CacheStore {
     if (!existsSync(this.dir)) return;
     this.stat.save();
     this.latestKeys.save();
+    this.store.index?.(this.latestKeys.named(), this.entries);
   }
 }
 

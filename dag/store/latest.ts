@@ -47,6 +47,11 @@ export class LatestStore {
     this.dirty = true;
   }
 
+  /** The keys some task last had. */
+  named(): Set<string> {
+    return new Set(Object.values(this.loadKeys()));
+  }
+
   save(): void {
     if (!this.dirty) return;
     const keys = this.loadKeys();
