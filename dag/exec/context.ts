@@ -6,6 +6,7 @@ import type { CacheStore } from '../store/cache.js';
 import type { LedgerEntry, LedgerWriter } from '../store/runs.js';
 import type { EventBus } from './events.js';
 import type { KernelRunner } from './runner.js';
+import type { FolderPrefetch } from './prefetch.js';
 import type { Prepared } from './prepare.js';
 
 /** What every task of one run shares: the project, the prepared run, its folder, ledger and events. */
@@ -27,6 +28,8 @@ export interface RunContext {
   readonly known: ReadonlyMap<string, Known | 'pending'>;
   /** Folders this run has made or found (each is made once, not once per file). */
   readonly dirs: Set<string>;
+  /** The thread making the folders of the tasks ahead (a run of many tasks). */
+  prefetch?: FolderPrefetch;
   aborted(): boolean;
 }
 

@@ -1,5 +1,5 @@
-import { mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { CompiledProject } from '../graph/compile.js';
 import type { Task } from '../graph/tasks.js';
 import { knownFromFiles, type Known } from '../plan/plan.js';
@@ -13,13 +13,14 @@ import { fromStatesOf, LedgerWriter, newRunId, RUN_ID, runsDirOf, writeReceipt, 
 import type { RunContext } from './context.js';
 import type { EventBus, RunWarning, TaskAction, TaskFailure } from './events.js';
 import { prepareRun, type Prepared, type RunRequest } from './prepare.js';
-import { ledgerEntry } from './publish.js';
+import { FolderPrefetch } from './prefetch.js';
+import { ledgerEntry, outputFolders } from './publish.js';
 import { allGatesPassed, inputsIdentity, inputsRecordOf, markFailed, newReceipt, refuseExisting } from './receipt.js';
 import { priorRun, resumeTasks } from './resume.js';
 import { schedule } from './scheduler.js';
 import type { KernelRunner } from './runner.js';
 import type { RunOptions, RunSummary } from './run-options.js';
-import { runTask } from './task.js';
+import { attemptDir, runTask } from './task.js';
 
 export type { RunOptions, RunSummary } from './run-options.js';
 
@@ -135,6 +136,8 @@ export class Execution {
       for (const { task, problem } of resumed.rerun) bus.emit({ type: 'warning', warning: { code: 'resume-rerun', task: task.key, problem } });
     }
 
+    const ahead = tasks.length - done.size >= PREFETCH_MIN ? foldersAhead(runDir, tasks.filter((t) => !done.has(t.key))) : undefined;
+    if (ahead) run.prefetch = new FolderPrefetch(ahead.all);
     await schedule(tasks, new Set(done.keys()), opts.jobs, {
       run: async (task) => {
         const r = await runTask(run, task);
@@ -156,6 +159,11 @@ export class Execution {
       },
       aborted: () => this.aborted,
       abort: () => this.abort(),
+    }).finally(async () => {
+      // the thread stopped before the run's end is written: no folder appears after it
+      if (!run.prefetch) return;
+      await run.prefetch.close();
+      removeUnusedFolders(run.prefetch, ahead!.parents, done);
     });
 
     ledger.sync();
@@ -179,3 +187,50 @@ export class Execution {
 }
 
 const TMP = '.tmp';
+
+/** Below this many tasks to run, a thread making their folders ahead costs more than it saves. */
+const PREFETCH_MIN = 64;
+
+/**
+ * The folders the tasks' restored outputs pass through, in task order, each after its parent: the
+ * run's .tmp, each task's `<attempt>.out<i>`, and the parents of its output folders (`parents`,
+ * per task: what a task that publishes nothing leaves empty).
+ */
+function foldersAhead(runDir: string, tasks: readonly Task[]): { all: string[]; parents: Map<string, string[]> } {
+  const seen = new Set<string>([runDir]);
+  const all: string[] = [];
+  const parents = new Map<string, string[]>();
+  const add = (dir: string, mine: string[]): void => {
+    if (seen.has(dir)) return;
+    add(dirname(dir), mine);
+    seen.add(dir);
+    all.push(dir);
+    mine.push(dir);
+  };
+  add(join(runDir, TMP), []);
+  for (const task of tasks) {
+    const mine: string[] = [];
+    const tmp = attemptDir(runDir, task);
+    outputFolders(task).forEach((dir, i) => {
+      add(`${tmp}.out${i}`, []);
+      add(dirname(join(runDir, dir)), mine);
+    });
+    parents.set(task.key, mine);
+  }
+  return { all, parents };
+}
+
+/** The folders made ahead for tasks that did not publish (failed, skipped, not reached), deepest first, when empty. */
+function removeUnusedFolders(prefetch: FolderPrefetch, parents: ReadonlyMap<string, string[]>, done: ReadonlyMap<string, unknown>): void {
+  for (const [task, dirs] of parents) {
+    if (done.has(task)) continue;
+    for (const dir of [...dirs].reverse()) {
+      if (!prefetch.has(dir)) continue;
+      try {
+        rmdirSync(dir); // only an empty folder goes
+      } catch {
+        // it holds another task's outputs
+      }
+    }
+  }
+}

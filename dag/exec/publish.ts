@@ -73,6 +73,10 @@ export function stagedPath(tmp: string, task: Task, rel: string): string {
 export function ensureDir(a: Attempt, dir: string): void {
   const { dirs } = a.run;
   if (dirs.has(dir)) return;
+  if (a.run.prefetch?.has(dir)) {
+    dirs.add(dir);
+    return;
+  }
   if (dirs.has(dirname(dir))) {
     // one system call when the parent is known to exist (a recursive mkdir makes two or three)
     try {
