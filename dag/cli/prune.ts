@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { executePrune, planPrune } from '../store/prune.js';
+import { executePrune, lockForPrune, planPrune } from '../store/prune.js';
 import { resolveRun } from '../store/runs.js';
 import { readSweep } from '../store/sweeps.js';
 import { formatBytes } from '../store/size.js';
@@ -31,9 +31,19 @@ export function registerPrune(program: Command): void {
       const { runsDir, config } = openRunStore(globalOptions(cmd));
       const r = config.retention;
       const keep = (flags.keep ?? []).map((k) => resolveRun(runsDir, k).id);
-      const plan = planPrune(runsDir, { keepLabels: r.keep_labels, dropLabels: flags.dropLabel ?? [], keepLast: r.keep_last, failedOnly: flags.failed === true, keep, dropSweeps: (flags.dropSweep ?? []).map((s) => readSweep(runsDir, s).sweep_id) });
+      // a deleting prune plans under its lock, so that what it deletes is what it planned
+      const takenOver: number[] = [];
+      const release = flags.yes ? lockForPrune(runsDir, (pid) => takenOver.push(pid)) : undefined;
+      let plan: ReturnType<typeof planPrune>;
+      let done: ReturnType<typeof executePrune> | undefined;
       const skipped: { run: string; why: string }[] = [];
-      const done = flags.yes ? executePrune(runsDir, plan, (run, why) => skipped.push({ run, why })) : undefined;
+      try {
+        plan = planPrune(runsDir, { keepLabels: r.keep_labels, dropLabels: flags.dropLabel ?? [], keepLast: r.keep_last, failedOnly: flags.failed === true, keep, dropSweeps: (flags.dropSweep ?? []).map((s) => readSweep(runsDir, s).sweep_id) });
+        done = flags.yes ? executePrune(runsDir, plan, (run, why) => skipped.push({ run, why })) : undefined;
+      } finally {
+        release?.();
+      }
+      for (const pid of takenOver) process.stderr.write(`took over the stale prune lock of dead pid ${pid}\n`);
       if (flags.json) return printJson({ dry_run: !flags.yes, rows: plan.rows, cache: plan.cache, free_bytes: plan.freeBytes, deleted: done ?? null, skipped });
       if (plan.rows.length === 0) out('no runs');
       else out(table(['RUN', 'CREATED', 'STATUS', 'LABELS', 'ACTION', 'REASON', 'SIZE'], plan.rows.map((x) => [x.run, x.created.replace('T', ' ').slice(0, 19), x.status, x.labels.join(',') || '-', x.action, x.reason, formatBytes(x.bytes)]), { width: tableWidth(flags), free: ['REASON', 'LABELS'] }));

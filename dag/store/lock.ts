@@ -86,6 +86,15 @@ export function lockHolder(runDir: string): number | undefined {
   return info && held(info) ? info.pid : undefined;
 }
 
+/** How a refused lock is reported: the code, what is locked (the message's subject) and the fix. */
+export interface LockRefusal {
+  code: string;
+  subject: string;
+  fix: string;
+}
+
+const RUN_LOCKED: LockRefusal = { code: 'run-locked', subject: 'run', fix: 'wait for that run to finish, or stop it' };
+
 /**
  * Takes the run's exclusive lock. The lock file appears whole or not at all: it is written beside
  * and hard-linked into place, and link(2) fails when the name exists, so exactly one process of
@@ -95,13 +104,13 @@ export function lockHolder(runDir: string): number | undefined {
  * is still the stale one it saw, removes it and links its own; every other contender then finds a
  * live holder. `onTakeover` is told, so that it can be logged.
  */
-export function acquireLock(runDir: string, onTakeover: (stale: LockInfo) => void): () => void {
+export function acquireLock(runDir: string, onTakeover: (stale: LockInfo) => void, refusal: LockRefusal = RUN_LOCKED): () => void {
   const path = join(runDir, LOCK);
   const me = procStat(process.pid);
   const mine: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString(), ...(me ? { start: me.start } : {}) };
   const text = JSON.stringify(mine);
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  const refuse = (message: string) => new DagError([{ code: 'run-locked', file: path, message, fix: 'wait for that run to finish, or stop it' }], EXIT.refused);
+  const refuse = (message: string) => new DagError([{ code: refusal.code, file: path, message: `${refusal.subject} ${message}`, fix: refusal.fix }], EXIT.refused);
   writeFileSync(tmp, text);
   try {
     for (let attempt = 0; ; attempt++) {
@@ -113,8 +122,8 @@ export function acquireLock(runDir: string, onTakeover: (stale: LockInfo) => voi
       }
       const seen = readLockText(runDir);
       const holder = parseLock(seen);
-      if (holder && held(holder)) throw refuse(`run is locked by pid ${holder.pid} on ${holder.host} (since ${holder.since})`);
-      if (attempt >= 3) throw refuse('the lock kept changing while this process tried to take over a stale one');
+      if (holder && held(holder)) throw refuse(`is locked by pid ${holder.pid} on ${holder.host} (since ${holder.since})`);
+      if (attempt >= 3) throw refuse('has a lock that kept changing while this process tried to take over a stale one');
       // stale (or unreadable): one taker at a time
       const takeover = `${path}.takeover`;
       try {
@@ -131,7 +140,7 @@ export function acquireLock(runDir: string, onTakeover: (stale: LockInfo) => voi
           rmSync(takeover, { recursive: true, force: true });
           continue;
         }
-        throw refuse('another process is taking over the stale lock of this run at this moment');
+        throw refuse('has a stale lock that another process is taking over at this moment');
       }
       try {
         if (readLockText(runDir) !== seen) continue; // someone else took it meanwhile: look again

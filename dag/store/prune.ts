@@ -3,7 +3,7 @@ import { join, sep } from 'node:path';
 import type { CacheEntry } from './cache.js';
 import { LabelStore } from './labels.js';
 import { diskUsage } from './size.js';
-import { lockHolder } from './lock.js';
+import { acquireLock, lockHolder } from './lock.js';
 import { StatCache } from './statcache.js';
 import { listOrphans, listRuns, readLedger } from './runs.js';
 import { bestRuns, listSweeps } from './sweeps.js';
@@ -185,6 +185,15 @@ export function dropUnlinkedInputRecords(cacheDir: string, now = Date.now()): vo
     const st = lstatSync(join(dir, f), { throwIfNoEntry: false });
     if (st && st.nlink === 1 && st.ctimeMs < old) rmSync(join(dir, f), { force: true });
   }
+}
+
+/**
+ * One `dag prune --yes` at a time in a runs folder (its lock, runs/.lock): two would race to delete
+ * the same run folders and trash, and the second would fail halfway. A dead holder's lock is
+ * taken over, and `onTakeover` is told. Returns the release.
+ */
+export function lockForPrune(runsDir: string, onTakeover: (pid: number) => void): () => void {
+  return acquireLock(runsDir, (stale) => onTakeover(stale.pid), { code: 'prune-locked', subject: 'the runs folder', fix: 'wait for that dag prune to finish' });
 }
 
 /**

@@ -5,7 +5,7 @@ import type { PruneRow } from '../../dag/store/prune.js';
 // what `du` will see freed. One runs folder holds the scenario of the issue; every test prunes its
 // own clone of it (cp -a keeps the hard links between runs and the cache).
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -282,6 +282,31 @@ describe('dag prune on the scenario of the issue (retention keep_last: 1)', () =
     expect(row.reason).toMatch(new RegExp(`^running \\(locked by pid ${holder.pid}\\b`));
     await pruneYes(runs);
     expect(existsSync(join(runs, s.superseded11))).toBe(true);
+  });
+
+  // issue 15 (found by the no-op bench): two `dag prune --yes` at once raced to empty the same
+  // runs/.trash, and the second died halfway with `internal error: ENOENT ... lstat`. A deleting
+  // prune now holds the runs folder's lock: a second one is refused while the first lives, a dry run
+  // is not, and a dead holder's lock is taken over.
+  it('--yes holds the runs folder: a second one is refused (exit 3, naming the pid) and deletes nothing; a dead holder is taken over', { timeout: LIFECYCLE_TIMEOUT }, async () => {
+    const runs = cloneRuns();
+    const lockAs = (pid: number) => writeFileSync(join(runs, '.lock'), JSON.stringify({ pid, host: hostname(), since: new Date().toISOString() }));
+    lockAs(holder.pid!); // the lock a live `dag prune --yes` holds
+    const before = readdirSync(runs).sort();
+    const refused = await dag(root, runs, ['prune', '--yes']);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(3);
+    expect(refused.stderr).toContain(`the runs folder is locked by pid ${holder.pid}`);
+    expect(readdirSync(runs).sort()).toEqual(before);
+    const dry = await dagJson<PruneJson>(root, runs, ['prune']);
+    expect(dry.rows.some((r) => r.action === 'DELETE')).toBe(true);
+
+    const dead = execFileSync(process.execPath, ['-p', 'process.pid'], { encoding: 'utf8' }).trim();
+    lockAs(Number(dead));
+    const taken = await dag(root, runs, ['prune', '--yes']);
+    expect(taken.code, taken.stdout + taken.stderr).toBe(0);
+    expect(taken.stderr).toContain(`took over the stale prune lock of dead pid ${dead}`);
+    expect(existsSync(join(runs, s.failed))).toBe(false);
+    expect(existsSync(join(runs, '.lock')), 'released').toBe(false);
   });
 
   // issue 16: `dag prune --yes` deleted a run with a custom label, with the reason `superseded`
