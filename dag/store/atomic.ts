@@ -24,12 +24,17 @@ export function writeFileAtomic(path: string, content: string, durable = true): 
   }
 }
 
-/** Hard-links `src` to `dest` (one inode, no bytes copied); copies across file systems, read-only. */
+/**
+ * Hard-links `src` to `dest` (one inode, no bytes copied); copies, read-only, across file systems
+ * and when `src` has as many links as its file system allows (ext4: 65 000; an output that many
+ * states and runs share byte for byte reaches it).
+ */
 export function linkOrCopy(src: string, dest: string): void {
   try {
     linkSync(src, dest);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EXDEV' && code !== 'EMLINK') throw e;
     copyFileSync(src, dest);
     chmodSync(dest, 0o444);
   }
