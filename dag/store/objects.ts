@@ -107,15 +107,12 @@ export class FileStore implements Store {
 
   index(named: ReadonlySet<string>, seen: ReadonlyMap<CacheKey, CacheEntry | undefined>): void {
     const before = this.packed();
-    const next = new Map<string, PackedEntry>();
-    for (const key of [...named].sort()) {
-      const e = seen.has(key as CacheKey) ? seen.get(key as CacheKey) : before.get(key);
-      if (!e) continue;
-      next.set(key, packedOf(e));
-    }
-    // written only when its set of keys changed: a no-op run leaves it as it is
-    if (!this.packDropped && next.size === before.size && [...next.keys()].every((k) => before.has(k))) return;
+    const keys = [...named].filter((key) => (seen.has(key as CacheKey) ? seen.get(key as CacheKey) : before.get(key)) !== undefined);
+    // written only when its set of keys changed: a no-op run leaves it as it is (and builds nothing)
+    if (!this.packDropped && keys.length === before.size && keys.every((k) => before.has(k))) return;
     if (!existsSync(join(this.dir, 'keys'))) return;
+    const next = new Map<string, PackedEntry>();
+    for (const key of keys.sort()) next.set(key, packedOf((seen.has(key as CacheKey) ? seen.get(key as CacheKey) : before.get(key))!));
     // not synced: a pack lost to a crash only means reading the key files
     writeFileAtomic(join(this.dir, PACK), JSON.stringify({ entries: Object.fromEntries(next) }), false);
     this.pack = next;
