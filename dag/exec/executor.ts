@@ -1,5 +1,5 @@
 import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { CompiledProject } from '../graph/compile.js';
 import type { Task } from '../graph/tasks.js';
 import { knownFromFiles, type Known } from '../plan/plan.js';
@@ -137,7 +137,7 @@ export class Execution {
     }
 
     const ahead = tasks.length - done.size >= PREFETCH_MIN ? foldersAhead(runDir, tasks.filter((t) => !done.has(t.key))) : undefined;
-    if (ahead) run.prefetch = new FolderPrefetch(ahead.all);
+    if (ahead) run.prefetch = new FolderPrefetch(ahead.all, ahead.bases);
     await schedule(tasks, new Set(done.keys()), opts.jobs, {
       run: async (task) => {
         const r = await runTask(run, task);
@@ -193,10 +193,12 @@ const PREFETCH_MIN = 64;
 
 /**
  * The folders the tasks' restored outputs pass through, in task order, each after its parent: the
- * run's .tmp, each task's `<attempt>.out<i>`, and the parents of its output folders (`parents`,
- * per task: what a task that publishes nothing leaves empty).
+ * run's .tmp, each task's `<base>.out<i>` (`bases`: .tmp/links/<n>/<task>, 64 tasks to a folder,
+ * so that the thread makes folders in one while the run renames out of another: a rename waits
+ * for a mkdir in the folder it leaves, which cost 14 % of a 10 000-state no-op), and the parents
+ * of its output folders (`parents`, per task: what a task that publishes nothing leaves empty).
  */
-function foldersAhead(runDir: string, tasks: readonly Task[]): { all: string[]; parents: Map<string, string[]> } {
+function foldersAhead(runDir: string, tasks: readonly Task[]): { all: string[]; parents: Map<string, string[]>; bases: Map<string, string> } {
   const seen = new Set<string>([runDir]);
   const all: string[] = [];
   const parents = new Map<string, string[]>();
@@ -207,17 +209,19 @@ function foldersAhead(runDir: string, tasks: readonly Task[]): { all: string[]; 
     all.push(dir);
     mine.push(dir);
   };
+  const bases = new Map<string, string>();
   add(join(runDir, TMP), []);
-  for (const task of tasks) {
+  tasks.forEach((task, n) => {
     const mine: string[] = [];
-    const tmp = attemptDir(runDir, task);
+    const base = join(runDir, TMP, 'links', String(Math.floor(n / 64)), basename(attemptDir(runDir, task)));
+    bases.set(task.key, base);
     outputFolders(task).forEach((dir, i) => {
-      add(`${tmp}.out${i}`, []);
+      add(`${base}.out${i}`, []);
       add(dirname(join(runDir, dir)), mine);
     });
     parents.set(task.key, mine);
-  }
-  return { all, parents };
+  });
+  return { all, parents, bases };
 }
 
 /** The folders made ahead for tasks that did not publish (failed, skipped, not reached), deepest first, when empty. */

@@ -32,8 +32,11 @@ export class FolderPrefetch {
   private readonly state = new Int32Array(new SharedArrayBuffer(8));
   private readonly worker: Worker;
 
-  /** `dirs`: absolute paths, each after its parent (or with a parent that exists). */
-  constructor(dirs: readonly string[]) {
+  /**
+   * `dirs`: absolute paths, each after its parent (or with a parent that exists). `bases`: per
+   * task, where its linked folders are built (`<base>.out<i>`, made here).
+   */
+  constructor(dirs: readonly string[], private readonly bases: ReadonlyMap<string, string>) {
     dirs.forEach((d, i) => this.index.set(d, i));
     this.worker = new Worker(SOURCE, { eval: true, workerData: { dirs, state: this.state.buffer } });
     this.worker.on('error', () => undefined); // a thread that cannot start only means the tasks make their folders
@@ -44,6 +47,10 @@ export class FolderPrefetch {
   has(dir: string): boolean {
     const i = this.index.get(dir);
     return i !== undefined && Atomics.load(this.state, 0) > i;
+  }
+
+  linkBase(task: string): string | undefined {
+    return this.bases.get(task);
   }
 
   /** Stops the thread and waits for it: no folder of the list is made after this returns. */

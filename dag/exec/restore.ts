@@ -60,9 +60,14 @@ export async function restoreFromCache(a: Attempt): Promise<Outcome | { notServe
 /** Publishes files whose bytes already exist elsewhere (cache objects, a base run), each put in place by `place` (a hard link). */
 function publishLinked(a: Attempt, action: 'cached' | 'staged', files: Staged[], gate: LedgerEntry['gate'], hashedBytes: number, place: (f: Staged, dest: string) => void): Outcome {
   for (const f of files) {
-    const dest = stagedPath(a.tmp, a.task, f.rel);
+    const dest = stagedPath(linkBase(a), a.task, f.rel);
     ensureDir(a, dirname(dest));
     place(f, dest);
   }
-  return publish(a, action, files, { gate, hashed_bytes: hashedBytes }, a.tmp, false);
+  return publish(a, action, files, { gate, hashed_bytes: hashedBytes }, linkBase(a), false);
+}
+
+/** Where a task's linked folders are built: beside its attempt folder, or where the run made them ahead. */
+function linkBase(a: Attempt): string {
+  return a.run.prefetch?.linkBase(a.task.key) ?? a.tmp;
 }

@@ -48,7 +48,7 @@ describe('FolderPrefetch', () => {
     const root = tempDir('prefetch');
     writeFileSync(join(root, 'file'), 'x');
     const dirs = [join(root, 'a'), join(root, 'a', 'b'), join(root, 'a'), join(root, 'file', 'c'), join(root, 'd')];
-    const p = new FolderPrefetch(dirs);
+    const p = new FolderPrefetch(dirs, new Map());
     for (let i = 0; i < 500 && !p.has(join(root, 'a', 'b')); i++) await new Promise((r) => setTimeout(r, 10));
     await p.close();
     expect(p.has(join(root, 'a'))).toBe(true);
