@@ -6,12 +6,15 @@
 // object, make the attempt folder, hard-link the object into it, stat the object again (the link
 // moved its ctime), make the published folder's parent, rename the attempt folder into place, and
 // append the ledger line. Then `node -e 0` (node's own start) and the same no-op through dag, all
-// interleaved. Prints min / median / max of each, in ms.
+// interleaved. And the directories alone (two per state, as a cached state's restore makes them), made
+// by one thread and by two at once: the least any run folder of this layout costs on this disk,
+// whatever else a tool does. Prints min / median / max of each, in ms.
 // Usage: node bench/noop-floor.mjs [--size 1000] [--reps 7]
 import { spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { arg, dagBin } from './cli.mjs';
 
 const n = Number(arg('--size', '1000'));
@@ -62,6 +65,36 @@ function floorOnce(ledger) {
   return ms;
 }
 
+// a worker making folders [from, to) below `dir`: per state a folder and one inside it, 64 states a shard
+const DIRS = `const { workerData: { dir, from, to }, parentPort } = require('node:worker_threads');
+const { mkdirSync } = require('node:fs');
+parentPort.once('message', () => {
+  for (let i = from; i < to; i++) {
+    const shard = dir + '/' + (i >> 6);
+    if (i % 64 === 0 || i === from) mkdirSync(shard, { recursive: true });
+    mkdirSync(shard + '/t' + i);
+    mkdirSync(shard + '/t' + i + '/seed=42');
+  }
+  parentPort.postMessage('done');
+});
+parentPort.postMessage('ready');`;
+
+/** The 2 n directories of a no-op run folder made by `threads` threads at once (wall ms). */
+async function dirsOnce(threads) {
+  const dir = join('/tmp', `dag-floor-dirs-${n}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir);
+  const per = Math.ceil(n / threads / 64) * 64;
+  const workers = Array.from({ length: threads }, (_, k) => new Worker(DIRS, { eval: true, workerData: { dir, from: k * per, to: Math.min(n, (k + 1) * per) } }));
+  await Promise.all(workers.map((w) => new Promise((res) => w.once('message', res)))); // ready
+  const t0 = performance.now();
+  workers.forEach((w) => w.postMessage('go'));
+  await Promise.all(workers.map((w) => new Promise((res) => w.once('message', res))));
+  const ms = performance.now() - t0;
+  rmSync(dir, { recursive: true, force: true });
+  return ms;
+}
+
 function timeCmd(cmd, args, cwd) {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -81,9 +114,11 @@ mkdirSync(objects);
 for (const e of ledger) for (const o of e.outputs) copyFileSync(join(runsDir, '.cache', 'objects', o.sha256.slice(0, 2), o.sha256), join(objects, o.sha256));
 spawnSync(process.execPath, [dagBin, 'run', '--json'], { cwd: project, env }); // the stat cache settles after the first link of each object
 
-const results = { floor: [], nodeStart: [], dag: [] };
+const results = { floor: [], dirs1: [], dirs2: [], nodeStart: [], dag: [] };
 for (let r = 0; r < reps; r++) {
   results.floor.push(floorOnce(ledger));
+  results.dirs1.push(await dirsOnce(1));
+  results.dirs2.push(await dirsOnce(2));
   results.nodeStart.push(timeCmd(process.execPath, ['-e', '0'], project));
   results.dag.push(timeCmd(process.execPath, [dagBin, 'run', '--json'], project));
 }
@@ -98,5 +133,7 @@ console.log(`Recorded ${new Date().toISOString().slice(0, 10)} on ${cpus().lengt
 console.log('| what | time |');
 console.log('|---|---|');
 console.log(`| a no-op run folder's file system work for ${n} cached states, in one plain loop | ${stats(results.floor)} |`);
+console.log(`| its ${2 * n} directories alone, one thread | ${stats(results.dirs1)} |`);
+console.log(`| its ${2 * n} directories alone, two threads at once | ${stats(results.dirs2)} |`);
 console.log(`| node's own start (\`node -e 0\`) | ${stats(results.nodeStart)} |`);
 console.log(`| no-op \`dag run\` (bin) | ${stats(results.dag)} |`);
